@@ -1,0 +1,26 @@
+// nextToken handling shared by every List* operation: the token is the last key returned, opaque
+// to clients (base64url), and a token that does not decode is an error in the service's words.
+import { AwsError } from './errors.js';
+
+export const encodeToken = (lastKey: string) => Buffer.from(lastKey, 'utf8').toString('base64url');
+
+export function decodeToken(token: string | undefined, errorCode = 'InvalidParameterException'): string | undefined {
+  if (token === undefined || token === '') return undefined;
+  const key = Buffer.from(token, 'base64url').toString('utf8');
+  if (!key.startsWith('/') || encodeToken(key) !== token) throw new AwsError(errorCode, `Invalid nextToken: ${token}`);
+  return key;
+}
+
+/** Applies maxResults/nextToken to items already sorted by `key`. */
+export function paginate<T>(items: T[], keyOf: (item: T) => string, maxResults: number | undefined, nextToken: string | undefined,
+  { limit = 100, errorCode = 'InvalidParameterException' } = {}) {
+  if (maxResults !== undefined && (maxResults < 1 || maxResults > limit)) {
+    throw new AwsError(errorCode, `maxResults must be between 1 and ${limit}, but was ${maxResults}`);
+  }
+  const after = decodeToken(nextToken, errorCode);
+  const start = after === undefined ? 0 : items.findIndex((i) => keyOf(i) > after);
+  const from = start < 0 ? items.length : start;
+  const page = items.slice(from, from + (maxResults ?? limit));
+  const more = from + page.length < items.length;
+  return { page, nextToken: more && page.length ? encodeToken(keyOf(page[page.length - 1])) : undefined };
+}

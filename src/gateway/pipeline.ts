@@ -1,0 +1,73 @@
+// The gateway is one ordered chain (STYLE: requestId → resolveService → authenticate → parse →
+// authorize → dispatch → serialize/error). Each stage is a plain function; this file composes them.
+import { AwsError, internalError, notImplemented } from '../common/errors.js';
+import { protocols } from '../protocol/index.js';
+import type { OperationSchema, RawRequest, WireResponse } from '../protocol/types.js';
+import { validateInput } from '../protocol/validate.js';
+import type { ServiceDef } from '../services/types.js';
+import { authenticate } from './auth.js';
+import type { AppContext, RequestContext } from './context.js';
+import { resolveService } from './resolve.js';
+
+const isOperationSchema = (v: unknown): v is OperationSchema => Array.isArray(v) && v[0] === 9;
+const camel = (op: string) => op[0].toLowerCase() + op.slice(1);
+
+export function createPipeline(app: AppContext, services: readonly ServiceDef[]) {
+  return async function handle(req: RawRequest): Promise<WireResponse> {
+    // 1. request id
+    const requestId = app.ids.uuid();
+    // 2. resolve service and region
+    const resolved = resolveService(req, services);
+    const service = resolved.service;
+    if (!service) return unknownService(req, resolved.requested, requestId);
+    const protocol = protocols[service.protocol];
+    let operation: string | undefined;
+    try {
+      // 3. authenticate
+      const principal = authenticate(resolved.scope);
+      // 4. parse
+      operation = protocol.operationName(req);
+      const schemas = service.sdk();
+      const op = operation ? schemas[`${operation}$`] : undefined;
+      if (!operation || !isOperationSchema(op)) throw unknownOperation(service, operation);
+      const input = await protocol.parse(req, op, service);
+      validateInput(input, op[4], service.constraints(), {
+        invalid: service.validationErrorCode,
+        type: service.protocol.startsWith('awsJson') ? 'SerializationException' : service.validationErrorCode,
+      });
+      // 5. authorize: IAM policy evaluation plugs in here (IAM issue).
+      // 6. dispatch
+      const handler = (await service.handlers())[camel(operation)];
+      if (!handler) throw notImplemented(service.name, operation);
+      const ctx: RequestContext = {
+        requestId, account: principal.account, region: resolved.region, accessKeyId: principal.accessKeyId,
+        principalArn: principal.arn, service: service.name, operation, app,
+      };
+      const output = await handler(input, ctx);
+      // 7. serialize
+      return protocol.serialize(output, op, service, requestId);
+    } catch (err) {
+      const error = err instanceof AwsError ? err : internalError();
+      if (!(err instanceof AwsError)) console.error(`${service.name}:${operation ?? '?'} failed`, err);
+      return protocol.serializeError(error, service, requestId, operation);
+    }
+  };
+}
+
+function unknownOperation(service: ServiceDef, operation: string | undefined) {
+  if (service.protocol.startsWith('awsJson')) {
+    return new AwsError('UnknownOperationException', `Unknown operation ${operation ?? '(none)'} for ${service.name}`);
+  }
+  return new AwsError('InvalidAction', `The action ${operation ?? '(none)'} is not valid for this web service.`);
+}
+
+function unknownService(req: RawRequest, requested: string, requestId: string): WireResponse {
+  const err = new AwsError('NotImplemented', `Service '${requested}' is not implemented in Berth yet`, 501, 'server');
+  const json = (req.headers['content-type'] ?? '').includes('json') || req.headers['x-amz-target'] !== undefined;
+  if (json) {
+    return { status: err.status, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, 'x-amzn-errortype': err.code },
+      body: JSON.stringify({ __type: err.code, message: err.message }) };
+  }
+  return { status: err.status, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+    body: `<ErrorResponse><Error><Type>Receiver</Type><Code>${err.code}</Code><Message>${err.message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>` };
+}

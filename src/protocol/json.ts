@@ -1,0 +1,56 @@
+// awsJson1_0 / awsJson1_1: POST /, X-Amz-Target: <prefix>.<Operation>, JSON bodies, errors as
+// {"__type": code, "message": …} with x-amzn-ErrorType.
+import { JsonShapeDeserializer, JsonShapeSerializer } from '@aws-sdk/core';
+import { AwsError } from '../common/errors.js';
+import { reviveTimestamps } from './timestamps.js';
+import type { ServiceDef } from '../services/types.js';
+import type { OperationSchema, Protocol, RawRequest, WireResponse } from './types.js';
+
+const settings = { timestampFormat: { useTrait: true, default: 7 as const }, jsonName: false };
+
+export function jsonProtocol(version: '1.0' | '1.1'): Protocol {
+  const contentType = `application/x-amz-json-${version}`;
+  return {
+    operationName(req: RawRequest) {
+      const target = req.headers['x-amz-target'];
+      return target?.slice(target.lastIndexOf('.') + 1);
+    },
+
+    async parse(req: RawRequest, op: OperationSchema) {
+      const type = req.headers['content-type'] ?? '';
+      if (!type.startsWith('application/x-amz-json-') && !type.startsWith('application/json')) {
+        throw new AwsError('UnknownOperationException', `Content-Type '${type || '(none)'}' is not supported; send ${contentType}`, 404);
+      }
+      const text = req.body.toString('utf8').trim() || '{}';
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (err) {
+        throw new AwsError('SerializationException', `Malformed JSON request body: ${(err as Error).message}`);
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new AwsError('SerializationException', 'The request body must be a JSON object');
+      }
+      try {
+        return (await new JsonShapeDeserializer(settings).read(op[4] as never, text)) as Record<string, unknown>;
+      } catch (err) {
+        throw new AwsError('SerializationException', `Cannot parse request: ${(err as Error).message}`);
+      }
+    },
+
+    serialize(output: unknown, op: OperationSchema, _service: ServiceDef, requestId: string): WireResponse {
+      const serializer = new JsonShapeSerializer(settings);
+      serializer.write(op[5] as never, reviveTimestamps(output ?? {}, op[5]));
+      const body = serializer.flush() || '{}';
+      return { status: 200, headers: { 'content-type': contentType, 'x-amzn-requestid': requestId }, body };
+    },
+
+    serializeError(err: AwsError, _service: ServiceDef, requestId: string): WireResponse {
+      return {
+        status: err.status,
+        headers: { 'content-type': contentType, 'x-amzn-requestid': requestId, 'x-amzn-errortype': err.code },
+        body: JSON.stringify({ __type: err.code, message: err.message }),
+      };
+    },
+  };
+}

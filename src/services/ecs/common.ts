@@ -1,0 +1,58 @@
+// Pieces every ECS resource file shares: the record collections (one key layout for all of ECS),
+// ARNs, cluster lookup, and ECS's error names.
+import type { Cluster } from '@aws-sdk/client-ecs';
+import { arn, parseArn } from '../../common/arn.js';
+import { AwsError } from '../../common/errors.js';
+import { Records } from '../../common/records.js';
+import type { RequestContext } from '../../gateway/context.js';
+import type { Store } from '../../store/types.js';
+
+/** Stored ECS records. Key layout (under /ecs/<account>/<region>/):
+ *  clusters/<name> · task-definitions/<family>/<revision, 10 digits> · task-definition-families/<family>
+ *  container-instances/<cluster>/<id> · tasks/<cluster>/<id> · services/<cluster>/<name>
+ *  capacity-providers/<name> · account-settings/<principalArn>/<name> */
+export function ecsRecords(store: Store) {
+  return {
+    clusters: new Records<Cluster>(store, 'ecs', 'clusters'),
+  };
+}
+
+export const db = (ctx: RequestContext) => ecsRecords(ctx.app.store);
+
+export const ecsArn = (ctx: RequestContext, resource: string) => arn('ecs', ctx.region, ctx.account, resource);
+
+export const invalidParameter = (message: string) => new AwsError('InvalidParameterException', message);
+export const clientException = (message: string) => new AwsError('ClientException', message);
+export const clusterNotFound = () => new AwsError('ClusterNotFoundException', 'Cluster not found.');
+
+/** A cluster given by name or ARN (default: "default") → its name. */
+export function clusterName(value: string | undefined): string {
+  if (value === undefined || value === '') return 'default';
+  if (value.startsWith('arn:')) {
+    const parsed = parseArn(value);
+    const m = parsed && /^cluster\/(.+)$/.exec(parsed.resource);
+    if (!m) throw invalidParameter(`Invalid cluster ARN: ${value}`);
+    return m[1];
+  }
+  return value;
+}
+
+/** The ACTIVE cluster a request names, or ClusterNotFoundException. */
+export async function activeCluster(ctx: RequestContext, value: string | undefined): Promise<Cluster> {
+  const cluster = await db(ctx).clusters.get(ctx, clusterName(value));
+  if (!cluster || cluster.status !== 'ACTIVE') throw clusterNotFound();
+  return cluster;
+}
+
+/** Validates the tags of a request the way ECS does (at most 50, key 1–128, value 0–256, no aws: prefix). */
+export function checkTags(tags: { key?: string; value?: string }[] | undefined) {
+  if (!tags) return;
+  if (tags.length > 50) throw invalidParameter('Too many tags: a resource can have at most 50 tags.');
+  for (const t of tags) {
+    if (!t.key || t.key.length > 128) throw invalidParameter(`Tag key must be 1 to 128 characters long: '${t.key ?? ''}'`);
+    if ((t.value ?? '').length > 256) throw invalidParameter(`Tag value must be at most 256 characters long (key '${t.key}')`);
+    if (t.key.toLowerCase().startsWith('aws:')) throw invalidParameter(`Tag keys beginning with 'aws:' are reserved: '${t.key}'`);
+  }
+}
+
+export const nowIso = (ctx: RequestContext) => ctx.app.clock.now().toISOString();
