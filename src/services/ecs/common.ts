@@ -1,6 +1,6 @@
 // Pieces every ECS resource file shares: the record collections (one key layout for all of ECS),
 // ARNs, cluster lookup, and ECS's error names.
-import type { Cluster } from '@aws-sdk/client-ecs';
+import type { CapacityProvider, Cluster, ContainerInstance, Service, Setting, Task, TaskDefinition } from '@aws-sdk/client-ecs';
 import { arn, parseArn } from '../../common/arn.js';
 import { AwsError } from '../../common/errors.js';
 import { Records } from '../../common/records.js';
@@ -14,7 +14,31 @@ import type { Store } from '../../store/types.js';
 export function ecsRecords(store: Store) {
   return {
     clusters: new Records<Cluster>(store, 'ecs', 'clusters'),
+    taskDefinitions: new Records<TaskDefinition>(store, 'ecs', 'task-definitions'),
+    families: new Records<FamilyRecord>(store, 'ecs', 'task-definition-families'),
+    containerInstances: new Records<ContainerInstanceRecord>(store, 'ecs', 'container-instances'),
+    tasks: new Records<TaskRecord>(store, 'ecs', 'tasks'),
+    services: new Records<Service>(store, 'ecs', 'services'),
+    capacityProviders: new Records<CapacityProvider>(store, 'ecs', 'capacity-providers'),
+    accountSettings: new Records<Setting>(store, 'ecs', 'account-settings'),
   };
+}
+
+/** Per family: the last revision handed out (revisions are never reused, even after delete). */
+export interface FamilyRecord { family: string; lastRevision: number }
+
+/** A container instance as ECS shows it, plus what only Berth needs (agent endpoint, heartbeat). */
+export interface ContainerInstanceRecord extends ContainerInstance {
+  /** Time of the agent's last message (ISO); drives agentConnected with the grace period. */
+  lastHeartbeatAt?: string;
+  /** The address the agent binds host ports on (its --ip). */
+  agentIp?: string;
+}
+
+/** A task as ECS shows it, plus scheduler bookkeeping. */
+export interface TaskRecord extends Task {
+  /** Bumped on every desired-state change, so agents can order PayloadMessages. */
+  generation?: number;
 }
 
 export const db = (ctx: RequestContext) => ecsRecords(ctx.app.store);

@@ -1,0 +1,88 @@
+// What an agent drives: a container runtime. Two implementations: docker (real Docker Engine API
+// over its socket) and simulated (same lifecycle without containers, for scale and Docker-less
+// hosts — a product feature, documented, not a test double).
+
+export interface PortBinding {
+  containerPort: number;
+  /** 0 = pick a free one from the ephemeral range. */
+  hostPort: number;
+  protocol: 'tcp' | 'udp';
+  /** The address host ports bind on (the agent's --ip). */
+  hostIp: string;
+}
+
+export interface MountSpec { source: string; target: string; readOnly: boolean }
+
+/** Everything a runtime needs to create one container (already resolved from the task definition). */
+export interface ContainerSpec {
+  /** Unique runtime name, e.g. ecs-<family>-<rev>-<container>-<taskid>. */
+  name: string;
+  image: string;
+  command?: string[];
+  entryPoint?: string[];
+  environment: Record<string, string>;
+  workingDirectory?: string;
+  user?: string;
+  /** Hard limit, MiB. */
+  memory?: number;
+  /** Soft limit, MiB. */
+  memoryReservation?: number;
+  /** CPU shares. */
+  cpu?: number;
+  networkMode: 'bridge' | 'host' | 'none' | 'awsvpc';
+  portBindings: PortBinding[];
+  mounts: MountSpec[];
+  /** Names of containers whose volumes this one shares. */
+  volumesFrom: { sourceContainer: string; readOnly: boolean }[];
+  links: string[];
+  hostname?: string;
+  extraHosts: { hostname: string; ipAddress: string }[];
+  ulimits: { name: string; softLimit: number; hardLimit: number }[];
+  privileged: boolean;
+  readonlyRootFilesystem: boolean;
+  labels: Record<string, string>;
+  healthCheck?: { command: string[]; interval: number; timeout: number; retries: number; startPeriod: number };
+  /** Seconds between SIGTERM and SIGKILL. */
+  stopTimeout: number;
+  pullBehavior: 'default' | 'always' | 'once' | 'prefer-cached';
+}
+
+export type RuntimeState = 'created' | 'running' | 'exited';
+
+export interface ContainerStatus {
+  id: string;
+  name: string;
+  state: RuntimeState;
+  exitCode?: number;
+  oomKilled: boolean;
+  /** 'healthy' | 'unhealthy' | 'starting' | undefined (no health check). */
+  health?: 'healthy' | 'unhealthy' | 'starting';
+  startedAt?: Date;
+  finishedAt?: Date;
+  /** Actual host ports, after dynamic assignment. */
+  portBindings: PortBinding[];
+  labels: Record<string, string>;
+  /** Failure text from the runtime (e.g. CannotPullContainerError: …). */
+  error?: string;
+}
+
+export interface RuntimeEvent { id: string; name: string; type: 'start' | 'die' | 'oom' | 'health' | 'destroy' }
+
+export interface Runtime {
+  readonly kind: 'docker' | 'simulated';
+  /** Ensures the image is present according to the pull behaviour; throws CannotPullContainerError text. */
+  pullImage(image: string, behavior: ContainerSpec['pullBehavior']): Promise<void>;
+  create(spec: ContainerSpec): Promise<string>;
+  start(id: string): Promise<void>;
+  /** SIGTERM, then SIGKILL after timeoutSeconds. */
+  stop(id: string, timeoutSeconds: number): Promise<void>;
+  remove(id: string): Promise<void>;
+  inspect(id: string): Promise<ContainerStatus | undefined>;
+  /** Containers carrying a label (e.g. com.amazonaws.ecs.cluster), for re-adoption after a restart. */
+  listByLabel(label: string, value?: string): Promise<ContainerStatus[]>;
+  /** Live container events; returns an unsubscribe function. */
+  events(listener: (event: RuntimeEvent) => void): () => void;
+  /** CPU/memory usage for the metadata endpoint's /stats. */
+  stats(id: string): Promise<Record<string, unknown> | undefined>;
+  close(): Promise<void>;
+}

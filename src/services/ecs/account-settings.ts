@@ -1,0 +1,2 @@
+// Handlers for this resource are exported from here (see provider.ts).
+export {};
