@@ -1,6 +1,8 @@
 // Pieces every ECS resource file shares: the record collections (one key layout for all of ECS),
 // ARNs, cluster lookup, and ECS's error names.
-import type { CapacityProvider, Cluster, ContainerInstance, Service, Setting, Task, TaskDefinition } from '@aws-sdk/client-ecs';
+import type {
+  CapacityProvider, Cluster, ContainerInstance, PlacementConstraint, PlacementStrategy, Service, Setting, Task, TaskDefinition,
+} from '@aws-sdk/client-ecs';
 import { arn, parseArn } from '../../common/arn.js';
 import { AwsError } from '../../common/errors.js';
 import { Records } from '../../common/records.js';
@@ -33,13 +35,24 @@ export interface ContainerInstanceRecord extends ContainerInstance {
   lastHeartbeatAt?: string;
   /** The address the agent binds host ports on (its --ip). */
   agentIp?: string;
+  /** Devices (GPUs) the agent registered; not part of the ContainerInstance wire shape. */
+  platformDevices?: { id?: string; type?: string }[];
 }
 
 /** A task as ECS shows it, plus scheduler bookkeeping. */
 export interface TaskRecord extends Task {
   /** Bumped on every desired-state change, so agents can order PayloadMessages. */
   generation?: number;
+  /** What placement took from the instance's remainingResources (given back once, at STOPPED). */
+  reservation?: TaskReservation;
+  /** RunTask's idempotency token. */
+  clientToken?: string;
+  /** Placement asked for at RunTask (kept for the placement engine; not part of ECS's Task shape). */
+  placement?: { constraints?: PlacementConstraint[]; strategy?: PlacementStrategy[] };
 }
+
+/** Resources a task holds on its container instance (see task-launch.ts). */
+export interface TaskReservation { cpu: number; memory: number; ports: number[]; portsUdp: number[]; released?: boolean }
 
 export const db = (ctx: RequestContext) => ecsRecords(ctx.app.store);
 
@@ -68,6 +81,9 @@ export async function activeCluster(ctx: RequestContext, value: string | undefin
   return cluster;
 }
 
+/** The characters ECS allows in tag keys and values. */
+export const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
 /** Validates the tags of a request the way ECS does (at most 50, key 1–128, value 0–256, no aws: prefix). */
 export function checkTags(tags: { key?: string; value?: string }[] | undefined) {
   if (!tags) return;
@@ -76,6 +92,9 @@ export function checkTags(tags: { key?: string; value?: string }[] | undefined) 
     if (!t.key || t.key.length > 128) throw invalidParameter(`Tag key must be 1 to 128 characters long: '${t.key ?? ''}'`);
     if ((t.value ?? '').length > 256) throw invalidParameter(`Tag value must be at most 256 characters long (key '${t.key}')`);
     if (t.key.toLowerCase().startsWith('aws:')) throw invalidParameter(`Tag keys beginning with 'aws:' are reserved: '${t.key}'`);
+    if (!TAG_CHARS.test(t.key) || !TAG_CHARS.test(t.value ?? '')) {
+      throw invalidParameter(`Tag key and value may contain only letters, numbers, spaces and _ . : / = + - @ (key '${t.key}')`);
+    }
   }
 }
 
