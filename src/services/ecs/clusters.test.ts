@@ -66,4 +66,16 @@ describe('ECS clusters', () => {
     assert.equal(c.cluster?.clusterArn, 'arn:aws:ecs:us-east-1:111122223333:cluster/theirs');
     other.destroy();
   });
+
+  it('associates capacity providers at creation and refuses unknown ones without creating', async () => {
+    const c = await h.ecs.send(new CreateClusterCommand({ clusterName: 'cp', capacityProviders: ['FARGATE'],
+      defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] }));
+    assert.deepEqual(c.cluster?.capacityProviders, ['FARGATE']);
+    assert.deepEqual(c.cluster?.defaultCapacityProviderStrategy, [{ capacityProvider: 'FARGATE', weight: 1, base: 0 }]);
+    await assert.rejects(h.ecs.send(new CreateClusterCommand({ clusterName: 'cp2', capacityProviders: ['nope'] })), { name: 'InvalidParameterException' });
+    await assert.rejects(h.ecs.send(new CreateClusterCommand({ clusterName: 'cp3', defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] })),
+      { name: 'InvalidParameterException' });
+    const d = await h.ecs.send(new DescribeClustersCommand({ clusters: ['cp2', 'cp3'] }));
+    assert.equal(d.failures?.length, 2);
+  });
 });

@@ -8,6 +8,8 @@ import type {
 import { AwsError } from '../../common/errors.js';
 import { paginate } from '../../common/pagination.js';
 import type { RequestContext } from '../../gateway/context.js';
+import { effectiveSetting } from './account-settings-values.js';
+import { checkStrategy, isBuiltIn, providerName } from './capacity-providers-rules.js';
 import { activeCluster, checkTags, clusterName, db, ecsArn, invalidParameter } from './common.js';
 import { clusterCounts } from './counts.js';
 
@@ -20,6 +22,9 @@ export async function createCluster(input: CreateClusterRequest, ctx: RequestCon
   }
   checkTags(input.tags);
   checkSettings(input.settings);
+  const providers = await checkProviders(ctx, input.capacityProviders ?? [], input.defaultCapacityProviderStrategy ?? []);
+  // Without an explicit setting, a new cluster takes the account's containerInsights setting.
+  const settings = input.settings?.length ? input.settings : [{ name: 'containerInsights' as const, value: await effectiveSetting(ctx, 'containerInsights') }];
   const clusters = db(ctx).clusters;
   for (;;) {
     const existing = await clusters.getVersioned(ctx, name);
@@ -28,12 +33,12 @@ export async function createCluster(input: CreateClusterRequest, ctx: RequestCon
       clusterArn: ecsArn(ctx, `cluster/${name}`),
       clusterName: name,
       status: 'ACTIVE',
-      settings: input.settings?.length ? input.settings : [{ name: 'containerInsights', value: 'disabled' }],
+      settings,
       configuration: input.configuration,
       serviceConnectDefaults: input.serviceConnectDefaults?.namespace ? { namespace: input.serviceConnectDefaults.namespace } : undefined,
       tags: input.tags ?? [],
-      capacityProviders: [],
-      defaultCapacityProviderStrategy: [],
+      capacityProviders: providers,
+      defaultCapacityProviderStrategy: (input.defaultCapacityProviderStrategy ?? []).map((i) => ({ ...i, weight: i.weight ?? 0, base: i.base ?? 0 })),
     };
     const ok = existing ? await clusters.put(ctx, name, cluster, existing.revision) : await clusters.create(ctx, name, cluster);
     if (ok) return { cluster: await render(ctx, cluster, ['SETTINGS', 'TAGS', 'CONFIGURATIONS']) };
@@ -99,6 +104,18 @@ async function modify(ctx: RequestContext, ref: string | undefined, change: (c: 
     const next = change(current.value);
     if (await clusters.put(ctx, next.clusterName!, next, current.revision)) return render(ctx, next, ['SETTINGS', 'CONFIGURATIONS']);
   }
+}
+
+/** CreateCluster's capacityProviders must exist (or be FARGATE/FARGATE_SPOT); the strategy must use them. */
+async function checkProviders(ctx: RequestContext, names: string[], strategy: NonNullable<CreateClusterRequest['defaultCapacityProviderStrategy']>) {
+  const out = names.map(providerName);
+  for (const name of out) {
+    if (isBuiltIn(name)) continue;
+    const provider = await db(ctx).capacityProviders.get(ctx, name);
+    if (!provider || provider.status !== 'ACTIVE') throw invalidParameter(`The specified capacity provider '${name}' does not exist.`);
+  }
+  checkStrategy(strategy, out);
+  return out;
 }
 
 function checkSettings(settings: { name?: string; value?: string }[] | undefined) {
