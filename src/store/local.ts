@@ -7,7 +7,8 @@ export interface Engine {
   range(prefix: string, options: ListOptions): KeyValue[];
   count(prefix: string): number;
   revision(): number;
-  /** Applies ops at `revision` atomically (the caller has checked the compares inside `atomic`). */
+  /** Applies ops at `revision` (the caller has checked the compares inside `atomic`), pushing one
+   *  event per change. No events (only deletes of missing keys) → the revision must not move. */
   write(revision: number, ops: Op[], events: WatchEvent[]): void;
   /** Runs fn atomically with respect to other writes (and durably, for persistent engines). */
   atomic<T>(fn: () => T): T;
@@ -17,10 +18,19 @@ export interface Engine {
   close(): void;
 }
 
-interface Watcher { prefix: string; listener: (event: WatchEvent) => void }
+interface Watcher {
+  prefix: string;
+  listener: (event: WatchEvent) => void;
+  /** The revision its replay reached: queued events up to here were already delivered. */
+  replayedTo: number;
+}
 
 export class LocalStore implements Store {
   private readonly watchers = new Set<Watcher>();
+  /** Events committed but not yet delivered; drained in order, so a listener that writes
+   *  (synchronously, inside delivery) never makes anyone see revision n+1 before n. */
+  private readonly pending: WatchEvent[] = [];
+  private delivering = false;
 
   constructor(readonly name: string, private readonly engine: Engine) {}
 
@@ -39,7 +49,7 @@ export class LocalStore implements Store {
   }
 
   async delete(key: string, expectedModRevision?: number) {
-    if (expectedModRevision === undefined && !this.engine.get(key)) return false;
+    if (!this.engine.get(key)) return false;
     const compares = expectedModRevision === undefined ? [] : [{ key, modRevision: expectedModRevision }];
     return (await this.txn(compares, [{ type: 'delete', key }])).succeeded;
   }
@@ -52,19 +62,19 @@ export class LocalStore implements Store {
         if ((this.engine.get(c.key)?.modRevision ?? 0) !== c.modRevision) return { succeeded: false, revision: current };
       }
       if (ops.length === 0) return { succeeded: true, revision: current };
-      const revision = current + 1;
-      this.engine.write(revision, ops, events);
-      return { succeeded: true, revision };
+      this.engine.write(current + 1, ops, events);
+      return { succeeded: true, revision: events.length ? current + 1 : current };
     });
-    for (const event of events) this.emit(event);
+    this.pending.push(...events);
+    this.deliver();
     return result;
   }
 
   watch(prefix: string, fromRevision: number, listener: (event: WatchEvent) => void): Unwatch {
     const past = this.engine.history(prefix, fromRevision);
     if (!past) throw new Error(`watch from revision ${fromRevision}: history has been compacted`);
-    for (const event of past) listener(event);
-    const watcher = { prefix, listener };
+    const watcher: Watcher = { prefix, listener, replayedTo: this.engine.revision() };
+    for (const event of past) call(listener, event);
     this.watchers.add(watcher);
     return () => { this.watchers.delete(watcher); };
   }
@@ -72,13 +82,23 @@ export class LocalStore implements Store {
   async wipe() { this.engine.atomic(() => this.engine.wipe()); }
   async close() { this.watchers.clear(); this.engine.close(); }
 
-  private emit(event: WatchEvent) {
-    for (const w of this.watchers) {
-      if (event.key.startsWith(w.prefix)) {
-        try { w.listener(event); } catch (err) { console.error('watch listener failed', err); }
+  private deliver() {
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let event = this.pending.shift(); event; event = this.pending.shift()) {
+        for (const w of this.watchers) {
+          if (event.revision > w.replayedTo && event.key.startsWith(w.prefix)) call(w.listener, event);
+        }
       }
+    } finally {
+      this.delivering = false;
     }
   }
+}
+
+function call(listener: (event: WatchEvent) => void, event: WatchEvent) {
+  try { listener(event); } catch (err) { console.error('watch listener failed', err); }
 }
 
 /** Events kept for watch replay; older ones are compacted. */

@@ -10,7 +10,8 @@ class MemoryEngine implements Engine {
   private compactedAt = 0;
   private rev = 0;
 
-  get(key: string) { return this.data.get(key); }
+  /** Copies out, so a caller mutating what it got cannot change the store. */
+  get(key: string) { const kv = this.data.get(key); return kv && { ...kv }; }
   revision() { return this.rev; }
 
   range(prefix: string, { limit, startAfter }: ListOptions) {
@@ -20,7 +21,7 @@ class MemoryEngine implements Engine {
     const out: KeyValue[] = [];
     for (; i < this.keys.length && this.keys[i].startsWith(prefix); i++) {
       if (limit !== undefined && out.length >= limit) break;
-      out.push(this.data.get(this.keys[i])!);
+      out.push({ ...this.data.get(this.keys[i])! });
     }
     return out;
   }
@@ -44,6 +45,7 @@ class MemoryEngine implements Engine {
         events.push({ type: 'delete', key: op.key, value: prev.value, revision });
       }
     }
+    if (events.length === 0) return;
     this.rev = revision;
     this.events.push(...events);
     if (this.events.length > HISTORY_LIMIT * 2) {
@@ -56,7 +58,7 @@ class MemoryEngine implements Engine {
 
   history(prefix: string, from: number) {
     if (from < this.compactedAt) return undefined;
-    return this.events.filter((e) => e.revision > from && e.key.startsWith(prefix));
+    return this.events.filter((e) => e.revision > from && e.key.startsWith(prefix)).map((e) => ({ ...e }));
   }
 
   wipe() { this.data.clear(); this.keys = []; this.events = []; this.compactedAt = this.rev; }

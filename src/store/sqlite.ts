@@ -8,8 +8,19 @@ import type { KeyValue, ListOptions, Op, WatchEvent } from './types.js';
 
 interface Row { key: string; value: string; create_rev: number; mod_rev: number; version: number }
 const toKv = (r: Row): KeyValue => ({ key: r.key, value: r.value, createRevision: r.create_rev, modRevision: r.mod_rev, version: r.version });
-/** The smallest string greater than every string starting with prefix. */
-const prefixEnd = (prefix: string) => prefix + '\uffff';
+/** An exclusive upper bound for the keys starting with prefix: the prefix with its last code point
+ *  incremented (SQLite orders TEXT by UTF-8 bytes, which is code point order, so prefix + '\uffff'
+ *  would miss keys continuing with a character beyond U+FFFF). For '' (or all U+10FFFF), a BLOB:
+ *  SQLite orders every TEXT value before every BLOB. */
+function prefixEnd(prefix: string): string | Buffer {
+  const points = Array.from(prefix);
+  while (points.length > 0) {
+    const last = points.pop()!.codePointAt(0)!;
+    if (last < 0x10ffff) return points.join('') + String.fromCodePoint(last === 0xd7ff ? 0xe000 : last + 1);
+  }
+  return NO_END;
+}
+const NO_END = Buffer.from([0xff]);
 
 class SqliteEngine implements Engine {
   private readonly db: Database.Database;
@@ -32,15 +43,15 @@ class SqliteEngine implements Engine {
       INSERT OR IGNORE INTO meta VALUES ('revision', 0), ('compacted', 0);`);
     this.stmts = {
       get: this.db.prepare<[string], Row>('SELECT * FROM kv WHERE key = ?'),
-      range: this.db.prepare<[string, string, number], Row>('SELECT * FROM kv WHERE key > ? AND key < ? ORDER BY key LIMIT ?'),
-      rangeFrom: this.db.prepare<[string, string, number], Row>('SELECT * FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?'),
-      count: this.db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM kv WHERE key >= ? AND key < ?'),
+      range: this.db.prepare<[string, string | Buffer, number], Row>('SELECT * FROM kv WHERE key > ? AND key < ? ORDER BY key LIMIT ?'),
+      rangeFrom: this.db.prepare<[string, string | Buffer, number], Row>('SELECT * FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?'),
+      count: this.db.prepare<[string, string | Buffer], { n: number }>('SELECT count(*) AS n FROM kv WHERE key >= ? AND key < ?'),
       put: this.db.prepare('INSERT INTO kv VALUES (@key, @value, @rev, @rev, 1) ON CONFLICT(key) DO UPDATE SET value = @value, mod_rev = @rev, version = version + 1'),
       del: this.db.prepare('DELETE FROM kv WHERE key = ?'),
       event: this.db.prepare('INSERT INTO events VALUES (?, ?, ?, ?)'),
       setMeta: this.db.prepare('UPDATE meta SET value = ? WHERE name = ?'),
       getMeta: this.db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE name = ?'),
-      history: this.db.prepare<[number, string, string], { rev: number; key: string; type: 'put' | 'delete'; value: string }>(
+      history: this.db.prepare<[number, string, string | Buffer], { rev: number; key: string; type: 'put' | 'delete'; value: string }>(
         'SELECT * FROM events WHERE rev > ? AND key >= ? AND key < ? ORDER BY rowid'),
       compact: this.db.prepare('DELETE FROM events WHERE rev <= ?'),
     };
@@ -71,6 +82,7 @@ class SqliteEngine implements Engine {
         events.push({ type: 'delete', key: op.key, value: prev.value, revision });
       }
     }
+    if (events.length === 0) return;
     for (const e of events) this.stmts.event.run(e.revision, e.key, e.type, e.value);
     this.stmts.setMeta.run(revision, 'revision');
     if (revision % 1000 === 0 && revision > HISTORY_LIMIT) {

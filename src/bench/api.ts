@@ -1,0 +1,189 @@
+// `npm run bench:api`: the same ECS workload against Berth (child process, default SQLite store,
+// so every write is durable) and moto_server, with 16 concurrent @aws-sdk/client-ecs clients.
+// Every response is checked; any error response fails the row loudly (it never counts as
+// throughput) and the run exits non-zero. BENCH_REQUESTS / BENCH_WARMUP change the request counts.
+import {
+  CreateClusterCommand, DescribeClustersCommand, DescribeTaskDefinitionCommand, ECSClient,
+  ListTaskDefinitionsCommand, RegisterTaskDefinitionCommand,
+} from '@aws-sdk/client-ecs';
+import { performance } from 'node:perf_hooks';
+import { machineInfo, startBerthTarget, startMoto, type Target } from './targets.js';
+
+const CLIENTS = 16;
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2_000);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 200);
+/** ListTaskDefinitions reads one family with this many revisions (moto ignores maxResults, so stay under a page). */
+const LIST_REVISIONS = 50;
+
+/** Per target: what earlier steps created, for the later ones to read. */
+interface State { taskDefinitionArns: string[]; clusters: string[] }
+
+interface Workload {
+  op: string;
+  /** Runs once per target before the warm-up (not measured). */
+  setup?(client: ECSClient, state: State): Promise<void>;
+  /** Request number i (warm-up first, then measured) from worker w; throws on a wrong answer. */
+  request(client: ECSClient, state: State, i: number, w: number): Promise<void>;
+}
+
+const containerDefinitions = [{ name: 'web', image: 'nginx:1.27', memory: 256, cpu: 128, essential: true,
+  portMappings: [{ containerPort: 80, protocol: 'tcp' as const }], environment: [{ name: 'MODE', value: 'bench' }] }];
+
+const workloads: Workload[] = [
+  {
+    op: 'RegisterTaskDefinition',
+    async request(client, state, _i, w) {
+      const out = await client.send(new RegisterTaskDefinitionCommand({ family: `bench-w${w}`, containerDefinitions }));
+      const arn = out.taskDefinition?.taskDefinitionArn;
+      if (!arn || out.taskDefinition?.family !== `bench-w${w}`) throw wrong('a task definition of family bench-w' + w, out);
+      state.taskDefinitionArns.push(arn);
+    },
+  },
+  {
+    op: 'DescribeTaskDefinition',
+    async request(client, state, i) {
+      const arns = state.taskDefinitionArns;
+      if (arns.length === 0) throw new Error('no task definitions to describe (RegisterTaskDefinition failed)');
+      const arn = arns[(i * 7919) % arns.length];
+      const ref = arn.slice(arn.indexOf('/') + 1); // family:revision, the usual way to name one
+      const out = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref }));
+      if (out.taskDefinition?.taskDefinitionArn !== arn) throw wrong(arn, out);
+    },
+  },
+  {
+    op: 'ListTaskDefinitions',
+    async setup(client) {
+      for (let i = 0; i < LIST_REVISIONS; i++) {
+        await client.send(new RegisterTaskDefinitionCommand({ family: 'benchlist', containerDefinitions }));
+      }
+    },
+    async request(client) {
+      const out = await client.send(new ListTaskDefinitionsCommand({ familyPrefix: 'benchlist' }));
+      if (out.taskDefinitionArns?.length !== LIST_REVISIONS) throw wrong(`${LIST_REVISIONS} ARNs`, out);
+    },
+  },
+  {
+    op: 'CreateCluster',
+    async request(client, state, i) {
+      const name = `bench-${i}`;
+      const out = await client.send(new CreateClusterCommand({ clusterName: name }));
+      if (out.cluster?.clusterName !== name || out.cluster.status !== 'ACTIVE') throw wrong(`ACTIVE cluster ${name}`, out);
+      state.clusters.push(name);
+    },
+  },
+  {
+    op: 'DescribeClusters',
+    async request(client, state, i) {
+      if (state.clusters.length === 0) throw new Error('no clusters to describe (CreateCluster failed)');
+      const name = state.clusters[(i * 7919) % state.clusters.length];
+      const out = await client.send(new DescribeClustersCommand({ clusters: [name] }));
+      if (out.clusters?.[0]?.clusterName !== name || out.failures?.length) throw wrong(`cluster ${name}`, out);
+    },
+  },
+];
+
+const wrong = (expected: string, got: unknown) =>
+  new Error(`wrong answer: expected ${expected}, got ${JSON.stringify(got, (k, v) => (k === '$metadata' ? undefined : v)).slice(0, 300)}`);
+
+interface Result { reqPerSec: number; p50: number; p99: number }
+
+/** Requests [from, to) spread over the clients, each client one request at a time; the first
+ *  error stops every client (none keeps running into the next measurement) and is thrown. */
+async function drive(clients: ECSClient[], w: Workload, state: State, from: number, to: number, latencies?: number[]) {
+  let next = from;
+  let failure: { err: unknown } | undefined;
+  await Promise.all(clients.map(async (client, worker) => {
+    for (let i = next++; i < to && !failure; i = next++) {
+      const t0 = performance.now();
+      try {
+        await w.request(client, state, i, worker);
+      } catch (err) {
+        failure ??= { err };
+        return;
+      }
+      latencies?.push(performance.now() - t0);
+    }
+  }));
+  if (failure) throw failure.err;
+}
+
+async function measure(target: Target, w: Workload, state: State): Promise<Result> {
+  const clients = Array.from({ length: CLIENTS }, () => new ECSClient({
+    endpoint: target.url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  }));
+  try {
+    await w.setup?.(clients[0], state);
+    await drive(clients, w, state, 0, WARMUP);
+    const latencies: number[] = [];
+    const t0 = performance.now();
+    await drive(clients, w, state, WARMUP, WARMUP + REQUESTS, latencies);
+    const seconds = (performance.now() - t0) / 1000;
+    latencies.sort((a, b) => a - b);
+    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+    return { reqPerSec: REQUESTS / seconds, p50: pct(0.5), p99: pct(0.99) };
+  } finally {
+    for (const c of clients) c.destroy();
+  }
+}
+
+const describeError = (err: unknown) => {
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  return `${e.name ?? 'Error'}${e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : ''}: ${e.message ?? String(err)}`;
+};
+
+async function main() {
+  console.log(machineInfo());
+  console.log(`workload: ${CLIENTS} concurrent @aws-sdk/client-ecs clients, ${REQUESTS} requests per op after ${WARMUP} warm-up, `
+    + 'client in this process (it shares the cores with the server under test); Berth on its SQLite store\n');
+  let moto: Target;
+  try {
+    moto = await startMoto();
+  } catch (err) {
+    console.error(`bench:api: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const berth = await startBerthTarget().catch(async (err: Error) => { await moto.close(); throw err; });
+  const targets = [berth, moto];
+  const states = new Map(targets.map((t) => [t, { taskDefinitionArns: [], clusters: [] } as State]));
+  const rows: string[][] = [];
+  const failures: string[] = [];
+  try {
+    for (const w of workloads) {
+      const results = new Map<Target, Result>();
+      for (const t of targets) {
+        try {
+          results.set(t, await measure(t, w, states.get(t)!));
+        } catch (err) {
+          failures.push(`${w.op} against ${t.name} FAILED — ${describeError(err)}`);
+          console.error(`!! ${failures.at(-1)}`);
+        }
+      }
+      const b = results.get(berth), m = results.get(moto);
+      const rate = (r?: Result) => (r ? r.reqPerSec.toFixed(0) : 'FAILED');
+      const lat = (r?: Result) => (r ? `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}` : '-');
+      rows.push([w.op, rate(b), rate(m), b && m ? `${(b.reqPerSec / m.reqPerSec).toFixed(2)}x` : '-', lat(b), lat(m)]);
+    }
+  } finally {
+    await berth.close();
+    await moto.close();
+  }
+  printTable(['op', 'Berth req/s', 'moto req/s', 'Berth/moto', 'Berth p50/p99 ms', 'moto p50/p99 ms'], rows);
+  if (failures.length) {
+    console.error(`\n${failures.length} benchmark row(s) failed — errors are never counted as throughput:`);
+    for (const f of failures) console.error(`  ${f}`);
+    process.exitCode = 1;
+  }
+}
+
+function printTable(header: string[], rows: string[][]) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+}
+
+main().catch((err) => {
+  console.error(`bench:api: ${(err as Error).stack ?? String(err)}`);
+  process.exit(1);
+});
