@@ -8,6 +8,10 @@ export interface ServerConfig {
   port: number;
   /** Seconds an agent may be silent before its instance shows agentConnected: false. */
   agentGraceSeconds: number;
+  /** The base URL agents reach this server at (DiscoverPollEndpoint); default http://<host>:<port>. */
+  publicUrl?: string;
+  /** Milliseconds between ACS HeartbeatMessages (default 10 s; tests use less). */
+  acsHeartbeatMs?: number;
 }
 
 export interface AppContext {

@@ -30,6 +30,10 @@ export function createPipeline(app: AppContext, services: readonly ServiceDef[])
       const schemas = service.sdk();
       const op = operation ? schemas[`${operation}$`] : undefined;
       if (!operation || !isOperationSchema(op)) throw unknownOperation(service, operation);
+      // An operation without a handler answers 501 whatever its input, so a caller is never
+      // told to fix parameters of a call Berth could not serve anyway.
+      const handler = (await service.handlers())[camel(operation)];
+      if (!handler) throw notImplemented(service.name, operation);
       const input = await protocol.parse(req, op, service);
       validateInput(input, op[4], service.constraints(), {
         invalid: service.validationErrorCode,
@@ -37,8 +41,6 @@ export function createPipeline(app: AppContext, services: readonly ServiceDef[])
       });
       // 5. authorize: IAM policy evaluation plugs in here (IAM issue).
       // 6. dispatch
-      const handler = (await service.handlers())[camel(operation)];
-      if (!handler) throw notImplemented(service.name, operation);
       const ctx: RequestContext = {
         requestId, account: principal.account, region: resolved.region, accessKeyId: principal.accessKeyId,
         principalArn: principal.arn, service: service.name, operation, app,
@@ -58,7 +60,8 @@ function unknownOperation(service: ServiceDef, operation: string | undefined) {
   if (service.protocol.startsWith('awsJson')) {
     return new AwsError('UnknownOperationException', `Unknown operation ${operation ?? '(none)'} for ${service.name}`);
   }
-  return new AwsError('InvalidAction', `The action ${operation ?? '(none)'} is not valid for this web service.`);
+  if (!operation) return new AwsError('MissingAction', 'The request must contain the parameter Action.');
+  return new AwsError('InvalidAction', `The action ${operation} is not valid for this web service.`);
 }
 
 function unknownService(req: RawRequest, requested: string, requestId: string): WireResponse {

@@ -19,7 +19,7 @@ export function jsonProtocol(version: '1.0' | '1.1'): Protocol {
     async parse(req: RawRequest, op: OperationSchema) {
       const type = req.headers['content-type'] ?? '';
       if (!type.startsWith('application/x-amz-json-') && !type.startsWith('application/json')) {
-        throw new AwsError('UnknownOperationException', `Content-Type '${type || '(none)'}' is not supported; send ${contentType}`, 404);
+        throw new AwsError('UnknownOperationException', `Content-Type '${type || '(none)'}' is not supported; send ${contentType}`);
       }
       const text = req.body.toString('utf8').trim() || '{}';
       let parsed: unknown;

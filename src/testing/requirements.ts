@@ -1,0 +1,66 @@
+// What a test needs from the machine (a Docker engine, the AWS CLIs), as node:test options:
+//   describe('docker runtime', requireDocker(), () => { … })
+// Missing on a developer's machine → the test is skipped, with the reason printed. Missing under
+// CI=true → an error: .ci/run installs all of these, so a skip there would hide a broken setup.
+import { spawnSync } from 'node:child_process';
+
+export interface Requirement { skip: string | false }
+
+/** AWS CLI v2 from Debian's awscli package (v1 is the `aws` first on PATH). */
+export const AWS_CLI_V2 = '/usr/bin/aws';
+/** The image scripts/build-test-image.sh builds from busybox-static. */
+export const TEST_IMAGE = 'berth-test/busybox:latest';
+
+const cache = new Map<string, string | false>();
+
+function run(cmd: string, args: string[]) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 20_000 });
+  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim(), error: r.error };
+}
+
+function requirement(name: string, check: () => string | false): Requirement {
+  if (!cache.has(name)) cache.set(name, check());
+  const missing = cache.get(name)!;
+  if (missing === false) return { skip: false };
+  if (process.env.CI === 'true' || process.env.CI === '1') {
+    throw new Error(`${name} is required under CI=true but ${missing} (.ci/run should have set it up)`);
+  }
+  const reason = `${name} not available: ${missing}`;
+  console.log(`# skipping: ${reason}`);
+  return { skip: reason };
+}
+
+/** A Docker engine answering on the default socket. */
+export function requireDocker(): Requirement {
+  return requirement('a Docker engine', () => {
+    const r = run('docker', ['info', '--format', '{{.ServerVersion}}']);
+    if (r.error) return `the docker command cannot run (${r.error.message})`;
+    return r.ok && r.out ? false : `'docker info' failed: ${r.out.split('\n').at(-1) ?? ''}`;
+  });
+}
+
+/** A Docker engine with the local test image built (bash scripts/build-test-image.sh). */
+export function requireTestImage(image = TEST_IMAGE): Requirement {
+  const docker = requireDocker();
+  if (docker.skip) return docker;
+  return requirement(`the Docker image ${image}`, () =>
+    run('docker', ['image', 'inspect', image]).ok ? false : `it is not built (run: bash scripts/build-test-image.sh)`);
+}
+
+/** AWS CLI v1: the `aws` first on PATH. */
+export function requireAwsCliV1(): Requirement {
+  return requirement('AWS CLI v1 (aws)', () => cliVersion('aws', 1));
+}
+
+/** AWS CLI v2 at /usr/bin/aws (apt-get install awscli). */
+export function requireAwsCliV2(): Requirement {
+  return requirement(`AWS CLI v2 (${AWS_CLI_V2})`, () => cliVersion(AWS_CLI_V2, 2));
+}
+
+function cliVersion(cmd: string, major: number): string | false {
+  const r = run(cmd, ['--version']);
+  if (r.error) return `${cmd} cannot run (${r.error.message})`;
+  const m = /aws-cli\/(\d+)\./.exec(r.out);
+  if (!r.ok || !m) return `'${cmd} --version' failed: ${r.out.split('\n').at(-1) ?? ''}`;
+  return Number(m[1]) === major ? false : `${cmd} is aws-cli ${m[1]}, not ${major}`;
+}
