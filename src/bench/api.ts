@@ -1,5 +1,7 @@
 // `npm run bench:api`: the same ECS workload against Berth (child process, default SQLite store,
-// so every write is durable) and moto_server, with 16 concurrent @aws-sdk/client-ecs clients.
+// so every write is durable) and moto_server, with 16 concurrent clients: by default a lean
+// SigV4-signing HTTP client (src/bench/lean-client.ts) so the load generator, which shares the 2
+// cores with the server under test, is not the bottleneck; BENCH_CLIENT=sdk uses @aws-sdk/client-ecs.
 // Every response is checked; any error response fails the row loudly (it never counts as
 // throughput) and the run exits non-zero. BENCH_REQUESTS / BENCH_WARMUP change the request counts.
 import {
@@ -7,9 +9,14 @@ import {
   ListTaskDefinitionsCommand, RegisterTaskDefinitionCommand,
 } from '@aws-sdk/client-ecs';
 import { performance } from 'node:perf_hooks';
+import { LeanEcsClient } from './lean-client.js';
 import { machineInfo, startBerthTarget, startMoto, type Target } from './targets.js';
 
 const CLIENTS = 16;
+const CLIENT_KIND = process.env.BENCH_CLIENT === 'sdk' ? 'sdk' : 'lean';
+/** What the workloads need of a client: the SDK's send(command) (outputs are read as plain JSON). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Client = { send(command: any): Promise<any>; destroy(): void };
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2_000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 200);
 /** ListTaskDefinitions reads one family with this many revisions (moto ignores maxResults, so stay under a page). */
@@ -21,9 +28,9 @@ interface State { taskDefinitionArns: string[]; clusters: string[] }
 interface Workload {
   op: string;
   /** Runs once per target before the warm-up (not measured). */
-  setup?(client: ECSClient, state: State): Promise<void>;
+  setup?(client: Client, state: State): Promise<void>;
   /** Request number i (warm-up first, then measured) from worker w; throws on a wrong answer. */
-  request(client: ECSClient, state: State, i: number, w: number): Promise<void>;
+  request(client: Client, state: State, i: number, w: number): Promise<void>;
 }
 
 const containerDefinitions = [{ name: 'web', image: 'nginx:1.27', memory: 256, cpu: 128, essential: true,
@@ -89,7 +96,7 @@ interface Result { reqPerSec: number; p50: number; p99: number }
 
 /** Requests [from, to) spread over the clients, each client one request at a time; the first
  *  error stops every client (none keeps running into the next measurement) and is thrown. */
-async function drive(clients: ECSClient[], w: Workload, state: State, from: number, to: number, latencies?: number[]) {
+async function drive(clients: Client[], w: Workload, state: State, from: number, to: number, latencies?: number[]) {
   let next = from;
   let failure: { err: unknown } | undefined;
   await Promise.all(clients.map(async (client, worker) => {
@@ -108,9 +115,9 @@ async function drive(clients: ECSClient[], w: Workload, state: State, from: numb
 }
 
 async function measure(target: Target, w: Workload, state: State): Promise<Result> {
-  const clients = Array.from({ length: CLIENTS }, () => new ECSClient({
-    endpoint: target.url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  }));
+  const clients: Client[] = Array.from({ length: CLIENTS }, () => (CLIENT_KIND === 'sdk'
+    ? new ECSClient({ endpoint: target.url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
+    : new LeanEcsClient(target.url)));
   try {
     await w.setup?.(clients[0], state);
     await drive(clients, w, state, 0, WARMUP);
@@ -133,8 +140,9 @@ const describeError = (err: unknown) => {
 
 async function main() {
   console.log(machineInfo());
-  console.log(`workload: ${CLIENTS} concurrent @aws-sdk/client-ecs clients, ${REQUESTS} requests per op after ${WARMUP} warm-up, `
-    + 'client in this process (it shares the cores with the server under test); Berth on its SQLite store\n');
+  console.log(`workload: ${CLIENTS} concurrent ${CLIENT_KIND === 'sdk' ? '@aws-sdk/client-ecs' : 'lean SigV4 HTTP'} clients, `
+    + `${REQUESTS} requests per op after ${WARMUP} warm-up, client in this process (it shares the cores with the server under test); `
+    + 'Berth on its SQLite store\n');
   let moto: Target;
   try {
     moto = await startMoto();

@@ -1,0 +1,51 @@
+// A lean awsJson1_1 client for load generation: the same SigV4-signed POST the SDK sends (same
+// target header, content type and JSON body), without the SDK's middleware stack, so that the load
+// generator is not the bottleneck on a 2-core machine. Both servers get byte-identical requests.
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import http from 'node:http';
+
+const TARGET = 'AmazonEC2ContainerServiceV20141113';
+
+interface Command { input: object; constructor: { name: string } }
+
+export class LeanEcsClient {
+  private readonly url: URL;
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  private readonly signer = new SignatureV4({ service: 'ecs', region: 'us-east-1', sha256: Sha256,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+
+  constructor(endpoint: string) { this.url = new URL(endpoint); }
+
+  /** Sends an SDK command object's input; resolves with the parsed JSON output, rejects with the AWS error. */
+  async send<T = Record<string, unknown>>(command: Command): Promise<T> {
+    const op = command.constructor.name.replace(/Command$/, '');
+    const body = JSON.stringify(command.input);
+    const signed = await this.signer.sign({
+      method: 'POST', protocol: 'http:', hostname: this.url.hostname, port: Number(this.url.port), path: '/', query: {},
+      headers: { host: this.url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${TARGET}.${op}` },
+      body,
+    });
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = http.request({ host: this.url.hostname, port: this.url.port, method: 'POST', path: '/', agent: this.agent,
+        headers: { ...signed.headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    const parsed = text ? JSON.parse(text) as Record<string, unknown> : {};
+    if (status !== 200) {
+      const err = new Error(String(parsed.message ?? parsed.Message ?? text)) as Error & { $metadata: { httpStatusCode: number } };
+      err.name = String(parsed.__type ?? 'Error').split('#').pop()!;
+      err.$metadata = { httpStatusCode: status };
+      throw err;
+    }
+    return parsed as T;
+  }
+
+  destroy() { this.agent.destroy(); }
+}
