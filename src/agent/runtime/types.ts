@@ -66,7 +66,15 @@ export interface ContainerStatus {
   error?: string;
 }
 
-export interface RuntimeEvent { id: string; name: string; type: 'start' | 'die' | 'oom' | 'health' | 'destroy' }
+export interface RuntimeEvent {
+  id: string;
+  name: string;
+  type: 'start' | 'die' | 'oom' | 'health' | 'destroy';
+  /** On 'die': the exit code, when the runtime reports it. */
+  exitCode?: number;
+  /** On 'health': the new health status. */
+  health?: 'healthy' | 'unhealthy' | 'starting';
+}
 
 export interface Runtime {
   readonly kind: 'docker' | 'simulated';
