@@ -36,6 +36,20 @@ export type ServerMessage =
 /** Agent → server. */
 export type AgentMessage =
   | { type: 'AckRequest'; message: { cluster: string; containerInstance: string; messageId: string } }
-  | { type: 'HeartbeatAckRequest'; message: { messageId: string } };
+  | { type: 'HeartbeatAckRequest'; message: { messageId: string } }
+  /** Berth extension (additive): task and container health from the runtime's health checks,
+   *  which the public SubmitTaskStateChange cannot carry. Sent when a task's health changes and
+   *  again after every (re)connect; no ack. Only tasks with at least one health check appear. */
+  | { type: 'TaskHealthRequest'; message: { cluster: string; containerInstance: string; tasks: TaskHealth[] } };
+
+export type HealthStatus = 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
+
+/** A task's health as ECS computes it: UNHEALTHY if an essential container is, HEALTHY when every
+ *  essential container with a health check is, else UNKNOWN. */
+export interface TaskHealth {
+  taskArn: string;
+  healthStatus: HealthStatus;
+  containers: { containerName: string; healthStatus: HealthStatus }[];
+}
 
 export const ACS_PATH = '/ws';

@@ -1,34 +1,80 @@
 // The `berth` command.
-import { startBerth, VERSION } from '../server/berth.js';
+import { CreateClusterCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { join } from 'node:path';
+import { Agent } from '../agent/agent.js';
+import { agentCredentials } from '../agent/acs-client.js';
+import { probeEngine } from '../agent/engine-probe.js';
+import { parseDurationSeconds } from '../controllers/service-lost.js';
+import { startBerth, VERSION, type Berth } from '../server/berth.js';
+import { AGENT_HELP, agentOptionsFromArgs } from './agent-args.js';
 import { flag, parseArgs, type Args } from './args.js';
 
 const HELP = `berth ${VERSION} — AWS's container platform, run yourself
 
 Usage:
-  berth up [server options]          server + a local agent (what npm start runs)
+  berth up [server options]          server + a local agent in cluster "default" (what npm start
+                                     runs); Docker when an engine answers, else simulated
   berth server [options]             the API server alone
     --host 127.0.0.1                 listen address            (BERTH_HOST)
     --port 4566                      listen port               (BERTH_PORT)
     --data DIR                       data directory, SQLite    (BERTH_DATA_DIR, default ./.berth)
     --store memory://                keep everything in memory instead
     --agent-grace 30                 seconds before a silent agent shows disconnected
+    --lost-after 5m                  silence after which an agent's service tasks are replaced
+                                     elsewhere (30s, 5m, 1h; 0 = never)
+${AGENT_HELP}
   berth --version | --help
 
 Point any AWS client at it: aws --endpoint-url http://localhost:4566 ecs list-clusters`;
 
-export async function serverFromArgs(args: Args) {
+/** Stops what runs, in order, on SIGINT/SIGTERM, then exits. */
+function onSignal(stoppers: (() => Promise<void>)[]) {
+  const stop = async () => {
+    for (const s of stoppers) await s().catch((err: Error) => console.error(`berth: ${err.message}`));
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+export async function serverFromArgs(args: Args, signals = true): Promise<Berth> {
   const store = flag(args, 'store') ?? flag(args, 'data') ?? process.env.BERTH_STORE ?? process.env.BERTH_DATA_DIR ?? '.berth';
   const berth = await startBerth({
     host: flag(args, 'host') ?? process.env.BERTH_HOST ?? '127.0.0.1',
     port: Number(flag(args, 'port') ?? process.env.BERTH_PORT ?? 4566),
     store,
     agentGraceSeconds: Number(flag(args, 'agent-grace') ?? 30),
+    lostAfterSeconds: parseDurationSeconds(flag(args, 'lost-after') ?? process.env.BERTH_LOST_AFTER ?? '5m'),
   });
   console.log(`berth ${VERSION} listening on ${berth.url} (store: ${berth.app.store.name})`);
-  const stop = async () => { await berth.close(); process.exit(0); };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  if (signals) onSignal([() => berth.close()]);
   return berth;
+}
+
+async function agentFromArgs(args: Args) {
+  const agent = await Agent.start(agentOptionsFromArgs(args, VERSION));
+  onSignal([() => agent.stop()]);
+}
+
+/** Server + one local agent in cluster "default", in this process. */
+async function up(args: Args) {
+  const berth = await serverFromArgs(args, false);
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const ecs = new ECSClient({ endpoint: berth.url, region, credentials: agentCredentials() });
+  await ecs.send(new CreateClusterCommand({ clusterName: 'default' })); // idempotent
+  ecs.destroy();
+  const engine = await probeEngine();
+  const runtime = engine ? 'docker' : 'simulated';
+  console.log(engine
+    ? `runtime: docker (Docker ${engine.version}, API ${engine.apiVersion})`
+    : 'runtime: simulated (no Docker engine answers at DOCKER_HOST or /var/run/docker.sock: tasks run without containers)');
+  const data = flag(args, 'data') ?? process.env.BERTH_DATA_DIR ?? '.berth';
+  const agent = await Agent.start({
+    endpoint: berth.url, cluster: 'default', runtime, ip: '127.0.0.1', version: VERSION,
+    stateDir: join(data.startsWith('memory:') || data.startsWith('sqlite:') ? '.berth' : data, 'agent-127.0.0.1'),
+  });
+  console.log(`agent ${agent.instanceArn} ready in cluster default`);
+  onSignal([() => agent.stop(), () => berth.close()]);
 }
 
 async function main(argv: string[]) {
@@ -37,8 +83,13 @@ async function main(argv: string[]) {
   if (flag(args, 'help') || !args.command) { console.log(HELP); return; }
   switch (args.command) {
     case 'server':
-    case 'up':
       await serverFromArgs(args);
+      return;
+    case 'up':
+      await up(args);
+      return;
+    case 'agent':
+      await agentFromArgs(args);
       return;
     default:
       console.error(`berth: unknown command '${args.command}'\n\n${HELP}`);

@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { randomIds, systemClock, type Clock, type Ids } from '../common/ids.js';
 import type { AppContext, ServerConfig } from '../gateway/context.js';
 import { createGateway, type Gateway } from '../gateway/server.js';
+import { startAcsServer, type AcsServer } from '../services/ecs/acs-server.js';
 import { services } from '../services/registry.js';
+import { ServiceScheduler, type SchedulerOptions } from '../controllers/service-scheduler.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 
@@ -19,11 +21,24 @@ export interface BerthOptions {
   clock?: Clock;
   ids?: Ids;
   agentGraceSeconds?: number;
+  /** The base URL agents should use to reach this server (DiscoverPollEndpoint). */
+  publicUrl?: string;
+  /** Milliseconds between ACS HeartbeatMessages. */
+  acsHeartbeatMs?: number;
+  /** Seconds an agent may be silent before its service tasks are replaced elsewhere (lost-agent
+   *  policy, src/controllers/service-lost.ts; default 300, 0 = never). */
+  lostAfterSeconds?: number;
+  /** The service scheduler's tuning (tick interval, throttle), or false to not run it. */
+  scheduler?: SchedulerOptions | false;
 }
 
 export interface Berth {
   app: AppContext;
   gateway: Gateway;
+  /** The agents' websocket endpoint (ACS). */
+  acs: AcsServer;
+  /** The service scheduler (undefined when options.scheduler is false). */
+  scheduler?: ServiceScheduler;
   /** http://host:port */
   url: string;
   close(): Promise<void>;
@@ -35,9 +50,12 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 4566,
     agentGraceSeconds: options.agentGraceSeconds ?? 30,
+    publicUrl: options.publicUrl,
+    acsHeartbeatMs: options.acsHeartbeatMs,
   };
   const app: AppContext = { store, clock: options.clock ?? systemClock, ids: options.ids ?? randomIds, config, startedAt: new Date(), version: VERSION };
   const gateway = createGateway(app, services);
+  const acs = startAcsServer(app, gateway);
 
   gateway.route('/_berth/health', (_req, res) => {
     const body = JSON.stringify({ status: 'ok', version: VERSION, uptimeSeconds: Math.round((Date.now() - app.startedAt.getTime()) / 1000),
@@ -57,9 +75,13 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
   const address = gateway.server.address() as AddressInfo;
   config.port = address.port;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const scheduler = options.scheduler === false ? undefined
+    : await ServiceScheduler.start(app, { lostAfterSeconds: options.lostAfterSeconds, ...options.scheduler });
   return {
-    app, gateway, url: `http://${host}:${address.port}`,
+    app, gateway, acs, scheduler, url: `http://${host}:${address.port}`,
     async close() {
+      await scheduler?.stop();
+      await acs.close();
       gateway.server.closeAllConnections();
       await new Promise<void>((resolve) => gateway.server.close(() => resolve()));
       await store.close();

@@ -121,6 +121,19 @@ describe('ECS container instances', () => {
     assert.equal((await list()).length, 3);
   });
 
+  it('filters with the cluster query language', async () => {
+    const arns = [(await register(0)).containerInstanceArn!, (await register(1)).containerInstanceArn!, (await register(2)).containerInstanceArn!];
+    const filter = async (f: string) => ((await h.ecs.send(new ListContainerInstancesCommand({ cluster: 'prod', filter: f }))).containerInstanceArns ?? []).sort();
+    assert.deepEqual(await filter('attribute:stack == blue'), [arns[0]]);
+    assert.deepEqual(await filter('attribute:ecs.availability-zone in [us-east-1b, us-east-1c]'), [arns[1], arns[2]].sort());
+    assert.deepEqual(await filter('attribute:stack == green and not(attribute:ecs.availability-zone == us-east-1b)'), [arns[2]]);
+    assert.deepEqual(await filter('runningTasksCount == 0 && agentConnected == true'), [...arns].sort());
+    assert.deepEqual(await filter('ec2InstanceId =~ i-0abc0+11'), [arns[1]]);
+    now += 31_000; // past the grace period: every agent is silent
+    assert.deepEqual(await filter('agentConnected == false'), [...arns].sort());
+    await assert.rejects(filter('attribute:stack == blue &&'), { name: 'InvalidParameterException' });
+  });
+
   it('re-registration with the saved ARN keeps the ARN and refreshes resources and attributes', async () => {
     const first = await register(0);
     const again = (await h.ecs.send(new RegisterContainerInstanceCommand({
@@ -239,7 +252,7 @@ describe('ECS container instances', () => {
         cluster: 'prod', containerInstances: Array.from({ length: 11 }, () => arn), status: 'DRAINING' }))],
       ['InvalidParameterException', () => h.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'prod', containerInstances: Array.from({ length: 101 }, () => arn) }))],
       ['InvalidParameterException', () => h.ecs.send(new ListContainerInstancesCommand({ cluster: 'prod', maxResults: 101 }))],
-      ['InvalidParameterException', () => h.ecs.send(new ListContainerInstancesCommand({ cluster: 'prod', filter: 'attribute:stack == blue' }))],
+      ['InvalidParameterException', () => h.ecs.send(new ListContainerInstancesCommand({ cluster: 'prod', filter: 'attribute:stack blue' }))],
       ['InvalidParameterException', () => h.ecs.send(new DeregisterContainerInstanceCommand({ cluster: 'prod', containerInstance: 'not-there' }))],
     ];
     for (const [name, call] of cases) {

@@ -10,7 +10,8 @@ import type {
 } from '@aws-sdk/client-ecs';
 import { paginate } from '../../common/pagination.js';
 import type { RequestContext } from '../../gateway/context.js';
-import { activeCluster, checkTags, clientException, db, invalidParameter, type ContainerInstanceRecord } from './common.js';
+import { compileQuery, instanceFromRecord, queryTarget } from '../../placement/index.js';
+import { activeCluster, checkTags, clientException, db, invalidParameter, type ContainerInstanceRecord, type TaskRecord } from './common.js';
 import {
   builtInAttributes, checkAttribute, checkCustomLimit, mergeAttributes, parseIdentity, statedAttributes, type Identity,
 } from './container-instance-attributes.js';
@@ -20,7 +21,7 @@ import {
   clusterInstances, countsOf, findInstance, instanceArn, instanceIdOfRecord, instanceKey, modifyInstance, parseInstanceRef, refArn,
   taskCountsByInstance,
 } from './container-instance-store.js';
-import { renderContainerInstance } from './container-instance-view.js';
+import { isAgentConnected, renderContainerInstance } from './container-instance-view.js';
 import { activeTaskCount } from './task-counts.js';
 
 const MAX_DESCRIBE = 100;
@@ -142,13 +143,22 @@ export async function describeContainerInstances(input: DescribeContainerInstanc
 
 export async function listContainerInstances(input: ListContainerInstancesRequest, ctx: RequestContext): Promise<ListContainerInstancesResponse> {
   const cluster = (await activeCluster(ctx, input.cluster)).clusterName!;
-  if (input.filter !== undefined && input.filter.trim() !== '') {
-    // TODO(placement): evaluate `filter` with the cluster query language from src/placement/query
-    // (its parser/evaluator is being written there); the lead wires it in here.
-    throw invalidParameter(`The cluster query language filter is not supported by Berth yet: '${input.filter}'.`);
-  }
+  // The cluster query language (src/placement/query): compiled first, so a bad filter changes nothing.
+  const query = input.filter !== undefined && input.filter.trim() !== '' ? compileQuery(input.filter) : undefined;
   const all = await clusterInstances(ctx, cluster);
-  const matching = all.filter((v) => (input.status ? v.value.status === input.status : v.value.status !== 'INACTIVE'));
+  let matching = all.filter((v) => (input.status ? v.value.status === input.status : v.value.status !== 'INACTIVE'));
+  if (query) {
+    const now = ctx.app.clock.now();
+    const counts = await taskCountsByInstance(ctx, cluster);
+    const tasksOn = new Map<string, TaskRecord[]>();
+    for (const t of await db(ctx).tasks.list(ctx, `${cluster}/`)) {
+      if (t.lastStatus === 'STOPPED' || !t.containerInstanceArn) continue;
+      tasksOn.set(t.containerInstanceArn, [...(tasksOn.get(t.containerInstanceArn) ?? []), t]);
+    }
+    matching = matching.filter((v) => query.test(queryTarget(instanceFromRecord(
+      { ...v.value, runningTasksCount: countsOf(counts, v.value).running },
+      { agentConnected: isAgentConnected(v.value, now, ctx.app.config.agentGraceSeconds), tasks: tasksOn.get(v.value.containerInstanceArn!) }))));
+  }
   const { page, nextToken } = paginate(matching, (v) => v.key, input.maxResults, input.nextToken);
   return { containerInstanceArns: page.map((v) => v.value.containerInstanceArn!), nextToken };
 }

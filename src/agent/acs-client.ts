@@ -1,0 +1,223 @@
+// The agent's end of ACS: DiscoverPollEndpoint, then a websocket to <endpoint>/ws with a
+// SigV4-signed upgrade request. Every PayloadMessage / TaskManifestMessage is handed to the task
+// engine and acked (AckRequest) once taken in; every HeartbeatMessage is acked. Any inbound frame
+// resets a 1–2 min inactivity timer; when it fires, or the socket closes or fails, the client
+// rediscovers the endpoint and reconnects with backoff 250 ms → 2 min (×1.5, ±20 % jitter).
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { DiscoverPollEndpointCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import { SignatureV4 } from '@smithy/signature-v4';
+import WebSocket from 'ws';
+import { ACS_PATH, type AgentMessage, type ServerMessage } from './acs-protocol.js';
+
+export interface Credentials { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+
+/** AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN) from the environment, else test/test. */
+export function agentCredentials(env = process.env): Credentials {
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+    return { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN };
+  }
+  return { accessKeyId: 'test', secretAccessKey: 'test' };
+}
+
+export interface AcsClientOptions {
+  ecs: ECSClient;
+  clusterArn: string;
+  instanceArn: string;
+  credentials: Credentials;
+  region: string;
+  /** Takes in one server message; the ack goes out when it resolves. */
+  onMessage(message: ServerMessage): Promise<void>;
+  /** Called on every (re)connection, before any message of it. */
+  onConnected?(): void;
+  /** The server says the instance is deregistered: the client stops. */
+  onInactive?(message: string): void;
+  log?(line: string): void;
+  /** Inactivity window, ms (a random value in it per connection). Default 60–120 s. */
+  inactivityMs?: [number, number];
+  /** Reconnect backoff, ms. Default 250 → 120,000. */
+  backoffMs?: [number, number];
+}
+
+export class Backoff {
+  private current: number;
+  constructor(private readonly min: number, private readonly max: number, private readonly random = Math.random) { this.current = min; }
+  /** The next delay: grows ×1.5 up to max, with ±20 % jitter. */
+  next(): number {
+    const base = this.current;
+    this.current = Math.min(this.max, this.current * 1.5);
+    return Math.round(Math.min(this.max, base * (0.8 + 0.4 * this.random())));
+  }
+  reset() { this.current = this.min; }
+}
+
+/** ws(s)://host/ws?… for an http(s) endpoint. */
+export function acsUrl(endpoint: string, clusterArn: string, instanceArn: string, seqNum = 1): URL {
+  const url = new URL(endpoint.replace(/\/+$/, '') + ACS_PATH);
+  url.protocol = url.protocol === 'https:' || url.protocol === 'wss:' ? 'wss:' : 'ws:';
+  url.searchParams.set('clusterArn', clusterArn);
+  url.searchParams.set('containerInstanceArn', instanceArn);
+  url.searchParams.set('seqNum', String(seqNum));
+  url.searchParams.set('protocolVersion', '2');
+  url.searchParams.set('agentVersion', 'berth');
+  return url;
+}
+
+/** The headers of a SigV4-signed (service ecs) GET of the upgrade URL. */
+export async function signedUpgradeHeaders(url: URL, credentials: Credentials, region: string): Promise<Record<string, string>> {
+  const signer = new SignatureV4({ credentials, region, service: 'ecs', sha256: Sha256 });
+  const query: Record<string, string> = {};
+  url.searchParams.forEach((v, k) => { query[k] = v; });
+  const signed = await signer.sign({
+    method: 'GET',
+    protocol: url.protocol === 'wss:' ? 'https:' : 'http:',
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    path: url.pathname,
+    query,
+    headers: { host: url.host },
+  });
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(signed.headers)) if (k !== 'host') headers[k] = String(v);
+  return headers;
+}
+
+export class AcsClient {
+  private stopped = false;
+  private socket?: WebSocket;
+  private wakeUp?: () => void;
+  private readonly backoff: Backoff;
+  private loop?: Promise<void>;
+  connected = false;
+  /** Connections opened so far. */
+  connections = 0;
+
+  constructor(private readonly opts: AcsClientOptions) {
+    const [min, max] = opts.backoffMs ?? [250, 120_000];
+    this.backoff = new Backoff(min, max);
+  }
+
+  start(): void { this.loop ??= this.run(); }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.socket?.terminate();
+    this.wakeUp?.();
+    await this.loop;
+  }
+
+  private log(line: string) { this.opts.log?.(line); }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const out = await this.opts.ecs.send(new DiscoverPollEndpointCommand({ containerInstance: this.opts.instanceArn, cluster: this.opts.clusterArn }));
+        if (!out.endpoint) throw new Error('DiscoverPollEndpoint answered without an endpoint');
+        await this.connectOnce(out.endpoint);
+      } catch (err) {
+        const e = err as Error;
+        if (e.name === 'InactiveInstanceException' || e.name === 'ClientException' && /deregistered|inactive/i.test(e.message)) {
+          this.inactive(e.message);
+        } else {
+          this.log(`acs: ${e.message}`);
+        }
+      }
+      if (this.stopped) break;
+      const delay = this.backoff.next();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.wakeUp = () => { clearTimeout(timer); resolve(); };
+      });
+    }
+  }
+
+  private inactive(message: string) {
+    this.log(`acs: instance is inactive: ${message}`);
+    this.stopped = true;
+    this.opts.onInactive?.(message);
+  }
+
+  private async connectOnce(endpoint: string): Promise<void> {
+    const url = acsUrl(endpoint, this.opts.clusterArn, this.opts.instanceArn);
+    const headers = await signedUpgradeHeaders(url, this.opts.credentials, this.opts.region);
+    if (this.stopped) return;
+    const ws = new WebSocket(url, { headers, handshakeTimeout: 15_000 });
+    this.socket = ws;
+    const [lo, hi] = this.opts.inactivityMs ?? [60_000, 120_000];
+    const window = lo + Math.floor(Math.random() * Math.max(0, hi - lo));
+    let timer: NodeJS.Timeout | undefined;
+    const touch = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => { this.log(`acs: nothing heard for ${window} ms, reconnecting`); ws.terminate(); }, window);
+    };
+    let chain = Promise.resolve();
+    await new Promise<void>((resolve, reject) => {
+      let opened = false;
+      ws.on('unexpected-response', (_req, res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (/InactiveInstanceException/.test(text)) this.inactive(text);
+          reject(new Error(`websocket upgrade refused: HTTP ${res.statusCode} ${text.slice(0, 300)}`));
+        });
+      });
+      ws.on('open', () => {
+        opened = true;
+        this.connected = true;
+        this.connections++;
+        this.backoff.reset();
+        touch();
+        this.opts.onConnected?.();
+      });
+      ws.on('message', (data) => {
+        touch();
+        let msg: ServerMessage;
+        try { msg = JSON.parse(String(data)) as ServerMessage; } catch { this.log('acs: dropped a frame that is not JSON'); return; }
+        chain = chain.then(() => this.handle(ws, msg)).catch((err: Error) => this.log(`acs: handling ${msg.type} failed: ${err.message}`));
+      });
+      ws.on('error', (err) => { if (!opened) reject(err); else this.log(`acs: ${err.message}`); });
+      ws.on('close', () => {
+        clearTimeout(timer);
+        this.connected = false;
+        if (opened) resolve(); else reject(new Error('websocket closed before it opened'));
+      });
+    });
+  }
+
+  /** Sends a message on the current connection; false when there is none. */
+  sendMessage(msg: AgentMessage): boolean {
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(msg));
+    return true;
+  }
+
+  private send(ws: WebSocket, msg: AgentMessage) {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+  }
+
+  private async handle(ws: WebSocket, msg: ServerMessage): Promise<void> {
+    switch (msg.type) {
+      case 'HeartbeatMessage':
+        this.send(ws, { type: 'HeartbeatAckRequest', message: { messageId: msg.message.messageId } });
+        return;
+      case 'PayloadMessage':
+      case 'TaskManifestMessage':
+        await this.opts.onMessage(msg);
+        this.send(ws, { type: 'AckRequest', message: { cluster: this.opts.clusterArn, containerInstance: this.opts.instanceArn, messageId: msg.message.messageId } });
+        return;
+      case 'CloseMessage':
+        this.log(`acs: server closed the session: ${msg.message.message}`);
+        ws.close();
+        return;
+      case 'InactiveInstanceException':
+        this.inactive(msg.message.message);
+        ws.close();
+        return;
+      default:
+        await this.opts.onMessage(msg);
+    }
+  }
+
+  /** For tests: drop the current connection as if the network failed. */
+  dropConnection() { this.socket?.terminate(); }
+}

@@ -1,0 +1,162 @@
+// Agents against a real in-process Berth server (simulated runtime, so no Docker is needed):
+// registration as the ECS agent does it, the ARN kept across restarts, RunTask → RUNNING →
+// StopTask → STOPPED through the ACS socket and the state reports, three agents in three zones
+// going disconnected and back, and a server restart the agent rides through.
+import {
+  CreateClusterCommand, DescribeContainerInstancesCommand, DescribeTasksCommand, ECSClient, ListContainerInstancesCommand,
+  RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand, type Task,
+} from '@aws-sdk/client-ecs';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { startBerth, VERSION, type Berth } from '../server/berth.js';
+import { credentials, startHarness, type Harness } from '../testing/harness.js';
+import { Agent, type AgentOptions } from './agent.js';
+import { SimulatedRuntime } from './runtime/simulated.js';
+
+async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const quiet = { log: () => {}, backoffMs: [50, 500] as [number, number] };
+
+describe('agent with a Berth server (simulated runtime)', () => {
+  let h: Harness;
+  let dir: string;
+  const agents: Agent[] = [];
+  const start = async (o: Partial<AgentOptions> & { cluster: string }) => {
+    const a = await Agent.start({ endpoint: h.url, runtime: 'simulated', version: VERSION, ...quiet, ...o });
+    agents.push(a);
+    return a;
+  };
+  before(async () => {
+    h = await startHarness({ agentGraceSeconds: 1, acsHeartbeatMs: 200 });
+    dir = mkdtempSync(join(tmpdir(), 'berth-agent-'));
+    await h.ecs.send(new CreateClusterCommand({ clusterName: 'c1' }));
+  });
+  afterEach(async () => { for (const a of agents.splice(0)) await a.stop(); });
+  after(async () => { await h.close(); rmSync(dir, { recursive: true, force: true }); });
+
+  const describeTask = async (arn: string, cluster = 'c1'): Promise<Task> =>
+    (await h.ecs.send(new DescribeTasksCommand({ cluster, tasks: [arn] }))).tasks![0];
+
+  it('registers like the ECS agent, and keeps its ARN across a restart', async () => {
+    const stateDir = join(dir, 'reg');
+    const a = await start({ cluster: 'c1', ip: '127.0.0.2', instanceType: 't3.medium', availabilityZone: 'us-east-1b', attributes: { team: 'blue', gpu: '' }, stateDir });
+    const d = await h.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'c1', containerInstances: [a.instanceArn] }));
+    const ci = d.containerInstances![0];
+    assert.deepEqual(ci.registeredResources?.map((r) => [r.name, r.integerValue ?? r.stringSetValue]), [
+      ['CPU', 2048], ['MEMORY', 3904], ['PORTS', ['22', '2375', '2376', '51678', '51679']], ['PORTS_UDP', []],
+    ]);
+    const attr = (name: string) => ci.attributes?.find((x) => x.name === name);
+    assert.equal(attr('ecs.availability-zone')?.value, 'us-east-1b');
+    assert.equal(attr('ecs.instance-type')?.value, 't3.medium');
+    assert.equal(attr('ecs.os-type')?.value, 'linux');
+    assert.equal(attr('ecs.cpu-architecture')?.value, 'x86_64');
+    assert.equal(attr('team')?.value, 'blue');
+    assert.ok(attr('gpu') && attr('gpu')!.value === undefined);
+    for (const cap of ['com.amazonaws.ecs.capability.docker-remote-api.1.17', 'com.amazonaws.ecs.capability.docker-remote-api.1.44',
+      'com.amazonaws.ecs.capability.logging-driver.json-file', 'ecs.capability.container-health-check', 'ecs.capability.container-ordering',
+      'ecs.capability.task-cpu-mem-limit']) assert.ok(attr(cap), `capability ${cap}`);
+    assert.equal(ci.versionInfo?.agentVersion, VERSION);
+    assert.match(ci.ec2InstanceId ?? '', /^i-[0-9a-f]{17}$/);
+    await eventually(async () => (await h.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'c1', containerInstances: [a.instanceArn] }))).containerInstances![0].agentConnected, 'agentConnected');
+    assert.equal(JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).instanceArn, a.instanceArn);
+
+    await a.stop();
+    agents.splice(agents.indexOf(a), 1);
+    const again = await start({ cluster: 'c1', ip: '127.0.0.2', instanceType: 't3.medium', availabilityZone: 'us-east-1b', stateDir });
+    assert.equal(again.instanceArn, a.instanceArn);
+    const list = await h.ecs.send(new ListContainerInstancesCommand({ cluster: 'c1' }));
+    assert.deepEqual(list.containerInstanceArns, [a.instanceArn], 'one instance, not two');
+  });
+
+  it('runs a task to RUNNING with its host ports, and stops it with exit codes and reasons', async () => {
+    await h.ecs.send(new CreateClusterCommand({ clusterName: 'run' }));
+    await start({ cluster: 'run', ip: '127.0.0.3', stateDir: join(dir, 'run') });
+    await h.ecs.send(new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [
+      { name: 'web', image: 'busybox', memory: 64, command: ['httpd', '-f'], portMappings: [{ containerPort: 80 }] },
+      { name: 'job', image: 'busybox', memory: 32, essential: false, command: ['sh', '-c', 'exit 4'] },
+    ] }));
+    const run = await h.ecs.send(new RunTaskCommand({ cluster: 'run', taskDefinition: 'web' }));
+    const arn = run.tasks![0].taskArn!;
+    const running = await eventually(async () => { const t = await describeTask(arn, 'run'); return t.lastStatus === 'RUNNING' && t; }, 'RUNNING');
+    const web = running.containers!.find((c) => c.name === 'web')!;
+    assert.equal(web.networkBindings?.[0].bindIP, '127.0.0.3');
+    assert.equal(web.networkBindings?.[0].containerPort, 80);
+    assert.ok((web.networkBindings?.[0].hostPort ?? 0) > 0);
+    assert.ok(running.pullStartedAt && running.pullStoppedAt);
+    await eventually(async () => (await describeTask(arn, 'run')).containers!.find((c) => c.name === 'job')!.exitCode === 4, 'the non-essential exit');
+    assert.equal((await describeTask(arn, 'run')).lastStatus, 'RUNNING');
+
+    await h.ecs.send(new StopTaskCommand({ cluster: 'run', task: arn, reason: 'done here' }));
+    const stopped = await eventually(async () => { const t = await describeTask(arn, 'run'); return t.lastStatus === 'STOPPED' && t; }, 'STOPPED');
+    assert.equal(stopped.stoppedReason, 'done here');
+    assert.equal(stopped.stopCode, 'UserInitiated');
+    assert.equal(stopped.containers!.find((c) => c.name === 'web')!.exitCode, 143);
+    assert.ok(stopped.executionStoppedAt);
+  });
+
+  it('three agents in three zones are three instances; a stopped one shows disconnected, then connected again', async () => {
+    await h.ecs.send(new CreateClusterCommand({ clusterName: 'trio' }));
+    const zones = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+    const trio = await Promise.all(zones.map((az, i) => start({ cluster: 'trio', ip: `127.0.0.${i + 2}`, availabilityZone: az, stateDir: join(dir, `trio-${i}`) })));
+    const describe = async () => (await h.ecs.send(new DescribeContainerInstancesCommand({
+      cluster: 'trio', containerInstances: trio.map((a) => a.instanceArn) }))).containerInstances!;
+    assert.deepEqual((await describe()).map((c) => c.attributes?.find((x) => x.name === 'ecs.availability-zone')?.value).sort(), zones);
+    assert.equal(new Set(trio.map((a) => a.instanceArn)).size, 3);
+
+    await trio[1].stop();
+    agents.splice(agents.indexOf(trio[1]), 1);
+    await eventually(async () => { const d = await describe(); return d[1].agentConnected === false && d[0].agentConnected && d[2].agentConnected; }, 'disconnected after the grace period');
+    const back = await start({ cluster: 'trio', ip: '127.0.0.3', availabilityZone: 'us-east-1b', stateDir: join(dir, 'trio-1') });
+    assert.equal(back.instanceArn, trio[1].instanceArn);
+    await eventually(async () => (await describe())[1].agentConnected, 'connected again');
+  });
+});
+
+describe('agent across a server restart (simulated runtime, sqlite store)', () => {
+  it('reconnects and re-sends state, so the server learns what happened while it was down', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-agent-restart-'));
+    const runtime = new SimulatedRuntime();
+    let berth: Berth = await startBerth({ port: 0, store: join(dir, 'data'), acsHeartbeatMs: 200 });
+    const port = Number(new URL(berth.url).port);
+    const ecs = new ECSClient({ endpoint: berth.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    await ecs.send(new CreateClusterCommand({ clusterName: 'r' }));
+    const agent = await Agent.start({ endpoint: berth.url, cluster: 'r', runtime, version: VERSION, stateDir: join(dir, 'agent'), ...quiet });
+    try {
+      await ecs.send(new RegisterTaskDefinitionCommand({ family: 'svc', containerDefinitions: [{ name: 'a', image: 'busybox', memory: 32, command: ['httpd'] }] }));
+      const [one, two] = await Promise.all([1, 2].map(async () => (await ecs.send(new RunTaskCommand({ cluster: 'r', taskDefinition: 'svc' }))).tasks![0].taskArn!));
+      const status = async (arn: string) => (await ecs.send(new DescribeTasksCommand({ cluster: 'r', tasks: [arn] }))).tasks![0];
+      await eventually(async () => (await status(one)).lastStatus === 'RUNNING' && (await status(two)).lastStatus === 'RUNNING', 'both RUNNING');
+
+      await berth.close();
+      // While the server is down, task one's container dies.
+      const [dead] = await runtime.listByLabel('com.amazonaws.ecs.task-arn', one);
+      await runtime.stop(dead.id, 0);
+      await eventually(async () => agent.engine.tasks[one].known === 'STOPPED' && true, 'the agent noticing');
+
+      berth = await startBerth({ port, store: join(dir, 'data'), acsHeartbeatMs: 200 });
+      const stopped = await eventually(async () => { const t = await status(one); return t.lastStatus === 'STOPPED' && t; }, 'the server learning of the stop');
+      assert.equal(stopped.stoppedReason, 'Essential container in task exited');
+      assert.equal(stopped.containers?.[0].exitCode, 143);
+      assert.equal((await status(two)).lastStatus, 'RUNNING');
+      await ecs.send(new StopTaskCommand({ cluster: 'r', task: two }));
+      await eventually(async () => (await status(two)).lastStatus === 'STOPPED', 'StopTask after the restart reaching the agent');
+    } finally {
+      await agent.stop();
+      ecs.destroy();
+      await berth.close();
+      await runtime.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,204 @@
+// A Berth agent: what the ECS container agent is to ECS. It registers its host as a container
+// instance (keeping its ARN across restarts in the state dir), serves the task metadata endpoint,
+// re-adopts what already runs, then keeps an ACS websocket open, converging the tasks the server
+// sends through a runtime (docker or simulated) and reporting their state back.
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { arch } from 'node:os';
+import { AcsClient, agentCredentials, Backoff, type Credentials } from './acs-client.js';
+import { pullBehaviorFromEnv, stopTimeoutFromEnv, type SpecContext } from './container-spec.js';
+import { HealthReporter } from './health-reporter.js';
+import { bridgeGateway, containerIp, probeEngine, type EngineVersion } from './engine-probe.js';
+import { hostResources, instanceTypeArchitecture, instanceTypeResources } from './instance-types.js';
+import { startMetadataServer, type MetadataServer } from './metadata.js';
+import { register, type InstanceIdentity } from './registration.js';
+import { DockerRuntime } from './runtime/docker.js';
+import { SimulatedRuntime } from './runtime/simulated.js';
+import type { Runtime } from './runtime/types.js';
+import { defaultStateDir, StateFile } from './state-file.js';
+import { StateReporter } from './state-reporter.js';
+import { TaskEngine } from './task-engine.js';
+
+export interface AgentOptions {
+  /** The Berth server, e.g. http://127.0.0.1:4566. */
+  endpoint: string;
+  cluster: string;
+  /** 'docker', 'simulated', or a runtime instance (default docker). */
+  runtime?: 'docker' | 'simulated' | Runtime;
+  /** The address host ports bind on (default 127.0.0.1). */
+  ip?: string;
+  instanceType?: string;
+  cpu?: number;
+  memory?: number;
+  availabilityZone?: string;
+  attributes?: Record<string, string>;
+  stateDir?: string;
+  region?: string;
+  credentials?: Credentials;
+  version: string;
+  log?(line: string): void;
+  /** Tuning, mostly for tests. */
+  inactivityMs?: [number, number];
+  backoffMs?: [number, number];
+  cleanupAfterMs?: number;
+  reconcileMs?: number;
+  manifestGraceMs?: number;
+}
+
+export class Agent {
+  private constructor(
+    readonly instanceArn: string,
+    readonly clusterArn: string,
+    readonly runtime: Runtime,
+    readonly engine: TaskEngine,
+    readonly reporter: StateReporter,
+    readonly acs: AcsClient,
+    readonly metadata: MetadataServer,
+    readonly state: StateFile,
+    private readonly ecs: ECSClient,
+    private readonly ownsRuntime: boolean,
+  ) {}
+
+  static async start(opts: AgentOptions): Promise<Agent> {
+    const log = opts.log ?? ((line: string) => console.log(`agent: ${line}`));
+    const ip = opts.ip ?? '127.0.0.1';
+    const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    const credentials = opts.credentials ?? agentCredentials();
+    const state = new StateFile(opts.stateDir ?? defaultStateDir(ip));
+    const runtime = typeof opts.runtime === 'object' ? opts.runtime : opts.runtime === 'simulated' ? new SimulatedRuntime() : new DockerRuntime();
+    const engineVersion: EngineVersion | undefined = runtime.kind === 'docker' ? await probeEngine() : undefined;
+    if (runtime.kind === 'docker' && !engineVersion) throw new Error('no Docker engine answers (DOCKER_HOST or /var/run/docker.sock); use --runtime simulated');
+
+    const sized = opts.instanceType ? instanceTypeResources(opts.instanceType) : undefined;
+    if (opts.instanceType && !sized && (opts.cpu === undefined || opts.memory === undefined)) {
+      throw new Error(`unknown instance type '${opts.instanceType}': give --cpu and --memory too`);
+    }
+    const host = hostResources();
+    const identity: InstanceIdentity = {
+      cluster: opts.cluster,
+      region,
+      availabilityZone: opts.availabilityZone ?? `${region}a`,
+      instanceType: opts.instanceType,
+      ec2InstanceId: state.data.ec2InstanceId,
+      ip,
+      cpu: opts.cpu ?? sized?.cpu ?? host.cpu,
+      memory: opts.memory ?? sized?.memory ?? host.memory,
+      architecture: opts.instanceType ? instanceTypeArchitecture(opts.instanceType) : arch() === 'arm64' ? 'arm64' : 'x86_64',
+      attributes: opts.attributes ?? {},
+      agentVersion: opts.version,
+      dockerVersion: engineVersion?.version,
+      dockerApiVersion: engineVersion?.apiVersion,
+      runtime: runtime.kind,
+    };
+
+    const ecs = new ECSClient({ endpoint: opts.endpoint, region, credentials, maxAttempts: 1 });
+    const instanceArn = await registerWithRetry(ecs, identity, state, log, opts.backoffMs);
+    const clusterArn = instanceArn.replace(/:container-instance\/([^/]+)\/[^/]+$/, ':cluster/$1');
+
+    let engine: TaskEngine | undefined;
+    const metadata = await startMetadata(() => engine!, runtime, clusterArn, identity.availabilityZone, state, log);
+    const spec: SpecContext = {
+      clusterArn, instanceArn, ip, stateDir: state.dir, metadataUri: metadata.uri,
+      pullBehavior: pullBehaviorFromEnv(), defaultStopTimeout: stopTimeoutFromEnv(),
+    };
+    const reporter = new StateReporter({ ecs, cluster: clusterArn, log });
+    let acs: AcsClient | undefined;
+    const health = new HealthReporter((msg) => acs?.sendMessage(msg) ?? false, clusterArn, instanceArn);
+    engine = new TaskEngine({
+      runtime, state, spec, log, onChange: (t) => { reporter.notify(t); health.notify(t); },
+      cleanupAfterMs: opts.cleanupAfterMs ?? cleanupFromEnv(), reconcileMs: opts.reconcileMs, manifestGraceMs: opts.manifestGraceMs,
+    });
+    await engine.start();
+    const tasks = engine;
+    acs = new AcsClient({
+      ecs, clusterArn, instanceArn, credentials, region, log,
+      inactivityMs: opts.inactivityMs, backoffMs: opts.backoffMs,
+      onConnected: () => {
+        reporter.resendAll(Object.values(tasks.tasks));
+        setImmediate(() => health.resendAll(Object.values(tasks.tasks)));
+      },
+      onMessage: async (msg) => {
+        if (msg.type === 'PayloadMessage') tasks.apply(msg.message.tasks);
+        else if (msg.type === 'TaskManifestMessage') tasks.applyManifest(msg.message.tasks);
+      },
+      onInactive: (message) => log(`the server deregistered this instance: ${message}`),
+    });
+    acs.start();
+    log(`${instanceArn} (${ip}, ${identity.availabilityZone}, ${identity.cpu} CPU, ${identity.memory} MiB) runtime ${runtime.kind}`
+      + `${engineVersion ? ` (Docker ${engineVersion.version})` : ''}, task metadata at ${metadata.baseUrl}`);
+    return new Agent(instanceArn, clusterArn, runtime, engine, reporter, acs, metadata, state, ecs, typeof opts.runtime !== 'object');
+  }
+
+  /** Stops the agent; running containers stay (a restarted agent adopts them). */
+  async stop(): Promise<void> {
+    await this.acs.stop();
+    await this.engine.close();
+    this.reporter.close();
+    await this.metadata.close();
+    if (this.ownsRuntime) await this.runtime.close();
+    this.ecs.destroy();
+  }
+}
+
+/** Registers (re-registering with the saved ARN when the cluster is the same), retrying while
+ *  the server cannot be reached. */
+async function registerWithRetry(ecs: ECSClient, identity: InstanceIdentity, state: StateFile, log: (l: string) => void,
+  backoffMs: [number, number] = [250, 30_000]): Promise<string> {
+  const backoff = new Backoff(backoffMs[0], backoffMs[1]);
+  let saved = state.data.cluster === identity.cluster ? state.data.instanceArn : undefined;
+  for (;;) {
+    try {
+      const arn = await register(ecs, identity, saved);
+      Object.assign(state.data, { cluster: identity.cluster, instanceArn: arn });
+      state.save();
+      return arn;
+    } catch (err) {
+      const e = err as Error & { $fault?: string };
+      if (saved && e.$fault === 'client' && e.name !== 'ClusterNotFoundException') {
+        log(`re-registering ${saved} failed (${e.message}); registering as a new instance`);
+        saved = undefined;
+        continue;
+      }
+      if (e.$fault === 'client') throw new Error(`RegisterContainerInstance: ${e.name}: ${e.message}`);
+      const delay = backoff.next();
+      log(`cannot register yet (${e.message}); retrying in ${delay} ms`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+/** The metadata endpoint: on the Docker bridge gateway (reachable from containers) at the port
+ *  the state dir remembers, so re-adopted containers keep a working URI. */
+async function startMetadata(engine: () => TaskEngine, runtime: Runtime, clusterArn: string, availabilityZone: string,
+  state: StateFile, log: (l: string) => void): Promise<MetadataServer> {
+  const gateway = runtime.kind === 'docker' ? await bridgeGateway() : undefined;
+  const opts = {
+    get engine() { return engine(); },
+    runtime, clusterArn, availabilityZone,
+    containerIp: runtime.kind === 'docker' ? (id: string) => containerIp(id) : undefined,
+  };
+  const attempts = [
+    { host: gateway ?? '127.0.0.1', port: state.data.metadataPort ?? 0 },
+    { host: gateway ?? '127.0.0.1', port: 0 },
+    { host: '0.0.0.0', port: 0, advertise: gateway ?? '127.0.0.1' },
+  ];
+  let lastError: Error | undefined;
+  for (const bind of attempts) {
+    try {
+      const server = await startMetadataServer(opts, bind);
+      if (state.data.metadataPort && state.data.metadataPort !== server.port) log(`metadata port ${state.data.metadataPort} is taken; re-adopted containers lose their metadata URI`);
+      state.data.metadataPort = server.port;
+      state.save();
+      return server;
+    } catch (err) {
+      lastError = err as Error;
+    }
+  }
+  throw lastError ?? new Error('cannot start the task metadata endpoint');
+}
+
+/** ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION (e.g. 3h, 10m, 30s) → ms; Berth's default is 10 min. */
+function cleanupFromEnv(value = process.env.ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION): number {
+  const m = value && /^(\d+)(ms|s|m|h)$/.exec(value.trim());
+  if (!m) return 600_000;
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}

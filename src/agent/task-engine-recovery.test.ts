@@ -1,0 +1,134 @@
+// Crash safety of the task engine over the simulated runtime: an agent restart re-adopts what
+// runs (from the state dir, or from container labels when the state dir lost track), catches
+// what happened while it was down, and the manifest stops what the server no longer lists.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, it } from 'node:test';
+import { acsTask, EngineFixture } from './engine-fixture.js';
+import { NOT_IN_MANIFEST } from './task-engine.js';
+import { ESSENTIAL_EXITED } from './task-runner.js';
+
+describe('task engine crash safety (simulated runtime)', () => {
+  const fixtures: EngineFixture[] = [];
+  const fixture = async (from?: EngineFixture, grace?: number) => {
+    const f = await new EngineFixture(from?.runtime, from?.dir).start({ manifestGraceMs: grace });
+    fixtures.push(f);
+    return f;
+  };
+  afterEach(async () => { for (const f of fixtures.splice(0)) await f.close(); });
+
+  const taskContainers = async (f: EngineFixture, arn: string) => f.runtime.listByLabel('com.amazonaws.ecs.task-arn', arn);
+
+  it('re-adopts running containers after a restart: no duplicate, no new start', async () => {
+    const a = await fixture();
+    const t = acsTask([{ name: 'web', command: ['httpd'], portMappings: [{ containerPort: 80 }] }]);
+    a.engine.apply([t]);
+    await a.settle();
+    const id = a.container(t.arn, 'web').runtimeId;
+    await a.engine.close(); // the agent dies; the containers keep running
+
+    const b = await fixture(a);
+    b.engine.applyManifest([t]);
+    await b.settle();
+    assert.equal(b.task(t.arn).known, 'RUNNING');
+    assert.equal(b.container(t.arn, 'web').runtimeId, id);
+    assert.equal((await taskContainers(b, t.arn)).length, 1);
+    assert.deepEqual(b.reports.filter((r) => r.task === t.arn), [], 'nothing changed, so nothing new to report');
+
+    b.engine.apply([{ ...t, desiredStatus: 'STOPPED', generation: 2, stoppedReason: 'bye' }]);
+    await b.settle();
+    assert.equal(b.lastReport(t.arn).status, 'STOPPED');
+    assert.equal(b.lastReport(t.arn).containers?.[0].exitCode, 143);
+  });
+
+  it('notices what happened while it was down: an essential container that exited stops its task', async () => {
+    const a = await fixture();
+    const t = acsTask([{ name: 'web', command: ['httpd'] }]);
+    a.engine.apply([t]);
+    await a.settle();
+    await a.engine.close();
+    await a.runtime.stop(a.container(t.arn, 'web').runtimeId!, 0);
+
+    const b = await fixture(a);
+    await b.settle();
+    const last = b.lastReport(t.arn);
+    assert.equal(last.status, 'STOPPED');
+    assert.equal(last.reason, ESSENTIAL_EXITED);
+    assert.equal(last.containers?.[0].exitCode, 143);
+  });
+
+  it('adopts containers by their labels when the state dir lost the task, or removes them if the server no longer lists it', async () => {
+    const a = await fixture();
+    const keep = acsTask([{ name: 'web', command: ['httpd'] }]);
+    const drop = acsTask([{ name: 'old', command: ['httpd'] }]);
+    a.engine.apply([keep, drop]);
+    await a.settle();
+    const keptId = a.container(keep.arn, 'web').runtimeId;
+    await a.engine.close();
+    const file = join(a.dir, 'state.json');
+    const state = JSON.parse(readFileSync(file, 'utf8')) as { tasks: Record<string, unknown> };
+    state.tasks = {}; // as if the agent died between creating the containers and saving
+    writeFileSync(file, JSON.stringify(state));
+
+    const b = await fixture(a);
+    b.engine.applyManifest([keep]);
+    await b.settle();
+    assert.equal(b.task(keep.arn).known, 'RUNNING');
+    assert.equal(b.container(keep.arn, 'web').runtimeId, keptId);
+    assert.deepEqual((await taskContainers(b, keep.arn)).map((c) => c.id), [keptId], 'adopted, not duplicated');
+    assert.deepEqual(await taskContainers(b, drop.arn), [], 'the unlisted task’s container is gone');
+    assert.equal(b.task(drop.arn), undefined);
+  });
+
+  it('stops a task whose container was removed behind its back, saying so', async () => {
+    const f = await fixture();
+    const t = acsTask([{ name: 'web', command: ['httpd'] }]);
+    f.engine.apply([t]);
+    await f.settle();
+    await f.runtime.remove(f.container(t.arn, 'web').runtimeId!);
+    await f.settle();
+    const last = f.lastReport(t.arn);
+    assert.equal(last.status, 'STOPPED');
+    assert.equal(last.reason, 'Essential container web was removed outside the agent');
+    assert.match(last.containers?.[0].reason ?? '', /^ContainerRemovedError: container ecs-fam-1-web-\w+ was removed/);
+  });
+
+  it('stops tasks the manifest no longer lists, except ones just received', async () => {
+    const f = await fixture(undefined, 60_000);
+    const a = acsTask([{ name: 'a', command: ['httpd'] }]);
+    const b = acsTask([{ name: 'b', command: ['httpd'] }]);
+    f.engine.apply([a, b]);
+    await f.settle();
+    f.engine.applyManifest([a]);
+    await f.settle();
+    assert.equal(f.task(b.arn).known, 'RUNNING', 'b arrived moments ago: the manifest may predate it');
+
+    const g = await fixture();
+    g.engine.apply([a, b]);
+    await g.settle();
+    g.engine.applyManifest([a]);
+    await g.settle();
+    assert.equal(g.task(a.arn).known, 'RUNNING');
+    assert.equal(g.lastReport(b.arn).status, 'STOPPED');
+    assert.equal(g.lastReport(b.arn).reason, NOT_IN_MANIFEST);
+  });
+
+  it('never starts a cleaned-up task again, and keeps a stopped task stopped', async () => {
+    const f = await fixture();
+    const t = acsTask([{ name: 'once', command: ['sh', '-c', 'exit 0'] }]);
+    f.engine.apply([t]);
+    await f.settle();
+    assert.equal(f.task(t.arn).known, 'STOPPED');
+    f.engine.apply([{ ...t, generation: 5 }]); // a stale RUNNING from the server
+    await f.settle();
+    assert.equal(f.task(t.arn).known, 'STOPPED');
+    assert.equal((await taskContainers(f, t.arn)).length, 1);
+    await f.engine.cleanup(t.arn);
+    assert.equal((await taskContainers(f, t.arn)).length, 0, 'cleanup removed the container');
+    f.engine.apply([{ ...t, generation: 6 }]);
+    await f.settle();
+    assert.equal(f.task(t.arn), undefined);
+    assert.equal((await taskContainers(f, t.arn)).length, 0);
+  });
+});

@@ -1,0 +1,113 @@
+// Starting and stopping tasks, for every caller: the RunTask/StartTask/StopTask handlers and the
+// service scheduler. Inputs are already resolved (cluster, task definition); this module computes
+// the needs, places through task-launch.ts and commits.
+import type { Cluster, Failure, PlacementConstraint, PlacementStrategy, Tag, TaskOverride } from '@aws-sdk/client-ecs';
+import type { RequestContext } from '../../gateway/context.js';
+import { db, ecsArn, type TaskRecord } from './common.js';
+import type { TaskDefinitionRecord } from './task-definition-lookup.js';
+import { choose, mergeFailures, placeTask, requireInstances, takeSnapshot, type Choice, type Snapshot } from './task-launch.js';
+import { checkOverrides, DEFAULT_STOP_REASON, instanceIdOf, newTaskRecord } from './task-model.js';
+import { misfit, taskNeeds, type TaskNeeds } from './task-resources.js';
+import { modifyTask } from './task-store.js';
+
+export interface LaunchSpec {
+  cluster: Cluster;
+  definition: TaskDefinitionRecord;
+  overrides?: TaskOverride;
+  launchType: 'EC2' | 'EXTERNAL';
+  startedBy?: string;
+  /** Default `family:<family>`; a service's tasks use `service:<name>`. */
+  group?: string;
+  tags?: Tag[];
+  enableExecuteCommand?: boolean;
+  capacityProviderName?: string;
+  clientToken?: string;
+  placementConstraints?: PlacementConstraint[];
+  placementStrategy?: PlacementStrategy[];
+}
+
+export interface Launched { tasks: TaskRecord[]; failures: Failure[] }
+
+type Pick = (snapshot: Snapshot, needs: TaskNeeds) => Choice;
+
+/** Places and commits `count` tasks (first fit unless `pick` says otherwise), stopping at the first
+ *  that does not fit. `requireInstances`: a cluster without ACTIVE instances is RunTask's error. */
+export async function launchTasks(ctx: RequestContext, spec: LaunchSpec, count: number,
+  options: { pick?: Pick; requireInstances?: boolean } = {}): Promise<Launched> {
+  const { needs, build } = plan(ctx, spec);
+  const state = { snapshot: await takeSnapshot(ctx, spec.cluster.clusterName!) };
+  if (options.requireInstances) requireInstances(state.snapshot);
+  const tasks: TaskRecord[] = [];
+  const failures: Failure[] = [];
+  for (let i = 0; i < count; i++) {
+    const placed = await placeTask(ctx, state, needs, build, options.pick ?? choose);
+    if ('failures' in placed) { failures.push(...placed.failures); break; }
+    tasks.push(placed.task);
+  }
+  return { tasks, failures: mergeFailures(failures) };
+}
+
+/** StartTask: one task on each named container instance (id or ARN). */
+export async function launchOnInstances(ctx: RequestContext, spec: LaunchSpec, refs: string[]): Promise<Launched> {
+  const { needs, build } = plan(ctx, spec);
+  const state = { snapshot: await takeSnapshot(ctx, spec.cluster.clusterName!) };
+  const tasks: TaskRecord[] = [];
+  const failures: Failure[] = [];
+  for (const ref of refs) {
+    const placed = await placeTask(ctx, state, needs, build, (snapshot) => onInstance(ctx, snapshot, ref, needs));
+    if ('failures' in placed) failures.push(...placed.failures); else tasks.push(placed.task);
+  }
+  return { tasks, failures };
+}
+
+/** The named instance, if it is ACTIVE, connected and has room. */
+function onInstance(ctx: RequestContext, snapshot: Snapshot, ref: string, needs: TaskNeeds): Choice {
+  const id = instanceIdOf(ref);
+  const candidate = snapshot.candidates.find((c) => c.id === id);
+  if (!candidate) return { failures: [{ arn: ref.startsWith('arn:') ? ref : ecsArn(ctx, `container-instance/${snapshot.cluster}/${id}`), reason: 'MISSING' }] };
+  const reason = candidate.connected ? misfit(candidate.record, needs) : 'AGENT';
+  return reason ? { failures: [{ arn: candidate.arn, reason }] } : { candidate };
+}
+
+function plan(ctx: RequestContext, spec: LaunchSpec) {
+  const overrides = spec.overrides ?? {};
+  checkOverrides(spec.definition, overrides);
+  const needs = taskNeeds(spec.definition, overrides);
+  const placement = spec.placementConstraints || spec.placementStrategy
+    ? { constraints: spec.placementConstraints, strategy: spec.placementStrategy } : undefined;
+  const build = (instance: Parameters<typeof newTaskRecord>[1]['instance']): TaskRecord => ({
+    ...newTaskRecord(ctx, {
+      cluster: spec.cluster.clusterName!, clusterArn: spec.cluster.clusterArn!, definition: spec.definition, overrides, instance,
+      cpu: needs.cpu, memory: needs.memory, launchType: spec.launchType, startedBy: spec.startedBy,
+      group: spec.group ?? `family:${spec.definition.family}`, tags: spec.tags ?? [], enableExecuteCommand: spec.enableExecuteCommand,
+      capacityProviderName: spec.capacityProviderName,
+    }),
+    clientToken: spec.clientToken,
+    placement,
+  });
+  return { needs, build };
+}
+
+/** Sets desiredStatus STOPPED (once: a second request changes nothing) with its code and reason,
+ *  bumping the generation so the agent is told. A task whose instance is gone (no agent will ever
+ *  report on it) is STOPPED right away. Undefined when there is no such task. */
+export async function requestStop(ctx: RequestContext, cluster: string, id: string,
+  stop: { reason?: string; stopCode?: string } = {}): Promise<TaskRecord | undefined> {
+  const current = await db(ctx).tasks.get(ctx, `${cluster}/${id}`);
+  if (!current) return undefined;
+  const instance = current.containerInstanceArn
+    ? await db(ctx).containerInstances.get(ctx, `${cluster}/${instanceIdOf(current.containerInstanceArn)}`) : undefined;
+  const orphaned = !instance || instance.status === 'INACTIVE';
+  const now = new Date(ctx.app.clock.now());
+  const result = await modifyTask(ctx, cluster, id, (task) => {
+    if (task.desiredStatus === 'STOPPED') return undefined;
+    const next: TaskRecord = {
+      ...task, desiredStatus: 'STOPPED', stoppingAt: now, stopCode: (stop.stopCode ?? 'UserInitiated') as TaskRecord['stopCode'],
+      stoppedReason: stop.reason || DEFAULT_STOP_REASON, generation: (task.generation ?? 1) + 1,
+    };
+    if (!orphaned) return next;
+    return { ...next, lastStatus: 'STOPPED', executionStoppedAt: now, stoppedAt: now,
+      containers: task.containers?.map((c) => ({ ...c, lastStatus: 'STOPPED' })) };
+  });
+  return result?.task;
+}
