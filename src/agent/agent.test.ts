@@ -94,6 +94,24 @@ describe('agent with a Berth server (simulated runtime)', () => {
     assert.equal(web.networkBindings?.[0].containerPort, 80);
     assert.ok((web.networkBindings?.[0].hostPort ?? 0) > 0);
     assert.ok(running.pullStartedAt && running.pullStoppedAt);
+    // The task metadata endpoint, as the container would call it.
+    const agent = agents.at(-1)!;
+    const local = agent.engine.tasks[arn].containers.find((c) => c.name === 'web')!;
+    const doc = await (await fetch(agent.metadata.uri(local.token))).json() as Record<string, unknown>;
+    assert.equal(doc.Name, 'web');
+    assert.equal(doc.DockerId, local.runtimeId);
+    assert.equal(doc.KnownStatus, 'RUNNING');
+    assert.deepEqual(doc.Limits, { CPU: 0, Memory: 64 });
+    assert.deepEqual(doc.Ports, [{ ContainerPort: 80, Protocol: 'tcp', HostPort: web.networkBindings?.[0].hostPort, HostIp: '127.0.0.3' }]);
+    const taskDoc = await (await fetch(`${agent.metadata.uri(local.token)}/task`)).json() as Record<string, unknown>;
+    assert.equal(taskDoc.TaskARN, arn);
+    assert.equal(taskDoc.Family, 'web');
+    assert.equal(taskDoc.KnownStatus, 'RUNNING');
+    assert.deepEqual((taskDoc.Containers as { Name: string }[]).map((c) => c.Name), ['web', 'job']);
+    const stats = await (await fetch(`${agent.metadata.uri(local.token)}/task/stats`)).json() as Record<string, unknown>;
+    assert.ok(local.runtimeId && local.runtimeId in stats);
+    assert.equal((await fetch(agent.metadata.uri('not-a-token'))).status, 404);
+
     await eventually(async () => (await describeTask(arn, 'run')).containers!.find((c) => c.name === 'job')!.exitCode === 4, 'the non-essential exit');
     assert.equal((await describeTask(arn, 'run')).lastStatus, 'RUNNING');
 

@@ -169,6 +169,13 @@ describe('task engine (simulated runtime)', () => {
     assert.equal(last.reason, `CannotStartContainerError: host port 127.0.0.1:${port}/tcp is already allocated to task ${a.arn}`);
     assert.equal(f.container(b.arn, 'b').runtimeId, undefined);
 
+    // Two tasks arriving together for the same port: exactly one gets it.
+    const samePort = await freePort();
+    const [x, y] = [1, 2].map((n) => acsTask([{ name: `t${n}`, command: ['httpd'], portMappings: [{ containerPort: 80, hostPort: samePort }] }]));
+    f.engine.apply([x, y]);
+    await f.settle();
+    assert.deepEqual([f.task(x.arn).known, f.task(y.arn).known].sort(), ['RUNNING', 'STOPPED']);
+
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const taken = (blocker.address() as AddressInfo).port;

@@ -215,7 +215,7 @@ export class TaskEngine {
   private heldPorts(exceptArn: string): HeldPort[] {
     const out: HeldPort[] = [];
     for (const t of Object.values(this.tasks)) {
-      if (t.arn === exceptArn || !isActive(t) || t.known === 'NONE') continue;
+      if (t.arn === exceptArn || !isActive(t) || (t.known === 'NONE' && !t.pullStartedAt)) continue;
       for (const c of t.containers) {
         if (c.known === 'STOPPED') continue;
         for (const b of c.bindings) if (b.hostPort) out.push({ ip: b.bindIP ?? '', port: b.hostPort, protocol: b.protocol === 'udp' ? 'udp' : 'tcp', taskArn: t.arn });

@@ -125,14 +125,16 @@ async function prepare(h: RunnerHost, t: TaskState): Promise<void> {
     fail(t, `CannotCreateContainerError: ${err.message}`);
     return;
   }
+  // Claims the task's ports before the first await: a task preparing at the same time sees them.
+  t.pullStartedAt = h.now().toISOString();
   const conflict = await portConflict(specs, h.heldPorts(t.arn));
   if (conflict) {
+    t.pullStartedAt = undefined;
     for (const c of t.containers) if (specs.find((s) => s.name === c.runtimeName)?.portBindings.some((b) => b.hostPort)) c.reason = conflict;
     fail(t, conflict);
     return;
   }
   for (const dir of agentManagedDirs(t.desired, h.spec.stateDir)) mkdirSync(dir, { recursive: true });
-  t.pullStartedAt = h.now().toISOString();
   h.changed(t);
   for (const image of new Set(specs.map((s) => s.image))) {
     try {

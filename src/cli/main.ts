@@ -7,6 +7,7 @@ import { probeEngine } from '../agent/engine-probe.js';
 import { parseDurationSeconds } from '../controllers/service-lost.js';
 import { startBerth, VERSION, type Berth } from '../server/berth.js';
 import { AGENT_HELP, agentOptionsFromArgs } from './agent-args.js';
+import { EXPLAIN_HELP, explainPlacementCommand } from './explain-placement.js';
 import { flag, parseArgs, type Args } from './args.js';
 
 const HELP = `berth ${VERSION} — AWS's container platform, run yourself
@@ -23,6 +24,7 @@ Usage:
     --lost-after 5m                  silence after which an agent's service tasks are replaced
                                      elsewhere (30s, 5m, 1h; 0 = never)
 ${AGENT_HELP}
+${EXPLAIN_HELP}
   berth --version | --help
 
 Point any AWS client at it: aws --endpoint-url http://localhost:4566 ecs list-clusters`;
@@ -73,7 +75,6 @@ async function up(args: Args) {
     endpoint: berth.url, cluster: 'default', runtime, ip: '127.0.0.1', version: VERSION,
     stateDir: join(data.startsWith('memory:') || data.startsWith('sqlite:') ? '.berth' : data, 'agent-127.0.0.1'),
   });
-  console.log(`agent ${agent.instanceArn} ready in cluster default`);
   onSignal([() => agent.stop(), () => berth.close()]);
 }
 
@@ -90,6 +91,9 @@ async function main(argv: string[]) {
       return;
     case 'agent':
       await agentFromArgs(args);
+      return;
+    case 'explain-placement':
+      await explainPlacementCommand(args);
       return;
     default:
       console.error(`berth: unknown command '${args.command}'\n\n${HELP}`);

@@ -19,7 +19,7 @@ async function upAndRun(env: NodeJS.ProcessEnv, image: string, expectRuntime: Re
   try {
     const url = (await up.waitFor(/listening on (http:\/\/\S+)/))[1];
     await up.waitFor(expectRuntime);
-    instanceArn = (await up.waitFor(/agent (arn:\S+) ready in cluster default/))[1];
+    instanceArn = (await up.waitFor(/agent: (arn:\S+container-instance\/default\/\w+)/))[1];
     const client = ecs.client = new ECSClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });
     assert.deepEqual((await client.send(new ListContainerInstancesCommand({}))).containerInstanceArns, [instanceArn]);
     await eventually(async () => (await client.send(new DescribeContainerInstancesCommand({ containerInstances: [instanceArn] }))).containerInstances![0].agentConnected, 'connected');

@@ -7,7 +7,7 @@
 //   requirements. The closest matching (container-instance …) has insufficient memory available. …
 // Every step is safe to repeat: a stop of a stopping task changes nothing, and the next pass sees
 // the tasks this one started.
-import type { Failure, Tag } from '@aws-sdk/client-ecs';
+import type { Failure, PlacementStrategy, Tag } from '@aws-sdk/client-ecs';
 import { REASON } from '../placement/index.js';
 import type { RequestContext } from '../gateway/context.js';
 import {
@@ -21,10 +21,9 @@ import { modifyTask } from '../services/ecs/task-store.js';
 import type { ClusterView, SchedulerSettings } from './cluster-view.js';
 import { lostReason } from './service-lost.js';
 import { stopReason, warn, type TaskPlan } from './service-plan.js';
-import type { ServicePlacer } from './service-placement.js';
 
 export async function applyPlan(ctx: RequestContext, service: ServiceRecord, plan: TaskPlan, view: ClusterView,
-  placer: ServicePlacer, settings: SchedulerSettings): Promise<string[]> {
+  settings: SchedulerSettings): Promise<string[]> {
   const events = [...plan.events];
   const now = new Date(view.now);
 
@@ -58,17 +57,13 @@ export async function applyPlan(ctx: RequestContext, service: ServiceRecord, pla
     if (start.instanceIds) {
       const arns = start.instanceIds.map((id) => view.instances.get(id)?.arn ?? id);
       const out = await launchOnInstances(ctx, spec, arns);
-      for (const t of out.tasks) { placer.add(t); started.push(taskId(t)); }
+      for (const t of out.tasks) started.push(taskId(t));
       if (out.failures.length) warn(plan, service, unableToPlace(service, out.failures), view.now);
       continue;
     }
-    for (let i = 0; i < start.count; i++) {
-      const out = await launchTasks(ctx, spec, 1, { pick: placer.pick(service, def) });
-      const task = out.tasks[0];
-      if (!task) { warn(plan, service, unableToPlace(service, out.failures), view.now); break; }
-      placer.add(task);
-      started.push(taskId(task));
-    }
+    const out = await launchTasks(ctx, spec, start.count);
+    for (const t of out.tasks) started.push(taskId(t));
+    if (out.tasks.length < start.count) warn(plan, service, unableToPlace(service, out.failures), view.now);
   }
   if (started.length) events.push(`${said(service)} has started ${started.length} tasks: ${taskList(started)}.`);
   return [...events, ...plan.events.filter((e) => !events.includes(e))];
@@ -82,8 +77,16 @@ function supersede(t: ServiceTaskRecord, now: Date, seconds: number): ServiceTas
     generation: (t.generation ?? 1) + 1 };
 }
 
+/** ECS's default for REPLICA services without strategies: balance across Availability Zones, then
+ *  across instances (placing on the instance with the fewest of the service's tasks). */
+export const REPLICA_DEFAULT_STRATEGY: readonly PlacementStrategy[] = [
+  { type: 'spread', field: 'attribute:ecs.availability-zone' },
+  { type: 'spread', field: 'instanceId' },
+];
+
 /** What a service task is launched with: the deployment's task definition and launch type, the
- *  service's group, placement and tags (propagated and ECS-managed as the service says). */
+ *  service's group, placement (the placement engine, through the launcher) and tags (propagated
+ *  and ECS-managed as the service says). */
 function launchSpec(service: ServiceRecord, deployment: DeploymentRecord, def: TaskDefinitionRecord): LaunchSpec {
   return {
     cluster: { clusterName: service.cluster, clusterArn: service.clusterArn },
@@ -96,6 +99,7 @@ function launchSpec(service: ServiceRecord, deployment: DeploymentRecord, def: T
     capacityProviderName: deployment.capacityProviderStrategy?.[0]?.capacityProvider,
     placementConstraints: service.placementConstraints.length ? service.placementConstraints : undefined,
     placementStrategy: service.placementStrategy.length ? service.placementStrategy : undefined,
+    defaultStrategy: service.schedulingStrategy === 'REPLICA' ? REPLICA_DEFAULT_STRATEGY : undefined,
   };
 }
 

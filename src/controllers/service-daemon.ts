@@ -46,7 +46,8 @@ export function planDaemon(service: ServiceRecord, tasks: ServiceTaskRecord[], v
 
   for (const t of counted.filter(isLive)) {
     const inst = instanceOf(view, t);
-    if (!active || !inst || inst.status === 'INACTIVE') stop(t, 'scaling');
+    if (!inst || inst.status === 'INACTIVE') stop(t, 'deregistered');
+    else if (!active) stop(t, 'scaling');
     else if (inst.status === 'DRAINING') { if (!othersOn(inst.id)) stop(t, 'draining'); }
     else if (!eligibleIds.has(inst.id)) stop(t, 'constraint');
     else if (isUnhealthy(t, now, service.healthCheckGracePeriodSeconds ?? 0)) stop(t, 'unhealthy');

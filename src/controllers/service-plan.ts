@@ -7,7 +7,7 @@ import { isCounted, type ServiceTaskRecord } from '../services/ecs/service-tasks
 import { instanceIdOf, taskId } from '../services/ecs/task-model.js';
 
 /** Why the scheduler stops a task: its stoppedReason, and the event that goes with it. */
-export type StopCause = 'scaling' | 'unhealthy' | 'draining' | 'constraint';
+export type StopCause = 'scaling' | 'unhealthy' | 'draining' | 'constraint' | 'deregistered';
 
 export interface StopAction { taskId: string; cause: StopCause }
 
@@ -36,6 +36,7 @@ export function stopReason(cause: StopCause, deploymentId: string): string {
     case 'unhealthy': return 'Task failed container health checks';
     case 'draining': return 'Container instance is DRAINING: the service scheduler moved the task to another instance';
     case 'constraint': return 'The container instance no longer meets the placement constraints of the DAEMON service';
+    case 'deregistered': return 'Container instance deregistered';
     default: return `Scaling activity initiated by (deployment ${deploymentId})`;
   }
 }

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { advance } from './service-rollout.js';
 import { planReplica } from './service-replica.js';
 import { stopOrder } from './service-plan.js';
-import { deployment, idOf, ids, instance, service, SETTINGS, T0, task, view, World } from './service-fixture.js';
+import { deployment, idOf, ids, instance, service, SETTINGS, T0, task, td, view, World } from './service-fixture.js';
 
 const a = instance('i-a', 'us-east-1a');
 const b = instance('i-b', 'us-east-1b');
@@ -82,8 +82,8 @@ describe('REPLICA scheduler decisions', () => {
   });
 
   it('counts a task with health checks as healthy only once HEALTHY', () => {
-    const checking = (on: typeof a, health: string) => task('ecs-svc/B', on, { healthStatus: health as 'UNKNOWN', containers: [{ name: 'app', healthStatus: health as 'UNKNOWN' }] });
-    const s = service({ desired: 1, deployments: [deployment('ecs-svc/B', 2), deployment('ecs-svc/A', 1, { status: 'ACTIVE' })] });
+    const checking = (on: typeof a, health: string) => task('ecs-svc/B', on, { taskDefinitionArn: td(4), healthStatus: health as 'UNKNOWN' });
+    const s = service({ desired: 1, deployments: [deployment('ecs-svc/B', 4), deployment('ecs-svc/A', 1, { status: 'ACTIVE' })] });
     const unknown = [task('ecs-svc/A', a), checking(b, 'UNKNOWN')];
     assert.deepEqual(planReplica(s, unknown, view([a, b], unknown), SETTINGS).stops, [], 'old task kept while the new one is UNKNOWN');
     const healthy = [unknown[0], checking(b, 'HEALTHY')];
@@ -127,6 +127,14 @@ describe('REPLICA scheduler decisions', () => {
       'a disconnected agent within lostAfterSeconds keeps its tasks');
   });
 
+  it('stops the tasks of a deregistered instance at once and replaces them', () => {
+    const gone = instance('i-a', 'us-east-1a', { status: 'INACTIVE' });
+    const tasks = [task('ecs-svc/A', gone), task('ecs-svc/A', b)];
+    const plan = planReplica(service({ desired: 2 }), tasks, view([gone, b], tasks), SETTINGS);
+    assert.deepEqual(plan.stops, [{ taskId: idOf(tasks[0]), cause: 'deregistered' }]);
+    assert.deepEqual(plan.starts, [{ deploymentId: 'ecs-svc/A', count: 1 }]);
+  });
+
   it('waits after 3 consecutive failed launches (throttle), then tries again', () => {
     const failed = [1, 2, 3].map(() => task('ecs-svc/A', a, { lastStatus: 'STOPPED', stopCode: 'TaskFailedToStart', startedAt: undefined, stoppedAt: T0 }));
     const s = service({ desired: 1 });
@@ -147,7 +155,7 @@ describe('REPLICA scheduler decisions', () => {
   it('orders stops AZ-balanced: the fullest zone, then the fullest instance, not-yet-healthy tasks first', () => {
     const c = instance('i-c', 'us-east-1c');
     const tasks = [task('x', a), task('x', a), task('x', b), task('x', c, { lastStatus: 'PENDING' })];
-    const order = stopOrder(tasks, tasks).map((t) => t.containerInstanceArn);
+    const order = stopOrder(tasks, tasks, view([a, b, c], tasks).healthy).map((t) => t.containerInstanceArn);
     assert.deepEqual(order, [c.arn, a.arn, a.arn, b.arn]);
   });
 });

@@ -9,9 +9,9 @@
 //   healthy count stays at or above the floor; replacements start while the cap allows. So with
 //   4 tasks, minimum 50 % and maximum 100 %: 2 old tasks stop, 2 new start once they have
 //   stopped, then the other 2 old stop once the new ones are healthy, and 2 more new start.
-// - Not-yet-healthy tasks of older deployments, PENDING tasks on DRAINING instances and UNHEALTHY
-//   tasks (after the health check grace period) stop at once: they are not healthy, the floor
-//   does not protect them.
+// - Not-yet-healthy tasks of older deployments, PENDING tasks on DRAINING instances, UNHEALTHY
+//   tasks (after the health check grace period) and tasks of deregistered instances stop at once:
+//   they are not healthy, the floor does not protect them.
 // - More tasks than desired: the surplus stops, not-healthy ones first, then AZ-balanced.
 // - A FAILED deployment (circuit breaker, no rollback) starts nothing and stops no healthy task.
 // - After 3 consecutive failed launches, launches wait (service throttle logic).
@@ -60,7 +60,9 @@ export function planReplica(service: ServiceRecord, tasks: ServiceTaskRecord[], 
   // Tasks the floor does not protect stop at once.
   const keep: ServiceTaskRecord[] = [];
   for (const t of counted.filter(isLive)) {
-    if (isUnhealthy(t, now, service.healthCheckGracePeriodSeconds ?? 0)) stop(t, 'unhealthy');
+    const status = instanceOf(view, t)?.status ?? 'INACTIVE';
+    if (status === 'INACTIVE') stop(t, 'deregistered');
+    else if (isUnhealthy(t, now, service.healthCheckGracePeriodSeconds ?? 0)) stop(t, 'unhealthy');
     else if (draining(t) && t.lastStatus !== 'RUNNING') stop(t, 'draining');
     else if (!isPrimary(t) && !view.healthy(t)) stop(t, 'scaling');
     else keep.push(t);

@@ -2,6 +2,7 @@
 // DAEMON scheduler's decisions, pure.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { withEvents } from '../services/ecs/service-model.js';
 import { breakerThreshold } from '../services/ecs/service-tasks.js';
 import { planDaemon } from './service-daemon.js';
 import { planReplica } from './service-replica.js';
@@ -80,6 +81,13 @@ describe('service state transitions', () => {
     assert.equal(advance(steady, tasks, view([a], tasks, later(60)), ids()), steady, 'a second pass is a no-op');
     const reminded = advance(steady, tasks, view([a], tasks, later(6 * 3600)), ids());
     assert.equal(reminded.events.length, 3);
+  });
+
+  it('keeps the 100 newest events, newest first', () => {
+    let s = service();
+    for (let i = 0; i < 120; i++) s = withEvents(s, [`event ${i}`], ids(), T0.toISOString());
+    assert.equal(s.events.length, 100);
+    assert.deepEqual([s.events[0].message, s.events[99].message], ['event 119', 'event 20']);
   });
 
   it('turns a DRAINING service INACTIVE once its tasks have stopped', () => {

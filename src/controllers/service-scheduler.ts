@@ -17,7 +17,6 @@ import type { Versioned } from '../common/records.js';
 import { DEFAULT_SETTINGS, readClusterView, type ClusterView, type SchedulerSettings } from './cluster-view.js';
 import { applyPlan } from './service-apply.js';
 import { planDaemon } from './service-daemon.js';
-import { ServicePlacer } from './service-placement.js';
 import { planReplica } from './service-replica.js';
 import { advance } from './service-rollout.js';
 
@@ -116,15 +115,14 @@ export class ServiceScheduler {
     const services = (await serviceRecords(this.app.store).listVersioned(ctx, `${ref.cluster}/`)).filter((v) => v.value.status !== 'INACTIVE');
     if (!cluster || services.length === 0) { this.known.delete(refKey(ref)); return; }
     const view = await readClusterView(ctx, { name: ref.cluster, arn: cluster.clusterArn! }, services.map((v) => v.value), this.settings);
-    const placer = new ServicePlacer(view.tasks, this.app.ids);
     for (const service of services) {
       if (this.closed) return;
-      await this.reconcile(ctx, service, view, placer);
+      await this.reconcile(ctx, service, view);
     }
   }
 
   /** One service: advance its state, then plan and apply the task changes. */
-  private async reconcile(ctx: RequestContext, current: Versioned<ServiceRecord>, view: ClusterView, placer: ServicePlacer) {
+  private async reconcile(ctx: RequestContext, current: Versioned<ServiceRecord>, view: ClusterView) {
     const records = serviceRecords(this.app.store);
     let service = current.value;
     const tasks = tasksOf(service, view.tasks);
@@ -139,7 +137,7 @@ export class ServiceScheduler {
       ? planDaemon(service, tasks, view, this.settings)
       : planReplica(service, tasks, view, this.settings);
     if (!plan.lost.length && !plan.stops.length && !plan.starts.length && !plan.events.length) return;
-    const events = await applyPlan(ctx, service, plan, view, placer, this.settings);
+    const events = await applyPlan(ctx, service, plan, view, this.settings);
     await appendEvents(ctx, service, events, this.app.ids);
   }
 }

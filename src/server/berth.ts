@@ -6,6 +6,7 @@ import { randomIds, systemClock, type Clock, type Ids } from '../common/ids.js';
 import type { AppContext, ServerConfig } from '../gateway/context.js';
 import { createGateway, type Gateway } from '../gateway/server.js';
 import { startAcsServer, type AcsServer } from '../services/ecs/acs-server.js';
+import { registerExplainPlacement } from '../services/ecs/placement-explain-route.js';
 import { services } from '../services/registry.js';
 import { ServiceScheduler, type SchedulerOptions } from '../controllers/service-scheduler.js';
 import { openStore } from '../store/open.js';
@@ -67,6 +68,7 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
     await store.wipe();
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"reset":true}');
   });
+  registerExplainPlacement(gateway, app);
 
   await new Promise<void>((resolve, reject) => {
     gateway.server.once('error', reject);

@@ -48,7 +48,19 @@ export interface TaskRecord extends Task {
   /** RunTask's idempotency token. */
   clientToken?: string;
   /** Placement asked for at RunTask (kept for the placement engine; not part of ECS's Task shape). */
-  placement?: { constraints?: PlacementConstraint[]; strategy?: PlacementStrategy[] };
+  placement?: {
+    constraints?: PlacementConstraint[];
+    strategy?: PlacementStrategy[];
+    /** How the instance was chosen (see placement-plan.ts): the engine over the cluster (RunTask,
+     *  services), named by the caller (StartTask), or a caller's own pick. */
+    by?: 'engine' | 'named' | 'pick';
+    /** The strategy tiers in effect, e.g. ["spread(attribute:ecs.availability-zone)", "binpack(memory)"]. */
+    tiers?: string[];
+    /** The chosen instance's rank tuple, one number per tier before a random one (lower wins). */
+    rank?: number[];
+    /** The task group placement counted (spread, distinctInstance, task:group). */
+    group?: string;
+  };
 }
 
 /** Resources a task holds on its container instance (see task-launch.ts). */

@@ -98,6 +98,7 @@ function launchPlacement(cluster: Cluster, input: Pick<CreateServiceRequest, 'la
   const launchType = launchTypeOf(input);
   if (input.capacityProviderStrategy?.length) return { capacityProviderStrategy: input.capacityProviderStrategy };
   if (!input.launchType && cluster.defaultCapacityProviderStrategy?.length) {
+    launchTypeOf({ capacityProviderStrategy: cluster.defaultCapacityProviderStrategy });
     return { capacityProviderStrategy: cluster.defaultCapacityProviderStrategy };
   }
   return { launchType };

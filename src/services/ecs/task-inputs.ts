@@ -2,6 +2,7 @@
 // new task carries.
 import type { PlacementConstraint, PlacementStrategy, RunTaskRequest, Tag } from '@aws-sdk/client-ecs';
 import { checkTags, invalidParameter } from './common.js';
+import { checkLaunchPlacement } from './placement-plan.js';
 import type { TaskDefinitionRecord } from './task-definition-lookup.js';
 
 const STARTED_BY = /^[a-zA-Z0-9_/-]{0,128}$/;
@@ -46,16 +47,11 @@ export function checkCompatibility(def: TaskDefinitionRecord, launchType: string
   }
 }
 
-/** At most 10 constraints (with the definition's) and 5 strategies; memberOf needs an expression. */
+/** The placement engine's checks, before anything is written: at most 10 constraints (with the
+ *  definition's), at most 5 strategies, known types and fields, every memberOf expression parsed
+ *  (InvalidParameterException saying which one and where). */
 export function checkPlacement(def: TaskDefinitionRecord, constraints: PlacementConstraint[] | undefined, strategy: PlacementStrategy[] | undefined) {
-  const all = [...(def.placementConstraints ?? []), ...(constraints ?? [])];
-  if (all.length > 10) throw invalidParameter(`Too many placement constraints: ${all.length} (at most 10, including the task definition's).`);
-  for (const c of constraints ?? []) {
-    if (c.type === 'memberOf' && !c.expression) throw invalidParameter('A memberOf placement constraint requires an expression.');
-    if (c.type === 'distinctInstance' && c.expression) throw invalidParameter('A distinctInstance placement constraint takes no expression.');
-    if ((c.expression ?? '').length > 2000) throw invalidParameter('Placement constraint expressions must be at most 2000 characters.');
-  }
-  if ((strategy?.length ?? 0) > 5) throw invalidParameter(`Too many placement strategies: ${strategy!.length} (at most 5).`);
+  checkLaunchPlacement({ definition: def, placementConstraints: constraints, placementStrategy: strategy });
 }
 
 /** RunTask's idempotency token: up to 64 characters in the range 33–126. */

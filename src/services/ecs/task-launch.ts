@@ -1,14 +1,19 @@
-// Launch = plan, then apply (STYLE point 7). Plan: a snapshot of the cluster's ACTIVE instances
-// and a pure choice over it (`choose`, first fit for now; the placement engine replaces it).
-// Apply: ONE store transaction per task — compare-and-swap on the chosen instance's revision
-// (its remainingResources shrink by the task's needs) plus the creation of the task record. On a
-// conflict the snapshot is re-read and the choice made again, so concurrent RunTask calls can
-// never over-commit an instance.
-import type { Failure } from '@aws-sdk/client-ecs';
+// Launch = plan, then apply (STYLE point 7).
+//   Plan: a snapshot of the cluster's instances (stable order: by key) with the tasks holding a
+//   place on each, and the placement engine (src/placement) over it — ALL tasks of a call in one
+//   place(), each placed task updating the engine's working copy before the next is placed.
+//   Apply: ONE store transaction per task — compare-and-swap on the chosen instance's revision
+//   (its remainingResources shrink by the task's needs) plus the creation of the task record. On
+//   a conflict the snapshot is re-read and only the remaining tasks are placed again, so
+//   concurrent RunTask calls never over-commit an instance (nor put two tasks of a group on one
+//   instance under distinctInstance: a task on an instance always changes that instance's record).
+import type { Failure, Task } from '@aws-sdk/client-ecs';
 import type { RequestContext } from '../../gateway/context.js';
+import { instanceFromRecord, place, type PlacementInstance, type PlacementRequest, type PlacementSnapshot } from '../../placement/index.js';
 import { db, invalidParameter, type ContainerInstanceRecord, type TaskRecord } from './common.js';
 import { isAgentConnected } from './container-instance-view.js';
-import { instanceIdOf, taskId } from './task-model.js';
+import { isCounted } from './service-tasks.js';
+import { instanceIdOf, RUNNING_STATUSES, taskId } from './task-model.js';
 import { applyReservation, misfit, type TaskNeeds } from './task-resources.js';
 
 /** One container instance as placement sees it. */
@@ -20,69 +25,148 @@ export interface Candidate {
   revision: number;
   record: ContainerInstanceRecord;
   connected: boolean;
+  /** Tasks holding a place there (not STOPPED, not superseded): spread, distinctInstance and
+   *  task:group count their groups. */
+  tasks?: Pick<Task, 'group' | 'taskArn'>[];
+  /** Tasks RUNNING there (the query language's runningTasksCount). */
+  runningTasksCount?: number;
 }
 
-export interface Snapshot { cluster: string; candidates: Candidate[] }
+export interface Snapshot {
+  cluster: string;
+  candidates: Candidate[];
+  /** What the snapshot was taken with (a re-read after a conflict takes the same). */
+  options?: SnapshotOptions;
+}
 
-export type Choice = { candidate: Candidate } | { failures: Failure[] };
+/** How a placed task's instance was chosen, recorded on the task (TaskRecord.placement). */
+export interface PlacementMeta { by: 'engine' | 'named' | 'pick'; tiers?: string[]; rank?: number[]; group?: string }
 
-/** The cluster's ACTIVE instances, oldest registration first (a stable first-fit order). */
-export async function takeSnapshot(ctx: RequestContext, cluster: string): Promise<Snapshot> {
-  const records = db(ctx).containerInstances;
+export type Choice = { candidate: Candidate; placed?: PlacementMeta } | { failures: Failure[] };
+
+/** Which instances a snapshot holds: RunTask and services see ACTIVE ones; StartTask and the
+ *  explanation also the others, so that they can say why those take nothing. */
+export interface SnapshotOptions { statuses?: readonly string[] | 'all' }
+
+/**
+ * The cluster's instances in key order (stable: it breaks the engine's last ties). Instances are
+ * read BEFORE tasks: a task committed in between changes its instance's revision, so placing on
+ * that instance conflicts and is re-planned with the task in view.
+ */
+export async function takeSnapshot(ctx: RequestContext, cluster: string, options: SnapshotOptions = {}): Promise<Snapshot> {
+  const statuses = options.statuses ?? ['ACTIVE'];
   const now = ctx.app.clock.now();
-  const candidates = (await records.listVersioned(ctx, `${cluster}/`))
-    .filter((v) => v.value.status === 'ACTIVE')
-    .map((v): Candidate => ({
-      id: instanceIdOf(v.value.containerInstanceArn!), arn: v.value.containerInstanceArn!, key: v.key, revision: v.revision,
-      record: v.value, connected: isAgentConnected(v.value, now, ctx.app.config.agentGraceSeconds),
-    }))
-    .sort((a, b) => String(a.record.registeredAt ?? '').localeCompare(String(b.record.registeredAt ?? '')) || a.arn.localeCompare(b.arn));
-  return { cluster, candidates };
+  const versions = (await db(ctx).containerInstances.listVersioned(ctx, `${cluster}/`))
+    .filter((v) => statuses === 'all' || statuses.includes(v.value.status ?? ''));
+  const byInstance = new Map<string, { tasks: Pick<Task, 'group' | 'taskArn'>[]; running: number }>();
+  if (versions.length) {
+    for (const t of await db(ctx).tasks.list(ctx, `${cluster}/`)) {
+      if (!t.containerInstanceArn || !isCounted(t)) continue;
+      const id = instanceIdOf(t.containerInstanceArn);
+      const entry = byInstance.get(id) ?? { tasks: [], running: 0 };
+      entry.tasks.push({ group: t.group, taskArn: t.taskArn });
+      if (RUNNING_STATUSES.includes(t.lastStatus ?? '')) entry.running++;
+      byInstance.set(id, entry);
+    }
+  }
+  const candidates = versions
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((v): Candidate => {
+      const id = instanceIdOf(v.value.containerInstanceArn!);
+      const here = byInstance.get(id);
+      return {
+        id, arn: v.value.containerInstanceArn!, key: v.key, revision: v.revision, record: v.value,
+        connected: isAgentConnected(v.value, now, ctx.app.config.agentGraceSeconds),
+        tasks: here?.tasks ?? [], runningTasksCount: here?.running ?? 0,
+      };
+    });
+  return { cluster, candidates, options };
 }
 
-/** First fit: the first connected instance with room; else every instance's reason (ECS's words). */
-export function choose(snapshot: Snapshot, needs: TaskNeeds): Choice {
-  const failures: Failure[] = [];
-  for (const candidate of snapshot.candidates) {
-    const reason = candidate.connected ? misfit(candidate.record, needs) : 'AGENT';
-    if (!reason) return { candidate };
-    failures.push({ arn: candidate.arn, reason });
-  }
-  return { failures };
+/** One candidate as the engine sees it. */
+export function engineInstance(c: Candidate): PlacementInstance {
+  return { ...instanceFromRecord(c.record, { agentConnected: c.connected, tasks: c.tasks ?? [] }), runningTasksCount: c.runningTasksCount ?? 0 };
 }
+
+/** The launcher's snapshot as the engine's (same order: placement indexes are candidate indexes). */
+export const engineSnapshot = (snapshot: Snapshot): PlacementSnapshot => ({ instances: snapshot.candidates.map(engineInstance) });
 
 /** Builds the task record for the instance placement chose (called again on each retry). */
-export type BuildTask = (instance: ContainerInstanceRecord) => TaskRecord;
+export type BuildTask = (instance: ContainerInstanceRecord, placed: PlacementMeta) => TaskRecord;
 
 const MAX_ATTEMPTS = 100;
 
 /**
- * Places one task and commits it. `snapshot` is reused between tasks of one RunTask call and
- * refreshed here on conflict. `pick` chooses (RunTask: `choose`; StartTask: the named instance).
+ * Apply: the task and the instance's reservation in one transaction, compared against the
+ * revision the plan saw. The fit is checked again on that very record (plan and check agree; if
+ * they ever did not, the conflict path re-plans rather than over-commit). Undefined on conflict;
+ * on success the candidate holds the new record, revision and task.
+ */
+async function commit(ctx: RequestContext, cluster: string, candidate: Candidate, needs: TaskNeeds, built: TaskRecord): Promise<TaskRecord | undefined> {
+  if (misfit(candidate.record, needs)) return undefined;
+  const reservation = { cpu: needs.cpu, memory: needs.memory, ports: [...needs.ports], portsUdp: [...needs.portsUdp] };
+  const task: TaskRecord = { ...built, reservation };
+  const instance = applyReservation(candidate.record, reservation, 1);
+  const taskKey = db(ctx).tasks.key(ctx, `${cluster}/${taskId(task)}`);
+  const result = await ctx.app.store.txn(
+    [{ key: candidate.key, modRevision: candidate.revision }, { key: taskKey, modRevision: 0 }],
+    [{ type: 'put', key: candidate.key, value: JSON.stringify(instance) }, { type: 'put', key: taskKey, value: JSON.stringify(task) }],
+  );
+  if (!result.succeeded) return undefined;
+  Object.assign(candidate, {
+    record: instance, revision: result.revision,
+    tasks: [...(candidate.tasks ?? []), { group: task.group, taskArn: task.taskArn }],
+  });
+  return task;
+}
+
+export interface Committed { tasks: TaskRecord[]; failures: Failure[] }
+
+/**
+ * Places `count` identical tasks with the engine and commits them one by one. A conflict re-reads
+ * the snapshot and places only the tasks not committed yet. Stops at the first task that does not
+ * fit (the rest are identical); its failures are the engine's, one per instance.
+ */
+export async function placeAndCommit(ctx: RequestContext, state: { snapshot: Snapshot }, request: Omit<PlacementRequest, 'count'>,
+  count: number, build: BuildTask): Promise<Committed> {
+  const tasks: TaskRecord[] = [];
+  const needs = normalNeeds(request.needs);
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const result = place(engineSnapshot(state.snapshot), { ...request, count: count - tasks.length }, ctx.app.ids);
+    let conflict = false;
+    for (const p of result.placements) {
+      const candidate = state.snapshot.candidates[p.instance];
+      const placed: PlacementMeta = { by: 'engine', tiers: result.explanation.tiers, rank: p.rank, group: request.group };
+      const task = await commit(ctx, state.snapshot.cluster, candidate, needs, build(candidate.record, placed));
+      if (!task) { conflict = true; break; }
+      tasks.push(task);
+    }
+    if (!conflict) return { tasks, failures: result.unplaced ? result.failures : [] };
+    state.snapshot = await takeSnapshot(ctx, state.snapshot.cluster, state.snapshot.options);
+  }
+  throw new Error(`placement did not commit after ${MAX_ATTEMPTS} attempts (cluster ${state.snapshot.cluster})`);
+}
+
+/**
+ * Places one task where `pick` says and commits it; on conflict re-reads the snapshot and asks
+ * `pick` again. For StartTask (the named instance, still judged by the engine) and for callers
+ * that choose themselves.
  */
 export async function placeTask(ctx: RequestContext, state: { snapshot: Snapshot }, needs: TaskNeeds, build: BuildTask,
-  pick: (snapshot: Snapshot, needs: TaskNeeds) => Choice = choose): Promise<{ task: TaskRecord } | { failures: Failure[] }> {
-  const tasks = db(ctx).tasks;
+  pick: (snapshot: Snapshot, needs: TaskNeeds) => Choice): Promise<{ task: TaskRecord } | { failures: Failure[] }> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const choice = pick(state.snapshot, needs);
     if ('failures' in choice) return choice;
     const { candidate } = choice;
-    const reservation = { cpu: needs.cpu, memory: needs.memory, ports: needs.ports, portsUdp: needs.portsUdp };
-    const task: TaskRecord = { ...build(candidate.record), reservation };
-    const instance = applyReservation(candidate.record, reservation, 1);
-    const taskKey = tasks.key(ctx, `${state.snapshot.cluster}/${taskId(task)}`);
-    const result = await ctx.app.store.txn(
-      [{ key: candidate.key, modRevision: candidate.revision }, { key: taskKey, modRevision: 0 }],
-      [{ type: 'put', key: candidate.key, value: JSON.stringify(instance) }, { type: 'put', key: taskKey, value: JSON.stringify(task) }],
-    );
-    if (result.succeeded) {
-      Object.assign(candidate, { record: instance, revision: result.revision });
-      return { task };
-    }
-    state.snapshot = await takeSnapshot(ctx, state.snapshot.cluster);
+    const task = await commit(ctx, state.snapshot.cluster, candidate, needs, build(candidate.record, choice.placed ?? { by: 'pick' }));
+    if (task) return { task };
+    state.snapshot = await takeSnapshot(ctx, state.snapshot.cluster, state.snapshot.options);
   }
   throw new Error(`placement did not commit after ${MAX_ATTEMPTS} attempts (cluster ${state.snapshot.cluster})`);
 }
+
+const normalNeeds = (n: PlacementRequest['needs']): TaskNeeds =>
+  ({ cpu: n.cpu, memory: n.memory, ports: [...(n.ports ?? [])], portsUdp: [...(n.portsUdp ?? [])] });
 
 /** RunTask on a cluster without container instances is an error, not a failure list (AWS's words). */
 export function requireInstances(snapshot: Snapshot) {
