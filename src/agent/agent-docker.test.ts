@@ -64,7 +64,8 @@ describe('agent with the docker runtime', requireTestImage(), () => {
   });
 
   it('reports an OOM kill', async () => {
-    const td = await f.register([{ name: 'hog', memory: 32, command: ['sh', '-c', 'head -c 200m /dev/zero | tail -c 1'] }]);
+    // dd's 100 MiB block buffer is filled from /dev/zero: far over the 32 MiB hard limit.
+    const td = await f.register([{ name: 'hog', memory: 32, command: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=100M', 'count=1'] }]);
     const arn = await f.run(td);
     const stopped = await f.untilStatus(arn, 'STOPPED');
     assert.equal(stopped.containers![0].exitCode, 137);
@@ -92,7 +93,7 @@ describe('agent with the docker runtime', requireTestImage(), () => {
   });
 
   it('applies RunTask overrides to the container it creates', async () => {
-    const td = await f.register([{ name: 'o', command: ['sleep', '3600'], environment: [{ name: 'KEEP', value: 'k' }, { name: 'CHANGE', value: 'old' }] }]);
+    const td = await f.register([{ name: 'o', command: ['sleep', '3600'], stopTimeout: 1, environment: [{ name: 'KEEP', value: 'k' }, { name: 'CHANGE', value: 'old' }] }]);
     const arn = await f.run(td, { overrides: { containerOverrides: [{ name: 'o', command: ['sh', '-c', 'exec sleep 3601'], environment: [{ name: 'CHANGE', value: 'new' }], memory: 48 }] } });
     const t = await f.untilStatus(arn, 'RUNNING');
     const id = t.containers![0].runtimeId!;

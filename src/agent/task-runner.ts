@@ -188,6 +188,7 @@ async function startReady(h: RunnerHost, t: TaskState): Promise<void> {
 
 async function startContainer(h: RunnerHost, t: TaskState, c: ContainerState): Promise<void> {
   const spec = specOf(h, t, c);
+  const fresh = !c.runtimeId;
   if (!c.runtimeId) {
     try {
       c.runtimeId = h.adoptable(spec.name)?.id ?? await h.runtime.create(spec);
@@ -206,7 +207,8 @@ async function startContainer(h: RunnerHost, t: TaskState, c: ContainerState): P
     h.index(t, c);
     h.save();
   }
-  const current = await h.runtime.inspect(c.runtimeId);
+  // A container from before (adopted, or created by a step that did not finish) may run already.
+  const current = fresh ? undefined : await h.runtime.inspect(c.runtimeId);
   if (current && current.state !== 'created') { applyStatus(h, c, current); return; }
   try {
     await h.runtime.start(c.runtimeId);
@@ -243,7 +245,22 @@ async function stopTask(h: RunnerHost, t: TaskState): Promise<void> {
       }
     }));
   }
+  await removedOrKilled(h, t);
   t.known = 'STOPPED';
   t.executionStoppedAt = h.now().toISOString();
   h.changed(t);
+}
+
+/** `docker rm -f` kills a container (137) before removing it, so its exit arrives first: when an
+ *  essential container's SIGKILL stopped the task, look again a moment later to tell the two apart. */
+async function removedOrKilled(h: RunnerHost, t: TaskState): Promise<void> {
+  if (t.stopReason !== ESSENTIAL_EXITED) return;
+  const killed = t.containers.filter((c) => c.essential && c.runtimeId && c.exitCode === 137 && !c.reason);
+  if (killed.length === 0) return;
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  for (const c of killed) {
+    if (await h.runtime.inspect(c.runtimeId!)) continue;
+    c.reason = `${REMOVED_PREFIX} container ${c.runtimeName} was removed from the runtime outside the agent`;
+    t.stopReason = `Essential container ${c.name} was removed outside the agent`;
+  }
 }
