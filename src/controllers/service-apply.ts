@@ -10,9 +10,7 @@
 import type { Failure, PlacementStrategy, Tag } from '@aws-sdk/client-ecs';
 import { REASON } from '../placement/index.js';
 import type { RequestContext } from '../gateway/context.js';
-import {
-  primaryOf, said, serviceGroup, taskList, type DeploymentRecord, type ServiceRecord,
-} from '../services/ecs/service-model.js';
+import { primaryOf, said, serviceGroup, taskList, type DeploymentRecord, type ServiceRecord } from '../services/ecs/service-model.js';
 import { isStopped, SCHEDULER_STOP_CODE, type ServiceTaskRecord } from '../services/ecs/service-tasks.js';
 import type { TaskDefinitionRecord } from '../services/ecs/task-definition-lookup.js';
 import { instanceIdOf, taskId } from '../services/ecs/task-model.js';

@@ -154,13 +154,22 @@ describe('a service on a real Docker engine', () => {
   try { req = requireTestImage(); } catch (err) { it('has Docker and the test image', () => { throw err; }); return; }
   let h: Harness;
   let agents: Agents;
+  let instanceArn: string | undefined;
   before(async () => { if (!req.skip) h = await startHarness({ scheduler: { intervalMs: 100 } }); });
-  after(async () => { await agents?.close(); await h?.close(); });
+  after(async () => {
+    await agents?.close();
+    await h?.close();
+    // Agents leave containers behind on purpose (a restarted agent adopts them): remove this test's.
+    if (instanceArn) {
+      const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${LABELS.instance}=${instanceArn}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      if (ids.length) execFileSync('docker', ['rm', '-f', ...ids]);
+    }
+  });
 
   it('runs, redeploys and deletes a service with real containers', req, async () => {
-    await setUp(h, sleeper(TEST_IMAGE));
+    await setUp(h, sleeper(TEST_IMAGE, { stopTimeout: 2 }));
     agents = new Agents(h.url);
-    await agents.start('c', { runtime: 'docker' });
+    instanceArn = (await agents.start('c', { runtime: 'docker' })).instanceArn;
     await h.ecs.send(new CreateServiceCommand({ cluster: 'c', serviceName: 'web', taskDefinition: 'web', desiredCount: 1 }));
     await steady(h.ecs, 'a running container', (s) => s.runningCount === 1);
     const [first] = await serviceTasks(h.ecs, 'c', 'web');

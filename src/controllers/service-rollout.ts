@@ -34,7 +34,7 @@ export function advance(service: ServiceRecord, tasks: ServiceTaskRecord[], view
     const eligible = eligibleInstances(s, view).length;
     if (eligible !== s.desiredCount) s = { ...s, desiredCount: eligible };
   }
-  if (s.status === 'DRAINING') return drained(s, tasks) ? inactive(s, now) : s;
+  if (s.status === 'DRAINING') return drained(tasks) ? inactive(s, now) : s;
   if (s.status !== 'ACTIVE') return s;
 
   s = resetBreakers(s, tasks, view);
@@ -55,7 +55,7 @@ export function advance(service: ServiceRecord, tasks: ServiceTaskRecord[], view
 }
 
 /** Every task has reached STOPPING (or beyond), or was superseded by the lost-agent policy. */
-const drained = (s: ServiceRecord, tasks: ServiceTaskRecord[]) =>
+const drained = (tasks: ServiceTaskRecord[]) =>
   tasks.every((t) => !isCounted(t) || statusRank(t.lastStatus) >= statusRank('STOPPING'));
 
 function inactive(s: ServiceRecord, now: string): ServiceRecord {

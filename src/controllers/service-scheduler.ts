@@ -45,12 +45,12 @@ export class ServiceScheduler {
   private unwatch?: Unwatch;
   private closed = false;
 
-  private constructor(private readonly app: AppContext, readonly settings: SchedulerSettings, private readonly intervalMs: number) {}
+  private constructor(private readonly app: AppContext, readonly settings: SchedulerSettings) {}
 
   static async start(app: AppContext, options: SchedulerOptions = {}): Promise<ServiceScheduler> {
     const { intervalMs = 1000, ...rest } = options;
     const settings = { ...DEFAULT_SETTINGS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
-    const scheduler = new ServiceScheduler(app, settings, intervalMs);
+    const scheduler = new ServiceScheduler(app, settings);
     const revision = await app.store.currentRevision();
     for (const kv of await app.store.list('/ecs/')) {
       const ref = parseKey(kv.key);
