@@ -92,10 +92,16 @@ class SqliteEngine implements Engine {
     this.rev = revision;
   }
 
+  /** One prepared transaction wrapper (BEGIN IMMEDIATE … COMMIT) reused for every write. */
+  private get runInTransaction() {
+    return (this.txWrapper ??= this.db.transaction((fn: () => unknown) => fn()));
+  }
+  private txWrapper?: Database.Transaction<(fn: () => unknown) => unknown>;
+
   atomic<T>(fn: () => T): T {
     const before = this.rev;
     try {
-      return this.db.transaction(fn).immediate();
+      return (this.runInTransaction.immediate as (f: () => T) => T)(fn);
     } catch (err) {
       this.rev = before;
       throw err;
