@@ -10,6 +10,8 @@
 # A memory hog for OOM tests needs nothing but busybox: the shell holds 200 MiB in a variable, so
 # under `--memory 32m` it is OOM-killed (exit 137, State.OOMKilled=true; verified on cgroup v1):
 #   sh -c 'x=$(head -c 200m /dev/zero | tr "\0" x)'
+# (so is `dd if=/dev/zero of=/dev/null bs=100M count=1`, whose buffer is 100 MiB). A pipeline that
+# only streams, such as `head -c 200m /dev/zero | tail -c 1`, never holds the memory: it exits 0.
 set -eu
 
 IMAGE=berth-test/busybox:latest
@@ -18,7 +20,7 @@ FORCE=0
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done

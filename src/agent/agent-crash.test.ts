@@ -3,8 +3,8 @@
 // reconnects and tells the restarted server what happened meanwhile), and a container removed
 // behind the agent's back.
 import {
-  CreateClusterCommand, DescribeContainerInstancesCommand, DescribeTasksCommand, ECSClient, ListContainerInstancesCommand,
-  RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand, type Task,
+  CreateClusterCommand, DescribeClustersCommand, DescribeContainerInstancesCommand, DescribeTasksCommand, ECSClient,
+  ListContainerInstancesCommand, ListTasksCommand, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand, type Task,
 } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -105,5 +105,15 @@ describe('agent and server crashes (processes, docker runtime)', requireTestImag
     const stopped = await untilStatus(arn, 'STOPPED');
     assert.equal(stopped.stoppedReason, 'Essential container web was removed outside the agent');
     assert.match(stopped.containers![0].reason ?? '', /^ContainerRemovedError: /);
+  });
+
+  it('after all of that, the instance and cluster counters are exact: nothing runs, everything is given back', async () => {
+    const ci = (await ecs.send(new DescribeContainerInstancesCommand({ cluster: 'crash', containerInstances: [instanceArn] }))).containerInstances![0];
+    assert.deepEqual([ci.runningTasksCount, ci.pendingTasksCount], [0, 0]);
+    assert.deepEqual(ci.remainingResources, ci.registeredResources);
+    const cluster = (await ecs.send(new DescribeClustersCommand({ clusters: ['crash'] }))).clusters![0];
+    assert.deepEqual([cluster.runningTasksCount, cluster.pendingTasksCount, cluster.registeredContainerInstancesCount], [0, 0, 1]);
+    assert.deepEqual((await ecs.send(new ListTasksCommand({ cluster: 'crash', desiredStatus: 'STOPPED' }))).taskArns?.length, 4);
+    assert.deepEqual((await ecs.send(new ListTasksCommand({ cluster: 'crash' }))).taskArns, []);
   });
 });

@@ -37,6 +37,11 @@ describe('agent with the docker runtime', requireTestImage(), () => {
     // httpd as PID 1 ignores SIGTERM: SIGKILL after the 2 s stopTimeout.
     assert.equal(stopped.containers![0].exitCode, 137);
     assert.equal(docker('inspect', '-f', '{{.State.Status}}', task.containers![0].runtimeId!), 'exited');
+    // Every timestamp of the lifecycle is set, in order.
+    const times = (['createdAt', 'pullStartedAt', 'pullStoppedAt', 'startedAt', 'stoppingAt', 'executionStoppedAt', 'stoppedAt'] as const)
+      .map((k) => [k, stopped[k]?.getTime()] as const);
+    for (const [k, v] of times) assert.ok(v !== undefined, `${k} is set`);
+    for (let i = 1; i < times.length; i++) assert.ok(times[i - 1][1]! <= times[i][1]!, `${times[i - 1][0]} ≤ ${times[i][0]}`);
   });
 
   it('stops a container that handles SIGTERM with its own exit code', async () => {
@@ -70,6 +75,8 @@ describe('agent with the docker runtime', requireTestImage(), () => {
     const stopped = await f.untilStatus(arn, 'STOPPED');
     assert.equal(stopped.containers![0].exitCode, 137);
     assert.equal(stopped.containers![0].reason, 'OutOfMemoryError: Container killed due to memory usage');
+    assert.equal(stopped.stopCode, 'EssentialContainerExited');
+    assert.equal(stopped.stoppedReason, 'Essential container in task exited');
   });
 
   it('orders containers by dependsOn (SUCCESS, HEALTHY) and shares task volumes between them', async () => {
@@ -88,6 +95,10 @@ describe('agent with the docker runtime', requireTestImage(), () => {
     assert.deepEqual(order.slice(-1), ['app'], `app starts last: ${order.join(', ')}`);
     assert.deepEqual(order.slice(0, 2).sort(), ['init', 'proxy']);
     assert.equal(running.containers!.find((c) => c.name === 'init')!.exitCode, 0);
+    // The health check's result reaches DescribeTasks: the container's, and the task's (its only
+    // essential container with a health check is healthy).
+    const healthy = await eventually(async () => { const t = await f.task(arn); return t.healthStatus === 'HEALTHY' && t; }, 'task healthStatus HEALTHY');
+    assert.equal(healthy.containers!.find((c) => c.name === 'proxy')!.healthStatus, 'HEALTHY');
     await f.h.ecs.send(new StopTaskCommand({ cluster: f.cluster, task: arn }));
     await f.untilStatus(arn, 'STOPPED');
   });

@@ -1,10 +1,10 @@
 // Agents against a real in-process Berth server (simulated runtime, so no Docker is needed):
 // registration as the ECS agent does it, the ARN kept across restarts, RunTask → RUNNING →
 // StopTask → STOPPED through the ACS socket and the state reports, three agents in three zones
-// going disconnected and back, and a server restart the agent rides through.
+// going disconnected after the grace period and back, and a server restart the agent rides through.
 import {
   CreateClusterCommand, DescribeContainerInstancesCommand, DescribeTasksCommand, ECSClient, ListContainerInstancesCommand,
-  RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand, type Task,
+  RegisterTaskDefinitionCommand, RunTaskCommand, StartTaskCommand, StopTaskCommand, type Task,
 } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -38,7 +38,7 @@ describe('agent with a Berth server (simulated runtime)', () => {
     return a;
   };
   before(async () => {
-    h = await startHarness({ agentGraceSeconds: 1, acsHeartbeatMs: 200 });
+    h = await startHarness({ acsHeartbeatMs: 200 });
     dir = mkdtempSync(join(tmpdir(), 'berth-agent-'));
     await h.ecs.send(new CreateClusterCommand({ clusterName: 'c1' }));
   });
@@ -68,7 +68,8 @@ describe('agent with a Berth server (simulated runtime)', () => {
       'ecs.capability.task-cpu-mem-limit']) assert.ok(attr(cap), `capability ${cap}`);
     assert.equal(ci.versionInfo?.agentVersion, VERSION);
     assert.match(ci.ec2InstanceId ?? '', /^i-[0-9a-f]{17}$/);
-    await eventually(async () => (await h.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'c1', containerInstances: [a.instanceArn] }))).containerInstances![0].agentConnected, 'agentConnected');
+    await eventually(async () => h.berth.acs.sessions.has(a.instanceArn), 'the agent’s ACS session');
+    assert.equal((await h.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'c1', containerInstances: [a.instanceArn] }))).containerInstances![0].agentConnected, true);
     assert.equal(JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).instanceArn, a.instanceArn);
 
     await a.stop();
@@ -122,22 +123,65 @@ describe('agent with a Berth server (simulated runtime)', () => {
     assert.equal(stopped.containers!.find((c) => c.name === 'web')!.exitCode, 143);
     assert.ok(stopped.executionStoppedAt);
   });
+});
 
-  it('three agents in three zones are three instances; a stopped one shows disconnected, then connected again', async () => {
+describe('three agents in three zones (simulated runtime, the server on a manual clock)', () => {
+  // The server's clock only moves when the test says so: "within the grace period" and "after it"
+  // are exact, whatever the machine's speed. The agents heartbeat in real time.
+  const clock = { t: Date.now(), now() { return new Date(this.t); } };
+  let h: Harness;
+  let dir: string;
+  const agents: Agent[] = [];
+  before(async () => {
+    h = await startHarness({ clock, acsHeartbeatMs: 100 }); // the default grace period: 30 s
+    dir = mkdtempSync(join(tmpdir(), 'berth-trio-'));
     await h.ecs.send(new CreateClusterCommand({ clusterName: 'trio' }));
+    await h.ecs.send(new RegisterTaskDefinitionCommand({ family: 'job', containerDefinitions: [{ name: 'j', image: 'busybox', memory: 16, command: ['sleep', '3600'] }] }));
+  });
+  after(async () => {
+    for (const a of agents.splice(0)) await a.stop();
+    await h.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('register as three instances; a stopped agent shows disconnected only after the grace period, gets no task, and comes back', async () => {
     const zones = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
-    const trio = await Promise.all(zones.map((az, i) => start({ cluster: 'trio', ip: `127.0.0.${i + 2}`, availabilityZone: az, stateDir: join(dir, `trio-${i}`) })));
-    const describe = async () => (await h.ecs.send(new DescribeContainerInstancesCommand({
-      cluster: 'trio', containerInstances: trio.map((a) => a.instanceArn) }))).containerInstances!;
-    assert.deepEqual((await describe()).map((c) => c.attributes?.find((x) => x.name === 'ecs.availability-zone')?.value).sort(), zones);
-    assert.equal(new Set(trio.map((a) => a.instanceArn)).size, 3);
+    const start = async (i: number) => {
+      const a = await Agent.start({ endpoint: h.url, cluster: 'trio', runtime: 'simulated', version: VERSION, ...quiet,
+        ip: `127.0.0.${i + 2}`, availabilityZone: zones[i], stateDir: join(dir, `agent-${i}`) });
+      agents.push(a);
+      return a;
+    };
+    const trio = [await start(0), await start(1), await start(2)];
+    const arns = trio.map((a) => a.instanceArn);
+    const describe = async () => (await h.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'trio', containerInstances: arns }))).containerInstances!;
+    const connected = async () => (await describe()).map((c) => c.agentConnected);
+    assert.equal(new Set(arns).size, 3);
+    assert.deepEqual((await h.ecs.send(new ListContainerInstancesCommand({ cluster: 'trio' }))).containerInstanceArns!.sort(), [...arns].sort());
+    assert.deepEqual((await describe()).map((c) => [c.ec2InstanceId !== undefined, c.attributes?.find((x) => x.name === 'ecs.availability-zone')?.value]),
+      zones.map((z) => [true, z]));
+    await eventually(async () => arns.every((arn) => h.berth.acs.sessions.has(arn)), 'three ACS sessions');
+    assert.deepEqual(await connected(), [true, true, true]);
 
     await trio[1].stop();
     agents.splice(agents.indexOf(trio[1]), 1);
-    await eventually(async () => { const d = await describe(); return d[1].agentConnected === false && d[0].agentConnected && d[2].agentConnected; }, 'disconnected after the grace period');
-    const back = await start({ cluster: 'trio', ip: '127.0.0.3', availabilityZone: 'us-east-1b', stateDir: join(dir, 'trio-1') });
-    assert.equal(back.instanceArn, trio[1].instanceArn);
-    await eventually(async () => (await describe())[1].agentConnected, 'connected again');
+    await eventually(async () => !h.berth.acs.sessions.has(arns[1]), 'the session of the stopped agent ending');
+    clock.t += 29_000;
+    assert.deepEqual(await connected(), [true, true, true], 'silent for less than the grace period: still connected');
+    clock.t += 2_000;
+    assert.equal((await describe())[1].agentConnected, false, 'silent for longer than the grace period');
+    await eventually(async () => { const c = await connected(); return c[0] && c[2] && !c[1]; }, 'the two live agents heard from again');
+    const refused = await h.ecs.send(new StartTaskCommand({ cluster: 'trio', taskDefinition: 'job', containerInstances: [arns[1]] }));
+    assert.deepEqual([refused.tasks, refused.failures], [[], [{ arn: arns[1], reason: 'AGENT' }]]);
+
+    const back = await start(1);
+    assert.equal(back.instanceArn, arns[1]);
+    await eventually(async () => (await connected())[1], 'connected again');
+    assert.deepEqual(await connected(), [true, true, true]);
+    const placed = await h.ecs.send(new StartTaskCommand({ cluster: 'trio', taskDefinition: 'job', containerInstances: [arns[1]] }));
+    assert.deepEqual(placed.failures, []);
+    const arn = placed.tasks![0].taskArn!;
+    await eventually(async () => (await h.ecs.send(new DescribeTasksCommand({ cluster: 'trio', tasks: [arn] }))).tasks![0].lastStatus === 'RUNNING', 'the task running on the returned agent');
   });
 });
 

@@ -124,9 +124,10 @@ describe('task engine crash safety (simulated runtime)', () => {
     await f.settle();
     assert.equal(f.task(t.arn).known, 'STOPPED');
     assert.equal((await taskContainers(f, t.arn)).length, 1);
+    f.engine.apply([{ ...t, generation: 6 }]); // a step of the task is under way when cleanup comes
     await f.engine.cleanup(t.arn);
     assert.equal((await taskContainers(f, t.arn)).length, 0, 'cleanup removed the container');
-    f.engine.apply([{ ...t, generation: 6 }]);
+    f.engine.apply([{ ...t, generation: 7 }]);
     await f.settle();
     assert.equal(f.task(t.arn), undefined);
     assert.equal((await taskContainers(f, t.arn)).length, 0);

@@ -239,8 +239,10 @@ export class TaskEngine {
 
   /** Removes a stopped task's containers and volumes, and forgets the task. */
   async cleanup(arn: string): Promise<void> {
+    // A step may be running (a stale payload woke the task): wait for it rather than skip for good.
+    while (this.workers.has(arn)) await this.workers.get(arn)!.running;
     const t = this.tasks[arn];
-    if (!t || isActive(t) || this.workers.has(arn)) return;
+    if (!t || isActive(t)) return;
     for (const c of t.containers) {
       if (!c.runtimeId) continue;
       this.byRuntimeId.delete(c.runtimeId);
@@ -248,6 +250,7 @@ export class TaskEngine {
     }
     rmSync(taskVolumeRoot(this.opts.spec.stateDir, arn), { recursive: true, force: true });
     delete this.tasks[arn];
+    this.receivedAt.delete(arn);
     const forgotten = this.opts.state.data.forgotten ??= [];
     forgotten.push(arn);
     if (forgotten.length > FORGOTTEN_KEPT) forgotten.splice(0, forgotten.length - FORGOTTEN_KEPT);

@@ -245,22 +245,7 @@ async function stopTask(h: RunnerHost, t: TaskState): Promise<void> {
       }
     }));
   }
-  await removedOrKilled(h, t);
   t.known = 'STOPPED';
   t.executionStoppedAt = h.now().toISOString();
   h.changed(t);
-}
-
-/** `docker rm -f` kills a container (137) before removing it, so its exit arrives first: when an
- *  essential container's SIGKILL stopped the task, look again a moment later to tell the two apart. */
-async function removedOrKilled(h: RunnerHost, t: TaskState): Promise<void> {
-  if (t.stopReason !== ESSENTIAL_EXITED) return;
-  const killed = t.containers.filter((c) => c.essential && c.runtimeId && c.exitCode === 137 && !c.reason);
-  if (killed.length === 0) return;
-  await new Promise((resolve) => setTimeout(resolve, 250));
-  for (const c of killed) {
-    if (await h.runtime.inspect(c.runtimeId!)) continue;
-    c.reason = `${REMOVED_PREFIX} container ${c.runtimeName} was removed from the runtime outside the agent`;
-    t.stopReason = `Essential container ${c.name} was removed outside the agent`;
-  }
 }

@@ -11,14 +11,24 @@ export function decodeToken(token: string | undefined, errorCode = 'InvalidParam
   return key;
 }
 
-/** Applies maxResults/nextToken to items already sorted by `key`. */
+export interface PageOptions {
+  /** The largest maxResults allowed (and the default page size). */
+  limit?: number;
+  errorCode?: string;
+  /** For items not in ascending key order (e.g. sort=DESC): the index of the first item after the
+   *  one whose key the token holds (-1: none), or undefined for a key that cannot be in this list. */
+  resume?: (key: string) => number | undefined;
+}
+
+/** Applies maxResults/nextToken to items already sorted by `key` (or in the order `resume` knows). */
 export function paginate<T>(items: T[], keyOf: (item: T) => string, maxResults: number | undefined, nextToken: string | undefined,
-  { limit = 100, errorCode = 'InvalidParameterException' } = {}) {
+  { limit = 100, errorCode = 'InvalidParameterException', resume }: PageOptions = {}) {
   if (maxResults !== undefined && (maxResults < 1 || maxResults > limit)) {
     throw new AwsError(errorCode, `maxResults must be between 1 and ${limit}, but was ${maxResults}`);
   }
   const after = decodeToken(nextToken, errorCode);
-  const start = after === undefined ? 0 : items.findIndex((i) => keyOf(i) > after);
+  const start = after === undefined ? 0 : resume ? resume(after) : items.findIndex((i) => keyOf(i) > after);
+  if (start === undefined) throw new AwsError(errorCode, `Invalid nextToken: ${nextToken}`);
   const from = start < 0 ? items.length : start;
   const page = items.slice(from, from + (maxResults ?? limit));
   const more = from + page.length < items.length;

@@ -106,13 +106,13 @@ function cli(endpoint: string, args: string[]): Promise<string> {
 
 describe('lost-agent policy', () => {
   let h: Harness;
-  let agents: Agents;
+  let agents: Agents | undefined;
   let dir: string;
   before(async () => {
-    h = await startHarness({ scheduler: { intervalMs: 50 }, acsHeartbeatMs: 200, agentGraceSeconds: 1, lostAfterSeconds: 2 });
+    h = await startHarness({ scheduler: { intervalMs: 50 }, acsHeartbeatMs: 200, agentGraceSeconds: 1, lostAfterSeconds: 3 });
     dir = mkdtempSync(join(tmpdir(), 'berth-lost-'));
   });
-  after(async () => { await agents.close(); await h.close(); rmSync(dir, { recursive: true, force: true }); });
+  after(async () => { await agents?.close(); await h.close(); rmSync(dir, { recursive: true, force: true }); });
 
   it('replaces the tasks of an agent silent for longer than lostAfterSeconds; when it returns it stops its copy', async () => {
     await setUp(h);
@@ -130,7 +130,7 @@ describe('lost-agent policy', () => {
       return s.runningCount === 1 && eventsOf(s).some((e) => e.includes(`(task ${original.taskArn!.split('/').pop()}) was superseded`));
     });
     const [superseded] = (await h.ecs.send(new DescribeTasksCommand({ cluster: 'c', tasks: [original.taskArn!] }))).tasks!;
-    assert.deepEqual([superseded.desiredStatus, superseded.lastStatus, superseded.stoppedReason], ['STOPPED', 'RUNNING', lostReason(2)]);
+    assert.deepEqual([superseded.desiredStatus, superseded.lastStatus, superseded.stoppedReason], ['STOPPED', 'RUNNING', lostReason(3)]);
     const live = await serviceTasks(h.ecs, 'c', 'web');
     assert.equal(live.length, 1);
     assert.equal(live[0].containerInstanceArn, b.instanceArn);

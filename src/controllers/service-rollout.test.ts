@@ -53,6 +53,22 @@ describe('service state transitions', () => {
     assert.equal(done.deployments.find((d) => d.id === 'ecs-svc/B')!.deploymentStatus, 'ROLLBACK_SUCCESSFUL');
   });
 
+  it('rolls back to the most recent COMPLETED deployment, not an older one nor a failed or unfinished one', () => {
+    const at = (minutes: number) => later(minutes * 60).toISOString();
+    const s = service({ desired: 2, breaker: { enable: true, rollback: true }, deployments: [
+      deployment('ecs-svc/D', 4, { createdAt: at(40) }),
+      deployment('ecs-svc/C', 3, { status: 'ACTIVE', rolloutState: 'IN_PROGRESS', createdAt: at(30) }),
+      deployment('ecs-svc/X', 1, { status: 'INACTIVE', rolloutState: 'FAILED', createdAt: at(20) }),
+      deployment('ecs-svc/B', 2, { status: 'INACTIVE', rolloutState: 'COMPLETED', createdAt: at(10) }),
+      deployment('ecs-svc/A', 1, { status: 'INACTIVE', rolloutState: 'COMPLETED', createdAt: at(0) }),
+    ] });
+    const tasks = [failed('ecs-svc/D'), failed('ecs-svc/D'), failed('ecs-svc/D')];
+    const next = advance(s, tasks, view([a, b], tasks, later(3600)), ids());
+    assert.deepEqual([next.deployments[0].taskDefinition, next.deployments[0].rollbackOf, next.taskDefinition], [td(2), 'ecs-svc/D', td(2)]);
+    assert.equal(next.deployments[0].serviceRevisionId, 'rev-2', 'the revision of B returns');
+    assert.equal(next.events[0].message, '(service web) rolling back to deployment ecs-svc/B.');
+  });
+
   it('without rollback, a FAILED deployment stays PRIMARY and launches nothing', () => {
     const s = service({ desired: 2, breaker: { enable: true, rollback: false }, deployments: [
       deployment('ecs-svc/B', 2), deployment('ecs-svc/A', 1, { status: 'ACTIVE', rolloutState: 'COMPLETED' })] });

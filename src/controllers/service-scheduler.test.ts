@@ -119,7 +119,9 @@ describe('service scheduler (simulated agents)', () => {
     const a = await agents.start('c', { availabilityZone: 'us-east-1a' });
     const b = await agents.start('c', { availabilityZone: 'us-east-1b' });
     await h.ecs.send(new CreateServiceCommand({ cluster: 'c', serviceName: 'web', taskDefinition: 'web', desiredCount: 2 }));
-    await untilStable('2 running tasks', (s) => s.runningCount === 2);
+    const before = await untilStable('2 running tasks', (s) => s.runningCount === 2);
+    const [drained] = (await serviceTasks(h.ecs, 'c', 'web')).filter((t) => t.containerInstanceArn === a.instanceArn);
+    assert.ok(drained, 'spread by zone put one task on each instance');
     await h.ecs.send(new UpdateContainerInstancesStateCommand({ cluster: 'c', containerInstances: [a.instanceArn], status: 'DRAINING' }));
     await eventually('every task on the other instance', async () => {
       const tasks = await serviceTasks(h.ecs, 'c', 'web');
@@ -128,6 +130,17 @@ describe('service scheduler (simulated agents)', () => {
     });
     const onA = await h.ecs.send(new ListTasksCommand({ cluster: 'c', containerInstance: a.instanceArn }));
     assert.deepEqual(onA.taskArns, []);
+    // minimumHealthyPercent 100 (the default): the replacement runs before the drained task stops.
+    const events = eventsOf(await describeService(h.ecs, 'c', 'web')).slice(before.events!.length).filter((e) => / has (started|stopped) /.test(e));
+    assert.deepEqual(events.map((e) => e.replace(/\(task \w+\)/g, 'T')),
+      ['(service web) has started 1 tasks: T.', '(service web) has stopped 1 running tasks: T.']);
+    assert.deepEqual(taskIds(events[1]), [idOf(drained)]);
+    const described = (await h.ecs.send(new DescribeTasksCommand({ cluster: 'c', tasks: [drained.taskArn!, taskIds(events[0])[0]] }))).tasks!;
+    const stopped = described.find((t) => t.taskArn === drained.taskArn)!;
+    const replacement = described.find((t) => t.taskArn !== drained.taskArn)!;
+    assert.equal(replacement.containerInstanceArn, b.instanceArn);
+    assert.ok(time(stopped.stoppingAt) >= time(replacement.startedAt), 'the drained task was asked to stop only once its replacement ran');
+    assert.match(stopped.stoppedReason!, /DRAINING/);
   });
 
   it('deletes a service: its tasks stop, it turns INACTIVE', async () => {

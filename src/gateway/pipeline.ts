@@ -2,6 +2,7 @@
 // authorize → dispatch → serialize/error). Each stage is a plain function; this file composes them.
 import { AwsError, internalError, notImplemented } from '../common/errors.js';
 import { protocols } from '../protocol/index.js';
+import { escapeXml } from '../protocol/query.js';
 import type { OperationSchema, RawRequest, WireResponse } from '../protocol/types.js';
 import { validateInput } from '../protocol/validate.js';
 import type { ServiceDef } from '../services/types.js';
@@ -72,5 +73,5 @@ function unknownService(req: RawRequest, requested: string, requestId: string): 
       body: JSON.stringify({ __type: err.code, message: err.message }) };
   }
   return { status: err.status, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-    body: `<ErrorResponse><Error><Type>Receiver</Type><Code>${err.code}</Code><Message>${err.message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>` };
+    body: `<ErrorResponse><Error><Type>Receiver</Type><Code>${err.code}</Code><Message>${escapeXml(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>` };
 }

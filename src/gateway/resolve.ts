@@ -1,6 +1,8 @@
 // Stage 2: which service a request is for, and in which region. Sources, in order: the
 // X-Amz-Target prefix (awsJson), the SigV4 credential scope (header or presigned query), and for
-// unsigned form requests the presence of Action (STS's unsigned calls, e.g. AssumeRoleWithWebIdentity).
+// unsigned form requests the one query service whose SDK defines the Action (STS's unsigned calls,
+// e.g. AssumeRoleWithWebIdentity).
+import { formParams } from '../protocol/query.js';
 import type { RawRequest } from '../protocol/types.js';
 import type { ServiceDef } from '../services/types.js';
 
@@ -35,6 +37,11 @@ export function resolveService(req: RawRequest, services: readonly ServiceDef[])
   if (scope) {
     const service = services.find((s) => s.signingNames.includes(scope.service));
     return { service, requested: scope.service, region, scope };
+  }
+  const action = target ? null : formParams(req).get('Action');
+  if (action) {
+    const candidates = services.filter((s) => (s.protocol === 'awsQuery' || s.protocol === 'ec2Query') && `${action}$` in s.sdk());
+    if (candidates.length === 1) return { service: candidates[0], requested: candidates[0].name, region };
   }
   return { service: undefined, requested: target ? target.split('.')[0] : 'unknown', region };
 }

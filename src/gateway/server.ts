@@ -20,20 +20,33 @@ export interface Gateway {
 
 const MAX_BODY = 64 * 1024 * 1024;
 
+/** The request body, or undefined when it is larger than MAX_BODY; rejects if the client aborts. */
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
 export function createGateway(app: AppContext, services: readonly ServiceDef[]): Gateway {
   const handle = createPipeline(app, services);
   const routes = new Map<string, RouteHandler>();
   const upgrades: Array<[string, UpgradeHandler]> = [];
 
   const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_BODY) { res.writeHead(413).end(); return; }
-      chunks.push(chunk as Buffer);
+    let body: Buffer | undefined;
+    try {
+      body = await readBody(req);
+    } catch {
+      // The client went away mid-body (ECONNRESET "aborted"): no one to answer, nothing to do.
+      res.destroy();
+      return;
     }
-    const body = Buffer.concat(chunks);
+    if (!body) { res.writeHead(413, { connection: 'close' }).end(); return; }
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       const route = routes.get(url.pathname);

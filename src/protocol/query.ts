@@ -9,7 +9,7 @@ import { reviveTimestamps } from './timestamps.js';
 import type { ServiceDef } from '../services/types.js';
 import type { OperationSchema, Protocol, RawRequest, WireResponse } from './types.js';
 
-const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Form parameters: the body of a POST, or the query string of a GET. */
 export function formParams(req: RawRequest): URLSearchParams {

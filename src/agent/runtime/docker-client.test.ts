@@ -143,6 +143,12 @@ describe('docker runtime wire protocol (scripted engine)', () => {
       portBindings: [{ containerPort: 80, hostPort: 49153, protocol: 'tcp', hostIp: '127.0.0.1' }],
       labels: { a: 'b' },
     });
+    // `docker rm -f` of a running container: killed (exit 137) while already marked for removal.
+    handler = (_req, _body, res) => json(res, 200, {
+      Id: 'c3', Name: '/app', State: { Status: 'removing', ExitCode: 137, OOMKilled: false },
+      Config: {}, HostConfig: {}, NetworkSettings: {},
+    });
+    assert.equal(await rt.inspect('c3'), undefined, 'a container being removed is gone, not exited');
   });
 
   it('carries the engine message in errors, and treats 404 as absent where that is the answer', async () => {

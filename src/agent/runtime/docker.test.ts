@@ -118,6 +118,21 @@ describe('docker runtime (real engine)', requireTestImage(), () => {
     } finally { off(); }
   });
 
+  it('shows a force-removed container as gone from its die event on, and a killed one as exited 137', async () => {
+    const atDie = new Map<string, Promise<ContainerStatus | undefined>>();
+    const off = rt.events((e) => { if (e.type === 'die') atDie.set(e.id, rt.inspect(e.id)); });
+    try {
+      const removed = await run({ command: ['sleep', '60'] });
+      const killed = await run({ command: ['sleep', '60'] });
+      await rt.remove(removed);
+      await rt.client.json('POST', `/containers/${killed}/kill`);
+      await until('both die events', async () => atDie.has(removed) && atDie.has(killed));
+      assert.equal(await atDie.get(removed), undefined);
+      const k = await atDie.get(killed);
+      assert.deepEqual([k?.state, k?.exitCode], ['exited', 137]);
+    } finally { off(); }
+  });
+
   it('publishes a dynamic host port on the agent address, answering HTTP from busybox httpd', async () => {
     const id = await make({
       command: ['httpd', '-f', '-p', '8080', '-h', '/var/www'],
@@ -238,6 +253,7 @@ describe('docker runtime (real engine)', requireTestImage(), () => {
       await new Promise((r) => setTimeout(r, 200)); // let the stream connect
       const name = spec({}).name;
       const id = await rt.create(testSpec(name, { image: TEST_IMAGE, command: ['sh', '-c', 'exit 5'] }));
+      created.push(id); // removed below; the after hook covers a failure before that
       await rt.start(id);
       await exited(id);
       await rt.remove(id);

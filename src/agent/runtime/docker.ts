@@ -99,6 +99,9 @@ export class DockerRuntime implements Runtime {
   async inspect(id: string): Promise<ContainerStatus | undefined> {
     try {
       const { body } = await this.client.json<DockerInspect>('GET', `/containers/${ref(id)}/json`);
+      // Being removed is as good as gone. `docker rm -f` marks the container "removing" before it
+      // kills it, so this also tells its die event (137) apart from a plain kill.
+      if (body.State.Status === 'removing') return undefined;
       return toStatus(body);
     } catch (err) {
       if (isNotFound(err)) return undefined;

@@ -85,6 +85,7 @@ export interface Runtime {
   /** SIGTERM, then SIGKILL after timeoutSeconds. */
   stop(id: string, timeoutSeconds: number): Promise<void>;
   remove(id: string): Promise<void>;
+  /** undefined: no such container, or the runtime is removing it. */
   inspect(id: string): Promise<ContainerStatus | undefined>;
   /** Containers carrying a label (e.g. com.amazonaws.ecs.cluster), for re-adoption after a restart. */
   listByLabel(label: string, value?: string): Promise<ContainerStatus[]>;

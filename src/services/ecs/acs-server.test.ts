@@ -171,6 +171,18 @@ describe('ACS websocket server', () => {
   });
 });
 
+describe('ACS heartbeat interval', () => {
+  it('is 10 s by default, and at least three per grace period when the grace is shorter', async () => {
+    for (const [grace, expected] of [[undefined, 10_000], [30, 10_000], [3, 1_000]] as const) {
+      const h = await startHarness({ agentGraceSeconds: grace });
+      try {
+        assert.equal(h.berth.acs.timings.heartbeatMs, expected, `grace ${grace ?? 'default'}`);
+        assert.ok(h.berth.acs.timings.touchMs <= expected, 'every heartbeat answered refreshes lastHeartbeatAt');
+      } finally { await h.close(); }
+    }
+  });
+});
+
 describe('ACS after a server restart', () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-acs-'));
   after(() => { rmSync(dir, { recursive: true, force: true }); });

@@ -17,11 +17,15 @@ import { AcsSession, type AcsTimings } from './acs-session.js';
 export interface AcsServer {
   /** Live sessions, by container instance ARN. */
   readonly sessions: ReadonlyMap<string, AcsSession>;
+  /** The timings in effect (heartbeat interval derived from the grace period unless configured). */
+  readonly timings: AcsTimings;
   close(): Promise<void>;
 }
 
 export function startAcsServer(app: AppContext, gateway: Gateway, timings: Partial<AcsTimings> = {}): AcsServer {
-  const heartbeatMs = timings.heartbeatMs ?? app.config.acsHeartbeatMs ?? 10_000;
+  // By default a heartbeat every 10 s, and at least three per grace period: a shorter grace
+  // (--agent-grace 3) must not show a live agent disconnected between two heartbeats.
+  const heartbeatMs = timings.heartbeatMs ?? app.config.acsHeartbeatMs ?? Math.max(100, Math.min(10_000, (app.config.agentGraceSeconds * 1000) / 3));
   const full: AcsTimings = {
     heartbeatMs,
     manifestMs: timings.manifestMs ?? Math.max(60_000, heartbeatMs * 6),
@@ -46,6 +50,7 @@ export function startAcsServer(app: AppContext, gateway: Gateway, timings: Parti
 
   return {
     sessions,
+    timings: full,
     async close() {
       for (const s of [...sessions.values()]) s.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

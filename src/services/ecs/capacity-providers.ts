@@ -11,7 +11,7 @@ import { paginate } from '../../common/pagination.js';
 import type { Versioned } from '../../common/records.js';
 import type { RequestContext } from '../../gateway/context.js';
 import type { Compare } from '../../store/types.js';
-import { activeCluster, checkTags, clientException, clusterName, clusterNotFound, db, invalidParameter } from './common.js';
+import { activeCluster, checkTags, clientException, clusterName, clusterNotFound, db, invalidParameter, ownClusterName } from './common.js';
 import {
   asgName, asgProvider, builtInProvider, checkName, checkStrategy, checkTerminationProtection, isBuiltIn, managedScaling,
   MAX_PER_CLUSTER, providerArn, providerName, renderCluster, renderProvider,
@@ -151,7 +151,8 @@ export async function putClusterCapacityProviders(input: PutClusterCapacityProvi
   const { store } = ctx.app;
   const d = db(ctx);
   for (;;) {
-    const current = await d.clusters.getVersioned(ctx, clusterName(input.cluster));
+    const own = ownClusterName(ctx, input.cluster);
+    const current = own === undefined ? undefined : await d.clusters.getVersioned(ctx, own);
     if (!current || current.value.status !== 'ACTIVE') throw clusterNotFound();
     const cluster = current.value;
     const providers: Versioned<CapacityProvider>[] = [];

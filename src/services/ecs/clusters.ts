@@ -10,7 +10,7 @@ import { paginate } from '../../common/pagination.js';
 import type { RequestContext } from '../../gateway/context.js';
 import { effectiveSetting } from './account-settings-values.js';
 import { checkStrategy, isBuiltIn, providerName } from './capacity-providers-rules.js';
-import { activeCluster, checkTags, clusterName, db, ecsArn, invalidParameter } from './common.js';
+import { activeCluster, checkTags, db, ecsArn, invalidParameter, ownClusterName } from './common.js';
 import { clusterCounts } from './counts.js';
 
 const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
@@ -51,10 +51,10 @@ export async function describeClusters(input: DescribeClustersRequest, ctx: Requ
   const clusters: Cluster[] = [];
   const failures: Failure[] = [];
   for (const ref of refs) {
-    const name = clusterName(ref);
-    const cluster = await db(ctx).clusters.get(ctx, name);
+    const name = ownClusterName(ctx, ref);
+    const cluster = name === undefined ? undefined : await db(ctx).clusters.get(ctx, name);
     if (cluster) clusters.push(await render(ctx, cluster, input.include ?? []));
-    else failures.push({ arn: ecsArn(ctx, `cluster/${name}`), reason: 'MISSING' });
+    else failures.push({ arn: name === undefined ? ref : ecsArn(ctx, `cluster/${name}`), reason: 'MISSING' });
   }
   return { clusters, failures };
 }
@@ -99,7 +99,8 @@ export async function deleteCluster(input: DeleteClusterRequest, ctx: RequestCon
 async function modify(ctx: RequestContext, ref: string | undefined, change: (c: Cluster) => Cluster): Promise<Cluster> {
   const clusters = db(ctx).clusters;
   for (;;) {
-    const current = await clusters.getVersioned(ctx, clusterName(ref));
+    const name = ownClusterName(ctx, ref);
+    const current = name === undefined ? undefined : await clusters.getVersioned(ctx, name);
     if (!current || current.value.status !== 'ACTIVE') throw new AwsError('ClusterNotFoundException', 'Cluster not found.');
     const next = change(current.value);
     if (await clusters.put(ctx, next.clusterName!, next, current.revision)) return render(ctx, next, ['SETTINGS', 'CONFIGURATIONS']);

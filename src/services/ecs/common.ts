@@ -5,7 +5,7 @@ import type {
 } from '@aws-sdk/client-ecs';
 import { arn, parseArn } from '../../common/arn.js';
 import { AwsError } from '../../common/errors.js';
-import { Records } from '../../common/records.js';
+import { Records, type Scope } from '../../common/records.js';
 import type { RequestContext } from '../../gateway/context.js';
 import type { Store } from '../../store/types.js';
 
@@ -79,16 +79,25 @@ export function clusterName(value: string | undefined): string {
   if (value === undefined || value === '') return 'default';
   if (value.startsWith('arn:')) {
     const parsed = parseArn(value);
-    const m = parsed && /^cluster\/(.+)$/.exec(parsed.resource);
+    const m = parsed && parsed.service === 'ecs' ? /^cluster\/(.+)$/.exec(parsed.resource) : null;
     if (!m) throw invalidParameter(`Invalid cluster ARN: ${value}`);
     return m[1];
   }
   return value;
 }
 
+/** Like clusterName, but undefined for the ARN of another account's or region's cluster, which
+ *  a caller can never see (it must not resolve to the caller's own cluster of the same name). */
+export function ownClusterName(scope: Scope, value: string | undefined): string | undefined {
+  const name = clusterName(value);
+  const parsed = value?.startsWith('arn:') ? parseArn(value) : undefined;
+  return parsed && (parsed.account !== scope.account || parsed.region !== scope.region) ? undefined : name;
+}
+
 /** The ACTIVE cluster a request names, or ClusterNotFoundException. */
 export async function activeCluster(ctx: RequestContext, value: string | undefined): Promise<Cluster> {
-  const cluster = await db(ctx).clusters.get(ctx, clusterName(value));
+  const name = ownClusterName(ctx, value);
+  const cluster = name === undefined ? undefined : await db(ctx).clusters.get(ctx, name);
   if (!cluster || cluster.status !== 'ACTIVE') throw clusterNotFound();
   return cluster;
 }

@@ -2,7 +2,7 @@
 // engine (the stage that rejected it, or its rank), the chosen instances, and nothing launched.
 import {
   CreateClusterCommand, DescribeContainerInstancesCommand, ListTasksCommand, RegisterTaskDefinitionCommand, RunTaskCommand,
-  UpdateContainerInstancesStateCommand,
+  StartTaskCommand, UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -145,6 +145,25 @@ describe('explain-placement', () => {
     const now = (await post(input)).body;
     assert.equal(now.instances.find((i) => i.arn === arns.fit)?.groupTasks, 1);
     assert.equal(now.placed, 0);
+  });
+
+  it('agrees with RunTask when a DRAINING instance holds tasks of the group (they do not count in spread)', async () => {
+    const D = 'explain-drain';
+    await h.ecs.send(new CreateClusterCommand({ clusterName: D }));
+    await h.ecs.send(new RegisterTaskDefinitionCommand({ family: 'plain', containerDefinitions: [{ name: 'app', image: 'x', memory: 64 }] }));
+    const { arns: ci } = await registerInstances(h.ecs, D, {
+      d: { az: 'us-east-1a' }, a: { az: 'us-east-1a', memory: 1024 }, b: { az: 'us-east-1b', memory: 4096 },
+    });
+    await h.ecs.send(new StartTaskCommand({ cluster: D, taskDefinition: 'plain', containerInstances: [ci.d, ci.d] }));
+    await h.ecs.send(new UpdateContainerInstancesStateCommand({ cluster: D, containerInstances: [ci.d], status: 'DRAINING' }));
+    const input = { cluster: D, taskDefinition: 'plain', placementStrategy: [
+      { type: 'spread' as const, field: 'attribute:ecs.availability-zone' }, { type: 'binpack' as const, field: 'memory' }] };
+    const explained = (await post(input)).body;
+    const drained = explained.instances.find((i) => i.arn === ci.d)!;
+    assert.deepEqual([drained.groupTasks, drained.verdict.rejected?.reason, drained.tasks], [2, REASON.DRAINING, []]);
+    const run = await h.ecs.send(new RunTaskCommand(input));
+    assert.deepEqual(run.tasks!.map((t) => t.containerInstanceArn), explained.chosen);
+    assert.deepEqual(explained.chosen, [ci.a], 'us-east-1a and us-east-1b tie at 0 among ACTIVE instances; binpack picks the fuller a');
   });
 
   function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -9,7 +9,7 @@ import { place, type InstanceVerdict, type TaskExplanation } from '../../placeme
 import { activeCluster, invalidParameter } from './common.js';
 import { placementRequest, checkLaunchPlacement } from './placement-plan.js';
 import { resolveTaskDefinition } from './task-definition-lookup.js';
-import { engineSnapshot, takeSnapshot } from './task-launch.js';
+import { engineInstance, engineSnapshot, takeSnapshot, type Candidate } from './task-launch.js';
 import { taskNeeds, type TaskNeeds } from './task-resources.js';
 
 export interface ExplainInput {
@@ -79,11 +79,16 @@ export async function explainPlacement(ctx: RequestContext, input: ExplainInput)
   checkLaunchPlacement(spec);
   const needs = taskNeeds(definition);
   const request = placementRequest(spec, needs);
-  // ACTIVE and DRAINING instances: a draining one is shown with why it takes nothing.
+  // ACTIVE and DRAINING instances are shown. The tasks are placed over the ACTIVE ones only, as
+  // RunTask does (a draining instance's group tasks would otherwise count in spread and change the
+  // answer); each DRAINING one is judged on its own, to say why it takes nothing.
   const snapshot = await takeSnapshot(ctx, cluster.clusterName!, { statuses: ['ACTIVE', 'DRAINING'] });
-  const result = place(engineSnapshot(snapshot), { ...request, count }, ctx.app.ids, { explain: true });
+  const active = snapshot.candidates.filter((c) => c.record.status === 'ACTIVE');
+  const result = place(engineSnapshot({ ...snapshot, candidates: active }), { ...request, count }, ctx.app.ids, { explain: true });
   const first = result.explanation.tasks[0]?.instances ?? [];
-  const active = new Set(snapshot.candidates.filter((c) => c.record.status === 'ACTIVE').map((c) => c.arn));
+  const verdictOf = (c: Candidate): InstanceVerdict => (active.includes(c) ? first[active.indexOf(c)]
+    : place({ instances: [engineInstance(c)] }, { ...request, count: 1 }, ctx.app.ids, { explain: true }).explanation.tasks[0].instances![0])
+    ?? { arn: c.arn };
   const attribute = (attrs: Attribute[] | undefined, name: string) => attrs?.find((a) => a.name === name)?.value;
   const resource = (c: (typeof snapshot.candidates)[number], name: string) =>
     c.record.remainingResources?.find((r) => r.name === name)?.integerValue ?? 0;
@@ -97,9 +102,9 @@ export async function explainPlacement(ctx: RequestContext, input: ExplainInput)
     placed: result.placements.length,
     unplaced: result.unplaced,
     chosen: result.placements.map((p) => p.arn),
-    failures: result.failures.filter((f) => active.has(f.arn ?? '')),
-    instances: snapshot.candidates.map((c, i): ExplainedInstance => {
-      const { arn: _arn, ...verdict } = first[i] ?? { arn: c.arn };
+    failures: result.failures,
+    instances: snapshot.candidates.map((c): ExplainedInstance => {
+      const { arn: _arn, ...verdict } = verdictOf(c);
       return {
         arn: c.arn,
         containerInstanceId: c.id,
@@ -112,7 +117,7 @@ export async function explainPlacement(ctx: RequestContext, input: ExplainInput)
         remainingMemory: resource(c, 'MEMORY'),
         groupTasks: (c.tasks ?? []).filter((t) => t.group === request.group).length,
         verdict,
-        tasks: result.placements.filter((p) => p.instance === i).map((p) => p.task),
+        tasks: result.placements.filter((p) => active[p.instance] === c).map((p) => p.task),
       };
     }),
     tasks: result.explanation.tasks,

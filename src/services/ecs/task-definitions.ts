@@ -8,7 +8,7 @@ import type {
   ListTaskDefinitionFamiliesRequest, ListTaskDefinitionFamiliesResponse, ListTaskDefinitionsRequest, ListTaskDefinitionsResponse,
   NetworkMode, RegisterTaskDefinitionRequest, RegisterTaskDefinitionResponse, TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { decodeToken, encodeToken } from '../../common/pagination.js';
+import { paginate } from '../../common/pagination.js';
 import type { RequestContext } from '../../gateway/context.js';
 import { checkTags, clientException, db, invalidParameter } from './common.js';
 import { compatibilities, requiresAttributes } from './task-definition-compat.js';
@@ -74,10 +74,13 @@ export async function listTaskDefinitions(input: ListTaskDefinitionsRequest, ctx
     .map((td) => ({ family: td.family!, revision: td.revision!, arn: td.taskDefinitionArn! }))
     .sort(order);
   const prefix = records.prefix(ctx);
-  const { page, nextToken } = pageAfter(items, (i) => records.key(ctx, revisionId(i.family, i.revision)), (key) => {
-    const m = key.startsWith(prefix) ? /^(.+)\/(\d{10})$/.exec(key.slice(prefix.length)) : null;
-    return m ? items.findIndex((i) => order(i, { family: m[1], revision: Number(m[2]) }) > 0) : undefined;
-  }, input.maxResults, input.nextToken);
+  // The token holds the store key of the last item; resume finds where it sits in either order.
+  const { page, nextToken } = paginate(items, (i) => records.key(ctx, revisionId(i.family, i.revision)), input.maxResults, input.nextToken, {
+    resume: (key) => {
+      const m = key.startsWith(prefix) ? /^(.+)\/(\d{10})$/.exec(key.slice(prefix.length)) : null;
+      return m ? items.findIndex((i) => order(i, { family: m[1], revision: Number(m[2]) }) > 0) : undefined;
+    },
+  });
   return { taskDefinitionArns: page.map((i) => i.arn), nextToken };
 }
 
@@ -92,11 +95,9 @@ export async function listTaskDefinitionFamilies(input: ListTaskDefinitionFamili
     .sort(compareText);
   const families = db(ctx).families;
   const prefix = families.prefix(ctx);
-  const { page, nextToken } = pageAfter(names, (f) => families.key(ctx, f), (key) => {
-    if (!key.startsWith(prefix)) return undefined;
-    const last = key.slice(prefix.length);
-    return names.findIndex((f) => compareText(f, last) > 0);
-  }, input.maxResults, input.nextToken);
+  const { page, nextToken } = paginate(names, (f) => families.key(ctx, f), input.maxResults, input.nextToken, {
+    resume: (key) => (key.startsWith(prefix) ? names.findIndex((f) => compareText(f, key.slice(prefix.length)) > 0) : undefined),
+  });
   return { families: page, nextToken };
 }
 
@@ -193,24 +194,3 @@ function render(td: TaskDefinitionRecord): TaskDefinition {
 interface Position { family: string; revision: number }
 
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-/**
- * maxResults/nextToken over items already in the requested order. The token is the store key of
- * the last item returned; `resume` turns it back into the index of the first item after it.
- */
-function pageAfter<T>(items: T[], keyOf: (item: T) => string, resume: (key: string) => number | undefined,
-  maxResults: number | undefined, nextToken: string | undefined) {
-  if (maxResults !== undefined && (maxResults < 1 || maxResults > 100)) {
-    throw invalidParameter(`maxResults must be between 1 and 100, but was ${maxResults}`);
-  }
-  const after = decodeToken(nextToken);
-  let from = 0;
-  if (after !== undefined) {
-    const index = resume(after);
-    if (index === undefined) throw invalidParameter(`Invalid nextToken: ${nextToken}`);
-    from = index < 0 ? items.length : index;
-  }
-  const page = items.slice(from, from + (maxResults ?? 100));
-  const more = from + page.length < items.length;
-  return { page, nextToken: more && page.length ? encodeToken(keyOf(page[page.length - 1])) : undefined };
-}

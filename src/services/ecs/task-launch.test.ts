@@ -19,6 +19,8 @@ import { taskNeeds } from './task-resources.js';
 
 const T0 = Date.parse('2026-11-25T12:00:00.000Z');
 const clock = { t: T0, now() { return new Date(this.t); } };
+/** Transactions the store refused (a compare failed): proof that concurrent calls really raced. */
+let conflicts = 0;
 /** The memory store with a turn of the event loop before every read and write, as a networked
  *  store (etcd) has: without it each in-process request runs to completion between I/O events and
  *  concurrent calls would never interleave between snapshot and commit. */
@@ -31,7 +33,12 @@ function yielding(store: Store): Store {
       if (typeof value !== 'function') return value;
       const fn = value as (...args: unknown[]) => unknown;
       if (!slow.has(String(prop))) return fn.bind(target);
-      return async (...args: unknown[]) => { await turn(); return fn.apply(target, args); };
+      return async (...args: unknown[]) => {
+        await turn();
+        const result = await fn.apply(target, args);
+        if (prop === 'txn' && !(result as { succeeded: boolean }).succeeded) conflicts++;
+        return result;
+      };
     },
   });
 }
@@ -101,7 +108,11 @@ describe('RunTask placement against the store', () => {
   it('20 concurrent RunTask calls never over-commit one nearly full instance', async () => {
     await family('m', { memory: 100, cpu: 10 });
     const agent = await TestAgent.register(h.ecs, { cluster: 'p', cpu: 4096, memory: 750 });
+    conflicts = 0;
     const results = await burst(20, 'm');
+    // The calls overlapped between snapshot and commit (else this test would prove nothing):
+    // some commits were refused and re-planned.
+    assert.ok(conflicts > 0, 'no commit conflicted: the calls did not race');
     const placed = results.flatMap((r) => r.tasks ?? []);
     const failed = results.flatMap((r) => r.failures ?? []);
     assert.equal(placed.length, 7);
