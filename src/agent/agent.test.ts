@@ -7,7 +7,7 @@ import {
   RegisterTaskDefinitionCommand, RunTaskCommand, StartTaskCommand, StopTaskCommand, type Task,
 } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -122,6 +122,33 @@ describe('agent with a Berth server (simulated runtime)', () => {
     assert.equal(stopped.stopCode, 'UserInitiated');
     assert.equal(stopped.containers!.find((c) => c.name === 'web')!.exitCode, 143);
     assert.ok(stopped.executionStoppedAt);
+  });
+
+  it('after a restart, tells the server a task STOPPED whose report was lost when the agent died right after cleaning it up', async () => {
+    await h.ecs.send(new CreateClusterCommand({ clusterName: 'lost' }));
+    const stateDir = join(dir, 'lost');
+    const a = await start({ cluster: 'lost', ip: '127.0.0.9', stateDir });
+    await h.ecs.send(new RegisterTaskDefinitionCommand({ family: 'lost', containerDefinitions: [{ name: 'main', image: 'busybox', memory: 16, command: ['httpd', '-f'] }] }));
+    const arn = (await h.ecs.send(new RunTaskCommand({ cluster: 'lost', taskDefinition: 'lost' }))).tasks![0].taskArn!;
+    await eventually(async () => (await describeTask(arn, 'lost')).lastStatus === 'RUNNING', 'RUNNING');
+    await a.stop();
+    agents.splice(agents.indexOf(a), 1);
+    await h.ecs.send(new StopTaskCommand({ cluster: 'lost', task: arn, reason: 'scaled in' }));
+    // What an agent killed right after stopping and cleaning up the task leaves behind: the task
+    // forgotten in its state dir, no container (a restarted simulated runtime has none), and the
+    // server never told.
+    const file = join(stateDir, 'state.json');
+    const state = JSON.parse(readFileSync(file, 'utf8')) as { tasks: Record<string, unknown>; forgotten?: string[] };
+    delete state.tasks[arn];
+    state.forgotten = [arn];
+    writeFileSync(file, JSON.stringify(state));
+    assert.deepEqual([(await describeTask(arn, 'lost')).lastStatus, (await describeTask(arn, 'lost')).desiredStatus], ['RUNNING', 'STOPPED']);
+
+    const b = await start({ cluster: 'lost', ip: '127.0.0.9', stateDir });
+    const stopped = await eventually(async () => { const t = await describeTask(arn, 'lost'); return t.lastStatus === 'STOPPED' && t; }, 'STOPPED');
+    assert.equal(stopped.stoppedReason, 'scaled in');
+    assert.equal(stopped.stopCode, 'UserInitiated');
+    assert.equal(b.engine.tasks[arn], undefined, 'not started again');
   });
 });
 

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { acsTask, EngineFixture } from './engine-fixture.js';
-import { NOT_IN_MANIFEST } from './task-engine.js';
+import { acsTask, EngineFixture, stopped } from './engine-fixture.js';
+import { NO_CONTAINERS, NOT_IN_MANIFEST } from './task-engine.js';
 import { ESSENTIAL_EXITED } from './task-runner.js';
 
 describe('task engine crash safety (simulated runtime)', () => {
@@ -131,5 +131,48 @@ describe('task engine crash safety (simulated runtime)', () => {
     await f.settle();
     assert.equal(f.task(t.arn), undefined);
     assert.equal((await taskContainers(f, t.arn)).length, 0);
+  });
+
+  it('tells the server again that a cleaned-up task STOPPED when that report was lost; a new task still just starts', async () => {
+    const a = await fixture();
+    const byServer = acsTask([{ name: 'web', command: ['httpd'] }]);
+    const byItself = acsTask([{ name: 'once', command: ['sh', '-c', 'exit 0'] }]);
+    a.engine.apply([byServer, byItself]);
+    await a.settle();
+    a.engine.apply([stopped(byServer, 'Scaled down')]);
+    await a.settle();
+    assert.equal(a.lastReport(byServer.arn).status, 'STOPPED');
+    assert.equal(a.lastReport(byItself.arn).status, 'STOPPED');
+    await a.engine.cleanup(byServer.arn);
+    await a.engine.cleanup(byItself.arn);
+    await a.engine.close(); // killed right after the cleanup: the server never got either report
+
+    const b = await fixture(a);
+    const fresh = acsTask([{ name: 'new', command: ['httpd'] }]);
+    // The server still lists both (desired STOPPED, and desired RUNNING as it never heard otherwise).
+    b.engine.applyManifest([stopped(byServer, 'Scaled down'), byItself, fresh]);
+    await b.settle();
+    assert.equal(b.lastReport(byServer.arn).status, 'STOPPED');
+    assert.equal(b.lastReport(byServer.arn).reason, 'Scaled down');
+    assert.deepEqual(b.lastReport(byServer.arn).containers?.map((c) => [c.containerName, c.status]), [['web', 'STOPPED']]);
+    assert.equal(b.lastReport(byItself.arn).status, 'STOPPED');
+    assert.equal(b.lastReport(byItself.arn).reason, NO_CONTAINERS);
+    for (const arn of [byServer.arn, byItself.arn]) {
+      assert.equal(b.task(arn), undefined, 'nothing kept of it');
+      assert.deepEqual(await taskContainers(b, arn), [], 'and nothing started');
+    }
+    // A brand-new task without state or containers is a launch, not a lost task.
+    assert.deepEqual(b.statuses(fresh.arn), ['PENDING', 'RUNNING']);
+    assert.equal((await taskContainers(b, fresh.arn)).length, 1);
+  });
+
+  it('reports STOPPED, with the server\'s reason, a task it never had that the server wants stopped, starting nothing', async () => {
+    const f = await fixture();
+    const t = stopped(acsTask([{ name: 'web', command: ['httpd'] }]), 'Stopped before it reached the agent');
+    f.engine.apply([t]);
+    await f.settle();
+    assert.deepEqual(f.statuses(t.arn), ['STOPPED']);
+    assert.equal(f.lastReport(t.arn).reason, 'Stopped before it reached the agent');
+    assert.deepEqual(await taskContainers(f, t.arn), []);
   });
 });

@@ -32,6 +32,7 @@ export interface TaskEngineOptions {
 
 const FORGOTTEN_KEPT = 500;
 export const NOT_IN_MANIFEST = 'Task is no longer in the task manifest of its container instance';
+export const NO_CONTAINERS = 'Task stopped by the agent: no containers found';
 
 interface Worker { running: Promise<void>; again: boolean }
 
@@ -108,7 +109,7 @@ export class TaskEngine {
   /** Tasks from a PayloadMessage: new ones start, known ones take the newer desired state. */
   apply(tasks: AcsTask[]): void {
     for (const desired of tasks) {
-      if (this.opts.state.data.forgotten?.includes(desired.arn)) continue;
+      if (this.opts.state.data.forgotten?.includes(desired.arn)) { this.reportGone(desired); continue; }
       this.receivedAt.set(desired.arn, Date.now());
       const t = this.tasks[desired.arn];
       if (!t) {
@@ -146,22 +147,19 @@ export class TaskEngine {
     this.save();
   }
 
+  /** A task this agent ran and cleaned up (forgotten) that the server still lists, e.g. its
+   *  STOPPED report was lost because the agent was killed right after the cleanup: it never runs
+   *  here again, and the server is told (again) that it STOPPED. Nothing of it is kept. */
+  private reportGone(desired: AcsTask): void {
+    if (this.closed) return;
+    const containers = freshContainers(desired).map((c): ContainerState => ({ ...c, known: 'STOPPED' }));
+    const now = this.host.now().toISOString();
+    this.opts.onChange({ arn: desired.arn, desired, known: 'STOPPED', stopReason: desired.stoppedReason ?? NO_CONTAINERS,
+      executionStoppedAt: now, containers });
+  }
+
   private newTask(desired: AcsTask): TaskState {
-    const t: TaskState = {
-      arn: desired.arn,
-      desired,
-      known: 'NONE',
-      containers: (desired.taskDefinition.containerDefinitions ?? []).map((d) => ({
-        name: d.name ?? '',
-        runtimeName: runtimeName(desired, d.name ?? ''),
-        known: 'NONE',
-        essential: d.essential ?? true,
-        everStarted: false,
-        hasHealthCheck: Boolean(d.healthCheck?.command?.length),
-        bindings: [],
-        token: randomUUID(),
-      })),
-    };
+    const t: TaskState = { arn: desired.arn, desired, known: 'NONE', containers: freshContainers(desired) };
     // Containers of this task the runtime already runs (the state dir lost track of them).
     for (const st of this.orphans.get(desired.arn) ?? []) {
       const c = t.containers.find((x) => x.name === st.labels[LABELS.containerName]);
@@ -295,4 +293,18 @@ export class TaskEngine {
     this.timers.clear();
     await Promise.all([...this.workers.values()].map((w) => w.running));
   }
+}
+
+/** The containers of a task not started yet, one per container definition. */
+function freshContainers(desired: AcsTask): ContainerState[] {
+  return (desired.taskDefinition.containerDefinitions ?? []).map((d) => ({
+    name: d.name ?? '',
+    runtimeName: runtimeName(desired, d.name ?? ''),
+    known: 'NONE',
+    essential: d.essential ?? true,
+    everStarted: false,
+    hasHealthCheck: Boolean(d.healthCheck?.command?.length),
+    bindings: [],
+    token: randomUUID(),
+  }));
 }

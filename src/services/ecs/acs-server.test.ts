@@ -155,6 +155,11 @@ describe('ACS websocket server', () => {
     const base = h.url.replace('http:', 'ws:');
     assert.equal(await status(`${base}/ws?clusterArn=acs`), 400);
     assert.equal(await status(`${base}/ws?clusterArn=other&containerInstanceArn=${encodeURIComponent(agent.instanceArn)}`), 400);
+    // The cluster's ARN passes; the ARN of a cluster of the same name in another region or account does not.
+    const instance = encodeURIComponent(agent.instanceArn);
+    assert.equal(await status(`${base}/ws?clusterArn=arn:aws:ecs:us-east-1:000000000000:cluster/acs&containerInstanceArn=${instance}`), 101);
+    assert.equal(await status(`${base}/ws?clusterArn=arn:aws:ecs:eu-west-1:000000000000:cluster/acs&containerInstanceArn=${instance}`), 400);
+    assert.equal(await status(`${base}/ws?clusterArn=arn:aws:ecs:us-east-1:111111111111:cluster/acs&containerInstanceArn=${instance}`), 400);
   });
 
   it('replaces an older connection of the same instance', async () => {

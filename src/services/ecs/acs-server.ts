@@ -11,7 +11,7 @@ import { authenticate } from '../../gateway/auth.js';
 import type { AppContext, RequestContext } from '../../gateway/context.js';
 import { credentialScope } from '../../gateway/resolve.js';
 import type { Gateway } from '../../gateway/server.js';
-import { clusterName } from './common.js';
+import { ownClusterName } from './common.js';
 import { AcsSession, type AcsTimings } from './acs-session.js';
 
 export interface AcsServer {
@@ -70,8 +70,9 @@ function connectTarget(app: AppContext, req: IncomingMessage): Target {
   if (!parsed || !m) return { status: 400, message: `containerInstanceArn must be a container instance ARN, got '${instanceArn}'` };
   const cluster = m[1];
   const clusterParam = url.searchParams.get('clusterArn') ?? cluster;
-  let named: string;
-  try { named = clusterName(clusterParam); } catch { named = ''; }
+  let named: string | undefined;
+  // Another account's or region's cluster ARN names no cluster of this instance's scope.
+  try { named = ownClusterName({ account: parsed.account, region: parsed.region }, clusterParam); } catch { named = undefined; }
   if (named !== cluster) return { status: 400, message: `clusterArn '${clusterParam}' does not match the container instance's cluster '${cluster}'` };
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : v;

@@ -91,6 +91,23 @@ describe('ECS agent API', () => {
     assert.equal(t.version, 1);
   });
 
+  it('finds no cluster or task by the ARN of another account or region, even with the same name and id', async () => {
+    const arn = await runOne();
+    const own = 'arn:aws:ecs:us-east-1:000000000000:cluster/a';
+    for (const foreign of ['arn:aws:ecs:eu-west-1:000000000000:cluster/a', 'arn:aws:ecs:us-east-1:111111111111:cluster/a']) {
+      await assert.rejects(h.ecs.send(new SubmitTaskStateChangeCommand({ cluster: foreign, task: arn, status: 'RUNNING' })), { name: 'ClusterNotFoundException' });
+      await assert.rejects(h.ecs.send(new DiscoverPollEndpointCommand({ cluster: foreign, containerInstance: agent.instanceArn })), { name: 'ClusterNotFoundException' });
+      await assert.rejects(h.ecs.send(new SubmitAttachmentStateChangesCommand({ cluster: foreign, attachments: [] })), { name: 'ClusterNotFoundException' });
+    }
+    const foreignTask = arn.replace(':us-east-1:', ':eu-west-1:');
+    await assert.rejects(h.ecs.send(new SubmitTaskStateChangeCommand({ cluster: own, task: foreignTask, status: 'RUNNING' })),
+      { name: 'InvalidParameterException', message: 'The referenced task was not found.' });
+    assert.equal((await describeTask(arn)).lastStatus, 'PROVISIONING');
+    await h.ecs.send(new SubmitTaskStateChangeCommand({ cluster: own, task: arn, status: 'RUNNING' }));
+    assert.equal((await describeTask(arn)).lastStatus, 'RUNNING');
+    assert.equal((await h.ecs.send(new DiscoverPollEndpointCommand({ cluster: own, containerInstance: agent.instanceArn }))).endpoint, h.url);
+  });
+
   it('accepts attachment state changes', async () => {
     const out = await h.ecs.send(new SubmitAttachmentStateChangesCommand({ cluster: 'a', attachments: [{ attachmentArn: 'arn:x', status: 'ATTACHED' }] }));
     assert.equal(out.acknowledgment, 'ACK');

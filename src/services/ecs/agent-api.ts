@@ -8,7 +8,8 @@ import type {
   SubmitTaskStateChangeRequest, SubmitTaskStateChangeResponse,
 } from '@aws-sdk/client-ecs';
 import type { RequestContext } from '../../gateway/context.js';
-import { clusterName, clusterNotFound, db, invalidParameter } from './common.js';
+import { parseArn } from '../../common/arn.js';
+import { clusterNotFound, db, invalidParameter, ownClusterName } from './common.js';
 import { isTaskStatus, parseTaskRef } from './task-model.js';
 import { applyTaskReport, type TaskReport } from './task-state.js';
 import { modifyTask } from './task-store.js';
@@ -16,10 +17,7 @@ import { modifyTask } from './task-store.js';
 const ACK = 'ACK';
 
 export async function discoverPollEndpoint(input: DiscoverPollEndpointRequest, ctx: RequestContext): Promise<DiscoverPollEndpointResponse> {
-  if (input.cluster !== undefined) {
-    const cluster = await db(ctx).clusters.get(ctx, clusterName(input.cluster));
-    if (!cluster) throw clusterNotFound();
-  }
+  if (input.cluster !== undefined) await ownCluster(ctx, input.cluster);
   const endpoint = publicUrl(ctx);
   return { endpoint, telemetryEndpoint: endpoint, serviceConnectEndpoint: endpoint };
 }
@@ -59,8 +57,7 @@ export async function submitContainerStateChange(input: SubmitContainerStateChan
 
 /** Attachments (ENIs) do not exist on this platform: accepted and acknowledged. */
 export async function submitAttachmentStateChanges(input: SubmitAttachmentStateChangesRequest, ctx: RequestContext): Promise<SubmitAttachmentStateChangesResponse> {
-  const cluster = await db(ctx).clusters.get(ctx, clusterName(input.cluster));
-  if (!cluster) throw clusterNotFound();
+  await ownCluster(ctx, input.cluster);
   return { acknowledgment: ACK };
 }
 
@@ -72,10 +69,24 @@ function checkContainerStatus(status: string | undefined, name: string | undefin
 
 async function report(ctx: RequestContext, clusterRef: string | undefined, taskRef: string | undefined, change: TaskReport) {
   if (!taskRef) throw invalidParameter('task is required.');
-  const name = clusterName(clusterRef);
-  if (!(await db(ctx).clusters.get(ctx, name))) throw clusterNotFound();
+  const name = await ownCluster(ctx, clusterRef);
   const ref = parseTaskRef(taskRef);
   const now = new Date(ctx.app.clock.now());
-  const result = ref.cluster && ref.cluster !== name ? undefined : await modifyTask(ctx, name, ref.id, (task) => applyTaskReport(task, change, now));
+  const elsewhere = (ref.cluster && ref.cluster !== name) || foreignArn(ctx, taskRef);
+  const result = elsewhere ? undefined : await modifyTask(ctx, name, ref.id, (task) => applyTaskReport(task, change, now));
   if (!result) throw invalidParameter('The referenced task was not found.');
 }
+
+/** The name of the cluster an agent names (any status), or ClusterNotFoundException; another
+ *  account's or region's cluster ARN names none. */
+async function ownCluster(ctx: RequestContext, ref: string | undefined): Promise<string> {
+  const name = ownClusterName(ctx, ref);
+  if (name === undefined || !(await db(ctx).clusters.get(ctx, name))) throw clusterNotFound();
+  return name;
+}
+
+/** An ARN of another account or region (its resource is never the caller's). */
+const foreignArn = (ctx: RequestContext, ref: string) => {
+  const arn = ref.startsWith('arn:') ? parseArn(ref) : undefined;
+  return arn !== undefined && (arn.account !== ctx.account || arn.region !== ctx.region);
+};

@@ -10,7 +10,8 @@ import { paginate } from '../../common/pagination.js';
 import type { RequestContext } from '../../gateway/context.js';
 import { effectiveSetting } from './account-settings-values.js';
 import { checkStrategy, isBuiltIn, providerName } from './capacity-providers-rules.js';
-import { activeCluster, checkTags, db, ecsArn, invalidParameter, ownClusterName } from './common.js';
+import { clusterCompare, instanceCompares } from './cluster-fence.js';
+import { activeClusterVersioned, checkTags, db, ecsArn, invalidParameter, ownClusterName } from './common.js';
 import { clusterCounts } from './counts.js';
 
 const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
@@ -80,19 +81,28 @@ export async function updateClusterSettings(input: UpdateClusterSettingsRequest,
   return { cluster: await modify(ctx, input.cluster, (c) => ({ ...c, settings: mergeSettings(c.settings, input.settings ?? []) })) };
 }
 
+/** Counts the cluster's members, then swaps it to INACTIVE only if nothing changed since: the
+ *  cluster record (a new instance or service touches it) and every instance record (a new task
+ *  rewrites its instance's). Otherwise it counts again (cluster-fence.ts). */
 export async function deleteCluster(input: DeleteClusterRequest, ctx: RequestContext): Promise<DeleteClusterResponse> {
-  const cluster = await activeCluster(ctx, input.cluster);
-  const counts = await clusterCounts(ctx, cluster.clusterName!);
-  if (counts.activeServicesCount > 0) {
-    throw new AwsError('ClusterContainsServicesException', 'The Cluster cannot be deleted while Services are active.');
+  for (;;) {
+    const cluster = await activeClusterVersioned(ctx, input.cluster);
+    const name = cluster.value.clusterName!;
+    const compares = [clusterCompare(cluster), ...await instanceCompares(ctx, name)];
+    const counts = await clusterCounts(ctx, name);
+    if (counts.activeServicesCount > 0) {
+      throw new AwsError('ClusterContainsServicesException', 'The Cluster cannot be deleted while Services are active.');
+    }
+    if (counts.registeredContainerInstancesCount > 0) {
+      throw new AwsError('ClusterContainsContainerInstancesException', 'The Cluster cannot be deleted while Container Instances are active or draining.');
+    }
+    if (counts.runningTasksCount + counts.pendingTasksCount > 0) {
+      throw new AwsError('ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active.');
+    }
+    const next: Cluster = { ...cluster.value, status: 'INACTIVE' };
+    const { succeeded } = await ctx.app.store.txn(compares, [{ type: 'put', key: cluster.key, value: JSON.stringify(next) }]);
+    if (succeeded) return { cluster: await render(ctx, next, ['SETTINGS', 'CONFIGURATIONS']) };
   }
-  if (counts.registeredContainerInstancesCount > 0) {
-    throw new AwsError('ClusterContainsContainerInstancesException', 'The Cluster cannot be deleted while Container Instances are active or draining.');
-  }
-  if (counts.runningTasksCount + counts.pendingTasksCount > 0) {
-    throw new AwsError('ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active.');
-  }
-  return { cluster: await modify(ctx, input.cluster, (c) => ({ ...c, status: 'INACTIVE' })) };
 }
 
 /** Read-modify-write of an ACTIVE cluster with compare-and-swap. */

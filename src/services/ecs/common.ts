@@ -5,7 +5,7 @@ import type {
 } from '@aws-sdk/client-ecs';
 import { arn, parseArn } from '../../common/arn.js';
 import { AwsError } from '../../common/errors.js';
-import { Records, type Scope } from '../../common/records.js';
+import { Records, type Scope, type Versioned } from '../../common/records.js';
 import type { RequestContext } from '../../gateway/context.js';
 import type { Store } from '../../store/types.js';
 
@@ -96,9 +96,14 @@ export function ownClusterName(scope: Scope, value: string | undefined): string 
 
 /** The ACTIVE cluster a request names, or ClusterNotFoundException. */
 export async function activeCluster(ctx: RequestContext, value: string | undefined): Promise<Cluster> {
+  return (await activeClusterVersioned(ctx, value)).value;
+}
+
+/** activeCluster with the store revision it was read at (the compare of cluster-fence.ts). */
+export async function activeClusterVersioned(ctx: RequestContext, value: string | undefined): Promise<Versioned<Cluster>> {
   const name = ownClusterName(ctx, value);
-  const cluster = name === undefined ? undefined : await db(ctx).clusters.get(ctx, name);
-  if (!cluster || cluster.status !== 'ACTIVE') throw clusterNotFound();
+  const cluster = name === undefined ? undefined : await db(ctx).clusters.getVersioned(ctx, name);
+  if (!cluster || cluster.value.status !== 'ACTIVE') throw clusterNotFound();
   return cluster;
 }
 

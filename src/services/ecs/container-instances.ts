@@ -11,7 +11,10 @@ import type {
 import { paginate } from '../../common/pagination.js';
 import type { RequestContext } from '../../gateway/context.js';
 import { compileQuery, instanceFromRecord, queryTarget } from '../../placement/index.js';
-import { activeCluster, checkTags, clientException, db, invalidParameter, type ContainerInstanceRecord, type TaskRecord } from './common.js';
+import { clusterCompare, clusterTouch } from './cluster-fence.js';
+import {
+  activeCluster, activeClusterVersioned, checkTags, clientException, db, invalidParameter, type ContainerInstanceRecord, type TaskRecord,
+} from './common.js';
 import {
   builtInAttributes, checkAttribute, checkCustomLimit, mergeAttributes, parseIdentity, statedAttributes, type Identity,
 } from './container-instance-attributes.js';
@@ -28,7 +31,8 @@ const MAX_DESCRIBE = 100;
 const MAX_UPDATE_STATE = 10;
 
 export async function registerContainerInstance(input: RegisterContainerInstanceRequest, ctx: RequestContext): Promise<RegisterContainerInstanceResponse> {
-  const cluster = (await activeCluster(ctx, input.cluster)).clusterName!;
+  let found = await activeClusterVersioned(ctx, input.cluster);
+  const cluster = found.value.clusterName!;
   const identity = parseIdentity(input.instanceIdentityDocument);
   checkTags(input.tags);
   for (const a of input.attributes ?? []) checkAttribute(a);
@@ -59,9 +63,14 @@ export async function registerContainerInstance(input: RegisterContainerInstance
       lastHeartbeatAt: now.toISOString(),
       platformDevices: input.platformDevices,
     };
-    if (await db(ctx).containerInstances.create(ctx, instanceKey(cluster, id), record)) {
+    // With the cluster still as read (ACTIVE), which this touches: see cluster-fence.ts.
+    const key = db(ctx).containerInstances.key(ctx, instanceKey(cluster, id));
+    const { succeeded } = await ctx.app.store.txn([clusterCompare(found), { key, modRevision: 0 }],
+      [clusterTouch(found), { type: 'put', key, value: JSON.stringify(record) }]);
+    if (succeeded) {
       return { containerInstance: renderContainerInstance(record, now, ctx.app.config.agentGraceSeconds, { counts: { running: 0, pending: 0 } }) };
     }
+    found = await activeClusterVersioned(ctx, input.cluster);
   }
 }
 

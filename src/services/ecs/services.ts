@@ -10,7 +10,8 @@ import type {
 } from '@aws-sdk/client-ecs';
 import { paginate } from '../../common/pagination.js';
 import type { RequestContext } from '../../gateway/context.js';
-import { activeCluster, checkTags, invalidParameter } from './common.js';
+import { clusterCompare, clusterTouch } from './cluster-fence.js';
+import { activeCluster, activeClusterVersioned, checkTags, invalidParameter } from './common.js';
 import {
   checkClientToken, checkDeploymentConfiguration, checkDesiredCount, checkGracePeriod, checkScheduling, checkServiceName,
   checkServicePlacement, mergeDeploymentConfiguration, startsDeployment,
@@ -29,7 +30,8 @@ import { checkCompatibility, launchTypeOf } from './task-inputs.js';
 export { describeServiceDeployments, describeServiceRevisions, listServiceDeployments } from './service-deployments.js';
 
 export async function createService(input: CreateServiceRequest, ctx: RequestContext): Promise<CreateServiceResponse> {
-  const cluster = await activeCluster(ctx, input.cluster);
+  let found = await activeClusterVersioned(ctx, input.cluster);
+  const cluster = found.value;
   const name = checkServiceName(input.serviceName);
   const strategy = checkScheduling(input);
   checkDesiredCount(input.desiredCount);
@@ -87,8 +89,12 @@ export async function createService(input: CreateServiceRequest, ctx: RequestCon
       throw invalidParameter('Creation of service was not idempotent.');
     }
     if (existing?.value.status === 'DRAINING') throw invalidParameter('Unable to Start a service that is still Draining.');
-    const ok = existing ? await services(ctx).put(ctx, key, record, existing.revision) : await services(ctx).create(ctx, key, record);
-    if (ok) return { service: renderService(ctx, record, [], true) };
+    // With the cluster still as read (ACTIVE), which this touches: see cluster-fence.ts.
+    const full = services(ctx).key(ctx, key);
+    const { succeeded } = await ctx.app.store.txn([clusterCompare(found), { key: full, modRevision: existing?.revision ?? 0 }],
+      [clusterTouch(found), { type: 'put', key: full, value: JSON.stringify(record) }]);
+    if (succeeded) return { service: renderService(ctx, record, [], true) };
+    found = await activeClusterVersioned(ctx, input.cluster);
   }
 }
 

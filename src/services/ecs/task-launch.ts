@@ -3,14 +3,17 @@
 //   place on each, and the placement engine (src/placement) over it — ALL tasks of a call in one
 //   place(), each placed task updating the engine's working copy before the next is placed.
 //   Apply: ONE store transaction per task — compare-and-swap on the chosen instance's revision
-//   (its remainingResources shrink by the task's needs) plus the creation of the task record. On
+//   (its remainingResources shrink by the task's needs) plus the creation of the task record, with
+//   the cluster record still as read ACTIVE (so DeleteCluster and a launch never both win). On
 //   a conflict the snapshot is re-read and only the remaining tasks are placed again, so
 //   concurrent RunTask calls never over-commit an instance (nor put two tasks of a group on one
 //   instance under distinctInstance: a task on an instance always changes that instance's record).
 import type { Failure, Task } from '@aws-sdk/client-ecs';
 import type { RequestContext } from '../../gateway/context.js';
 import { instanceFromRecord, place, type PlacementInstance, type PlacementRequest, type PlacementSnapshot } from '../../placement/index.js';
-import { db, invalidParameter, type ContainerInstanceRecord, type TaskRecord } from './common.js';
+import type { Compare } from '../../store/types.js';
+import { clusterCompare } from './cluster-fence.js';
+import { activeClusterVersioned, db, invalidParameter, type ContainerInstanceRecord, type TaskRecord } from './common.js';
 import { isAgentConnected } from './container-instance-view.js';
 import { isCounted } from './service-tasks.js';
 import { instanceIdOf, RUNNING_STATUSES, taskId } from './task-model.js';
@@ -34,6 +37,8 @@ export interface Candidate {
 
 export interface Snapshot {
   cluster: string;
+  /** The cluster record as read ACTIVE: every commit compares it (cluster-fence.ts). */
+  fence: Compare;
   candidates: Candidate[];
   /** What the snapshot was taken with (a re-read after a conflict takes the same). */
   options?: SnapshotOptions;
@@ -51,9 +56,11 @@ export interface SnapshotOptions { statuses?: readonly string[] | 'all' }
 /**
  * The cluster's instances in key order (stable: it breaks the engine's last ties). Instances are
  * read BEFORE tasks: a task committed in between changes its instance's revision, so placing on
- * that instance conflicts and is re-planned with the task in view.
+ * that instance conflicts and is re-planned with the task in view. The cluster is read first and
+ * must be ACTIVE (a re-read after DeleteCluster: ClusterNotFoundException).
  */
 export async function takeSnapshot(ctx: RequestContext, cluster: string, options: SnapshotOptions = {}): Promise<Snapshot> {
+  const fence = clusterCompare(await activeClusterVersioned(ctx, cluster));
   const statuses = options.statuses ?? ['ACTIVE'];
   const now = ctx.app.clock.now();
   const versions = (await db(ctx).containerInstances.listVersioned(ctx, `${cluster}/`))
@@ -80,7 +87,7 @@ export async function takeSnapshot(ctx: RequestContext, cluster: string, options
         tasks: here?.tasks ?? [], runningTasksCount: here?.running ?? 0,
       };
     });
-  return { cluster, candidates, options };
+  return { cluster, fence, candidates, options };
 }
 
 /** One candidate as the engine sees it. */
@@ -89,7 +96,7 @@ export function engineInstance(c: Candidate): PlacementInstance {
 }
 
 /** The launcher's snapshot as the engine's (same order: placement indexes are candidate indexes). */
-export const engineSnapshot = (snapshot: Snapshot): PlacementSnapshot => ({ instances: snapshot.candidates.map(engineInstance) });
+export const engineSnapshot = (snapshot: Pick<Snapshot, 'cluster' | 'candidates'>): PlacementSnapshot => ({ instances: snapshot.candidates.map(engineInstance) });
 
 /** Builds the task record for the instance placement chose (called again on each retry). */
 export type BuildTask = (instance: ContainerInstanceRecord, placed: PlacementMeta) => TaskRecord;
@@ -102,14 +109,14 @@ const MAX_ATTEMPTS = 100;
  * they ever did not, the conflict path re-plans rather than over-commit). Undefined on conflict;
  * on success the candidate holds the new record, revision and task.
  */
-async function commit(ctx: RequestContext, cluster: string, candidate: Candidate, needs: TaskNeeds, built: TaskRecord): Promise<TaskRecord | undefined> {
+async function commit(ctx: RequestContext, snapshot: Snapshot, candidate: Candidate, needs: TaskNeeds, built: TaskRecord): Promise<TaskRecord | undefined> {
   if (misfit(candidate.record, needs)) return undefined;
   const reservation = { cpu: needs.cpu, memory: needs.memory, ports: [...needs.ports], portsUdp: [...needs.portsUdp] };
   const task: TaskRecord = { ...built, reservation };
   const instance = applyReservation(candidate.record, reservation, 1);
-  const taskKey = db(ctx).tasks.key(ctx, `${cluster}/${taskId(task)}`);
+  const taskKey = db(ctx).tasks.key(ctx, `${snapshot.cluster}/${taskId(task)}`);
   const result = await ctx.app.store.txn(
-    [{ key: candidate.key, modRevision: candidate.revision }, { key: taskKey, modRevision: 0 }],
+    [snapshot.fence, { key: candidate.key, modRevision: candidate.revision }, { key: taskKey, modRevision: 0 }],
     [{ type: 'put', key: candidate.key, value: JSON.stringify(instance) }, { type: 'put', key: taskKey, value: JSON.stringify(task) }],
   );
   if (!result.succeeded) return undefined;
@@ -137,7 +144,7 @@ export async function placeAndCommit(ctx: RequestContext, state: { snapshot: Sna
     for (const p of result.placements) {
       const candidate = state.snapshot.candidates[p.instance];
       const placed: PlacementMeta = { by: 'engine', tiers: result.explanation.tiers, rank: p.rank, group: request.group };
-      const task = await commit(ctx, state.snapshot.cluster, candidate, needs, build(candidate.record, placed));
+      const task = await commit(ctx, state.snapshot, candidate, needs, build(candidate.record, placed));
       if (!task) { conflict = true; break; }
       tasks.push(task);
     }
@@ -158,7 +165,7 @@ export async function placeTask(ctx: RequestContext, state: { snapshot: Snapshot
     const choice = pick(state.snapshot, needs);
     if ('failures' in choice) return choice;
     const { candidate } = choice;
-    const task = await commit(ctx, state.snapshot.cluster, candidate, needs, build(candidate.record, choice.placed ?? { by: 'pick' }));
+    const task = await commit(ctx, state.snapshot, candidate, needs, build(candidate.record, choice.placed ?? { by: 'pick' }));
     if (task) return { task };
     state.snapshot = await takeSnapshot(ctx, state.snapshot.cluster, state.snapshot.options);
   }
