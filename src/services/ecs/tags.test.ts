@@ -14,7 +14,8 @@ const arn = (resource: string) => `arn:aws:ecs:us-east-1:${ACCOUNT}:${resource}`
 
 describe('ECS tagging', () => {
   let h: Harness;
-  before(async () => { h = await startHarness(); });
+  // The test writes bare service records: no scheduler to act on them.
+  before(async () => { h = await startHarness({ scheduler: false }); });
   after(async () => { await h.close(); });
   beforeEach(async () => { await h.reset(); });
 
@@ -68,7 +69,7 @@ describe('ECS tagging', () => {
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const s = await startHarness({ store: slow });
+    const s = await startHarness({ store: slow, scheduler: false });
     try {
       await s.ecs.send(new CreateClusterCommand({ clusterName: 'busy' }));
       const busy = arn('cluster/busy');
