@@ -23,6 +23,7 @@ Usage:
     --agent-grace 30                 seconds before a silent agent shows disconnected
     --lost-after 5m                  silence after which an agent's service tasks are replaced
                                      elsewhere (30s, 5m, 1h; 0 = never)
+    --stopped-task-retention 1h      how long STOPPED tasks stay describable (0 = forever)
 ${AGENT_HELP}
 ${EXPLAIN_HELP}
   berth --version | --help
@@ -47,6 +48,7 @@ export async function serverFromArgs(args: Args, signals = true): Promise<Berth>
     store,
     agentGraceSeconds: Number(flag(args, 'agent-grace') ?? 30),
     lostAfterSeconds: parseDurationSeconds(flag(args, 'lost-after') ?? process.env.BERTH_LOST_AFTER ?? '5m'),
+    stoppedTaskRetentionSeconds: parseDurationSeconds(flag(args, 'stopped-task-retention') ?? '1h'),
   });
   console.log(`berth ${VERSION} listening on ${berth.url} (store: ${berth.app.store.name})`);
   if (signals) onSignal([() => berth.close()]);

@@ -9,6 +9,7 @@ import { startAcsServer, type AcsServer } from '../services/ecs/acs-server.js';
 import { registerExplainPlacement } from '../services/ecs/placement-explain-route.js';
 import { services } from '../services/registry.js';
 import { ServiceScheduler, type SchedulerOptions } from '../controllers/service-scheduler.js';
+import { TaskRetention, type TaskRetentionOptions } from '../controllers/task-retention.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 
@@ -31,6 +32,11 @@ export interface BerthOptions {
   lostAfterSeconds?: number;
   /** The service scheduler's tuning (tick interval, throttle), or false to not run it. */
   scheduler?: SchedulerOptions | false;
+  /** Seconds a STOPPED task stays describable before its record is deleted (default 3600,
+   *  0 = forever; src/controllers/task-retention.ts). */
+  stoppedTaskRetentionSeconds?: number;
+  /** The STOPPED task retention controller's tuning (pass interval), or false to not run it. */
+  taskRetention?: TaskRetentionOptions | false;
 }
 
 export interface Berth {
@@ -40,6 +46,8 @@ export interface Berth {
   acs: AcsServer;
   /** The service scheduler (undefined when options.scheduler is false). */
   scheduler?: ServiceScheduler;
+  /** The STOPPED task retention controller (undefined when options.taskRetention is false). */
+  taskRetention?: TaskRetention;
   /** http://host:port */
   url: string;
   close(): Promise<void>;
@@ -79,9 +87,12 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const scheduler = options.scheduler === false ? undefined
     : await ServiceScheduler.start(app, { lostAfterSeconds: options.lostAfterSeconds, ...options.scheduler });
+  const taskRetention = options.taskRetention === false ? undefined
+    : TaskRetention.start(app, { retentionSeconds: options.stoppedTaskRetentionSeconds, ...options.taskRetention });
   return {
-    app, gateway, acs, scheduler, url: `http://${host}:${address.port}`,
+    app, gateway, acs, scheduler, taskRetention, url: `http://${host}:${address.port}`,
     async close() {
+      await taskRetention?.stop();
       await scheduler?.stop();
       await acs.close();
       gateway.server.closeAllConnections();
