@@ -51,17 +51,9 @@ const SIGTERM_EXIT = 143;
 const SIGKILL_EXIT = 137;
 const MiB = 1024 * 1024;
 
-interface Sim {
-  id: string;
-  name: string;
+/** A simulated container: its status fields as inspect reports them, plus the program's state. */
+interface Sim extends Omit<ContainerStatus, 'portBindings' | 'labels'> {
   spec: ContainerSpec;
-  state: RuntimeState;
-  exitCode?: number;
-  oomKilled: boolean;
-  health?: 'healthy' | 'unhealthy' | 'starting';
-  startedAt?: Date;
-  finishedAt?: Date;
-  error?: string;
   /** Host ports held while running. */
   ports: PortBinding[];
   allocatedMiB: number;

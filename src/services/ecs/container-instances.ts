@@ -134,9 +134,7 @@ export async function deregisterContainerInstance(input: DeregisterContainerInst
 
 export async function describeContainerInstances(input: DescribeContainerInstancesRequest, ctx: RequestContext): Promise<DescribeContainerInstancesResponse> {
   const cluster = (await activeCluster(ctx, input.cluster)).clusterName!;
-  const refs = input.containerInstances ?? [];
-  if (refs.length === 0) throw invalidParameter('containerInstances cannot be empty.');
-  if (refs.length > MAX_DESCRIBE) throw invalidParameter(`containerInstances can have at most ${MAX_DESCRIBE} items, got ${refs.length}.`);
+  const refs = namedInstances(input.containerInstances, MAX_DESCRIBE);
   const counts = await taskCountsByInstance(ctx, cluster);
   const now = ctx.app.clock.now();
   const containerInstances: ContainerInstance[] = [];
@@ -178,9 +176,7 @@ export async function updateContainerInstancesState(input: UpdateContainerInstan
   if (status !== 'ACTIVE' && status !== 'DRAINING') {
     throw invalidParameter(`Container instance status can only be updated to ACTIVE or DRAINING, not '${status}'.`);
   }
-  const refs = input.containerInstances ?? [];
-  if (refs.length === 0) throw invalidParameter('containerInstances cannot be empty.');
-  if (refs.length > MAX_UPDATE_STATE) throw invalidParameter(`containerInstances can have at most ${MAX_UPDATE_STATE} items, got ${refs.length}.`);
+  const refs = namedInstances(input.containerInstances, MAX_UPDATE_STATE);
   const counts = await taskCountsByInstance(ctx, cluster);
   const now = ctx.app.clock.now();
   const containerInstances: ContainerInstance[] = [];
@@ -202,6 +198,13 @@ export async function updateContainerInstancesState(input: UpdateContainerInstan
       { counts: countsOf(counts, updated) }));
   }
   return { containerInstances, failures };
+}
+
+/** The containerInstances a call names: 1 to max of them. */
+function namedInstances(refs: string[] | undefined, max: number): string[] {
+  if (!refs?.length) throw invalidParameter('containerInstances cannot be empty.');
+  if (refs.length > max) throw invalidParameter(`containerInstances can have at most ${max} items, got ${refs.length}.`);
+  return refs;
 }
 
 function mergeTags(current: Tag[], changes: Tag[]): Tag[] {
