@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { credentials } from '../testing/harness.js';
 import { requireTestImage, TEST_IMAGE } from '../testing/requirements.js';
 import { docker, eventually, removeContainersOf } from './docker-fixture.js';
-import { freePort, spawnBerth, type BerthProcess } from './processes.js';
+import { freePort, spawnBerth, type BerthProcess } from '../testing/processes.js';
 
 const IP = '127.0.0.22';
 

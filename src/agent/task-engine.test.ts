@@ -7,14 +7,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { acsTask, EngineFixture, stopped } from './engine-fixture.js';
 import { ESSENTIAL_EXITED, OOM_REASON } from './task-runner.js';
 import { healthOf } from './task-state.js';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
+import { freePort } from '../testing/processes.js';
 
 describe('task engine (simulated runtime)', () => {
   let f: EngineFixture;

@@ -2,10 +2,10 @@
 // store, and moto_server. Plus the machine description printed above the results.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { spawnBerth, waitForHttp } from '../testing/child-server.js';
+import { freePort } from '../testing/processes.js';
 
 export interface Target {
   name: string;
@@ -45,17 +45,6 @@ export async function startMoto(): Promise<Target> {
     name: 'moto', url,
     async close() { if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM'); await exited; },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export function machineInfo(): string {

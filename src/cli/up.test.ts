@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { eventually, removeContainersOf } from '../agent/docker-fixture.js';
-import { spawnBerth } from '../agent/processes.js';
+import { spawnBerth } from '../testing/processes.js';
 import { credentials } from '../testing/harness.js';
 import { requireAwsCliV1, requireTestImage, TEST_IMAGE } from '../testing/requirements.js';
 

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, spawnBerth, type BerthProcess } from '../agent/processes.js';
+import { freePort, spawnBerth, type BerthProcess } from '../testing/processes.js';
 import { credentials } from '../testing/harness.js';
 import { Agents, describeService, eventually, eventsOf, serviceTasks, stable } from './service-test-kit.js';
 

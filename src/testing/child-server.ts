@@ -1,7 +1,8 @@
 // A real `berth server` as a child process (what a user runs), for tests and benchmarks that need
 // a separate process: kill -9 durability, fair benchmarks. Resolves once /_berth/health answers.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { spawnBerth as spawnBerthProcess } from './processes.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -18,28 +19,23 @@ export interface ChildServer {
 
 /** `node bin/berth.js server --data <dataDir> --host 127.0.0.1 --port 0` (or extra args). */
 export async function spawnBerth(args: { data?: string; store?: string; extra?: string[] }): Promise<ChildServer> {
-  const argv = ['bin/berth.js', 'server', '--host', '127.0.0.1', '--port', '0', ...(args.extra ?? [])];
+  const argv = ['server', '--host', '127.0.0.1', '--port', '0', ...(args.extra ?? [])];
   if (args.data) argv.push('--data', args.data);
   if (args.store) argv.push('--store', args.store);
-  const child = spawn(process.execPath, argv, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`berth server did not start within 30s:\n${out}`)); }, 30_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    child.once('exit', (code, signal) => { clearTimeout(timer); reject(new Error(`berth server exited (${code ?? signal}):\n${out}`)); });
-  });
+  const proc = spawnBerthProcess(argv, { cwd: repoRoot });
+  let url: string;
+  try {
+    url = (await proc.waitFor(/listening on (http:\/\/\S+)/))[1];
+  } catch (err) {
+    await proc.kill();
+    throw err;
+  }
   await waitForHttp(`${url}/_berth/health`, 200);
-  const gone = (signal: NodeJS.Signals) => async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    await exited;
+  return {
+    url, child: proc.child, output: proc.output,
+    kill: async () => { await proc.kill('SIGKILL'); },
+    stop: async () => { await proc.kill('SIGTERM'); },
   };
-  return { url, child, output: () => out, kill: gone('SIGKILL'), stop: gone('SIGTERM') };
 }
 
 /** Polls url until it answers with `status` (any status when omitted); fails after 30s. */

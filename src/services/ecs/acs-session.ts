@@ -10,7 +10,7 @@ import type { RequestContext } from '../../gateway/context.js';
 import type { Unwatch, WatchEvent } from '../../store/types.js';
 import { db, type TaskRecord } from './common.js';
 import { acsTasks, DefinitionCache, instanceTasks } from './acs-tasks.js';
-import { instanceIdOf } from './task-model.js';
+import { instanceIdOf, taskId } from './task-model.js';
 import { applyHealth } from './task-state.js';
 import { modifyTask } from './task-store.js';
 
@@ -150,7 +150,7 @@ export class AcsSession {
   private async recordHealth(tasks: TaskHealth[]) {
     for (const health of tasks) {
       if (typeof health?.taskArn !== 'string') continue;
-      const id = health.taskArn.slice(health.taskArn.lastIndexOf('/') + 1);
+      const id = taskId(health);
       await modifyTask(this.ctx, this.cluster, id, (task) =>
         task.containerInstanceArn && instanceIdOf(task.containerInstanceArn) === this.instanceId ? applyHealth(task, health) : undefined);
     }
@@ -170,7 +170,7 @@ export class AcsSession {
   private async resend(arns: string[]) {
     const records: TaskRecord[] = [];
     for (const arn of arns) {
-      const task = await db(this.ctx).tasks.get(this.ctx, `${this.cluster}/${arn.slice(arn.lastIndexOf('/') + 1)}`);
+      const task = await db(this.ctx).tasks.get(this.ctx, `${this.cluster}/${taskId({ taskArn: arn })}`);
       if (task && task.lastStatus !== 'STOPPED') records.push(task);
     }
     await this.sendPayload(await acsTasks(this.ctx, this.cache, records));

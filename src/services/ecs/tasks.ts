@@ -12,7 +12,7 @@ import { parseTaskDefinitionRef, resolveTaskDefinition } from './task-definition
 import {
   checkClientToken, checkCompatibility, checkGroup, checkPlacement, checkStartedBy, launchTypeOf, taskTags,
 } from './task-inputs.js';
-import { instanceIdOf, parseTaskRef, renderTask, taskArn } from './task-model.js';
+import { instanceIdOf, parseTaskRef, renderTask, taskArn, taskId } from './task-model.js';
 import { launchOnInstances, launchTasks, requestStop, type LaunchSpec } from './task-run.js';
 import './task-counts.js';
 
@@ -104,7 +104,7 @@ export async function listTasks(input: ListTasksRequest, ctx: RequestContext): P
     && (input.startedBy === undefined || t.startedBy === input.startedBy)
     && (input.serviceName === undefined || t.group === `service:${serviceNameOf(input.serviceName)}`)
     && (input.launchType === undefined || t.launchType === input.launchType));
-  const keyOf = (t: TaskRecord) => db(ctx).tasks.key(ctx, `${name}/${t.taskArn!.slice(t.taskArn!.lastIndexOf('/') + 1)}`);
+  const keyOf = (t: TaskRecord) => db(ctx).tasks.key(ctx, `${name}/${taskId(t)}`);
   const { page, nextToken } = paginate(tasks, keyOf, input.maxResults, input.nextToken);
   return { taskArns: page.map((t) => t.taskArn!), nextToken };
 }
