@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Agent } from '../agent/agent.js';
 import { agentCredentials } from '../agent/acs-client.js';
 import { probeEngine } from '../agent/engine-probe.js';
-import { parseDurationSeconds } from '../controllers/service-lost.js';
+import { parseDurationSeconds } from '../services/ecs/controllers/service-lost.js';
 import { startBerth, VERSION, type Berth } from '../server/berth.js';
 import { AGENT_HELP, agentOptionsFromArgs } from './agent-args.js';
 import { EXPLAIN_HELP, explainPlacementCommand } from './explain-placement.js';

@@ -5,11 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { randomIds, systemClock, type Clock, type Ids } from '../common/ids.js';
 import type { AppContext, ServerConfig } from '../gateway/context.js';
 import { createGateway, type Gateway } from '../gateway/server.js';
-import { startAcsServer, type AcsServer } from '../services/ecs/acs-server.js';
-import { registerExplainPlacement } from '../services/ecs/placement-explain-route.js';
+import { startAcsServer, type AcsServer } from '../services/ecs/acs/acs-server.js';
+import { registerExplainPlacement } from '../services/ecs/launch/placement-explain-route.js';
 import { services } from '../services/registry.js';
-import { ServiceScheduler, type SchedulerOptions } from '../controllers/service-scheduler.js';
-import { TaskRetention, type TaskRetentionOptions } from '../controllers/task-retention.js';
+import { ServiceScheduler, type SchedulerOptions } from '../services/ecs/controllers/service-scheduler.js';
+import { TaskRetention, type TaskRetentionOptions } from '../services/ecs/controllers/task-retention.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 
