@@ -30,7 +30,7 @@ describe('agent with a Berth server (simulated runtime)', () => {
     return a;
   };
   before(async () => {
-    h = await startHarness({ acsHeartbeatMs: 200 });
+    h = await startHarness({ config: { ecs: { acs: { heartbeatMs: 200 } } } });
     dir = mkdtempSync(join(tmpdir(), 'berth-agent-'));
     await h.ecs.send(new CreateClusterCommand({ clusterName: 'c1' }));
   });
@@ -60,7 +60,7 @@ describe('agent with a Berth server (simulated runtime)', () => {
       'ecs.capability.task-cpu-mem-limit']) assert.ok(attr(cap), `capability ${cap}`);
     assert.equal(ci.versionInfo?.agentVersion, VERSION);
     assert.match(ci.ec2InstanceId ?? '', /^i-[0-9a-f]{17}$/);
-    await eventually('the agent’s ACS session', async () => h.berth.acs.sessions.has(a.instanceArn));
+    await eventually('the agent’s ACS session', async () => h.berth.services.ecs.acs.sessions.has(a.instanceArn));
     assert.equal((await h.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'c1', containerInstances: [a.instanceArn] }))).containerInstances![0].agentConnected, true);
     assert.equal(JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).instanceArn, a.instanceArn);
 
@@ -152,7 +152,7 @@ describe('three agents in three zones (simulated runtime, the server on a manual
   let dir: string;
   const agents: Agent[] = [];
   before(async () => {
-    h = await startHarness({ clock, acsHeartbeatMs: 100 }); // the default grace period: 30 s
+    h = await startHarness({ clock, config: { ecs: { acs: { heartbeatMs: 100 } } } }); // the default grace period: 30 s
     dir = mkdtempSync(join(tmpdir(), 'berth-trio-'));
     await h.ecs.send(new CreateClusterCommand({ clusterName: 'trio' }));
     await h.ecs.send(new RegisterTaskDefinitionCommand({ family: 'job', containerDefinitions: [{ name: 'j', image: 'busybox', memory: 16, command: ['sleep', '3600'] }] }));
@@ -179,12 +179,12 @@ describe('three agents in three zones (simulated runtime, the server on a manual
     assert.deepEqual((await h.ecs.send(new ListContainerInstancesCommand({ cluster: 'trio' }))).containerInstanceArns!.sort(), [...arns].sort());
     assert.deepEqual((await describe()).map((c) => [c.ec2InstanceId !== undefined, c.attributes?.find((x) => x.name === 'ecs.availability-zone')?.value]),
       zones.map((z) => [true, z]));
-    await eventually('three ACS sessions', async () => arns.every((arn) => h.berth.acs.sessions.has(arn)));
+    await eventually('three ACS sessions', async () => arns.every((arn) => h.berth.services.ecs.acs.sessions.has(arn)));
     assert.deepEqual(await connected(), [true, true, true]);
 
     await trio[1].stop();
     agents.splice(agents.indexOf(trio[1]), 1);
-    await eventually('the session of the stopped agent ending', async () => !h.berth.acs.sessions.has(arns[1]));
+    await eventually('the session of the stopped agent ending', async () => !h.berth.services.ecs.acs.sessions.has(arns[1]));
     clock.t += 29_000;
     assert.deepEqual(await connected(), [true, true, true], 'silent for less than the grace period: still connected');
     clock.t += 2_000;
@@ -208,7 +208,7 @@ describe('agent across a server restart (simulated runtime, sqlite store)', () =
   it('reconnects and re-sends state, so the server learns what happened while it was down', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-agent-restart-'));
     const runtime = new SimulatedRuntime();
-    let berth: Berth = await startBerth({ port: 0, store: join(dir, 'data'), acsHeartbeatMs: 200 });
+    let berth: Berth = await startBerth({ port: 0, store: join(dir, 'data'), config: { ecs: { acs: { heartbeatMs: 200 } } } });
     const port = Number(new URL(berth.url).port);
     const ecs = new ECSClient({ endpoint: berth.url, region: 'us-east-1', credentials, maxAttempts: 1 });
     await ecs.send(new CreateClusterCommand({ clusterName: 'r' }));
@@ -225,7 +225,7 @@ describe('agent across a server restart (simulated runtime, sqlite store)', () =
       await runtime.stop(dead.id, 0);
       await eventually('the agent noticing', async () => agent.engine.tasks[one].known === 'STOPPED' && true);
 
-      berth = await startBerth({ port, store: join(dir, 'data'), acsHeartbeatMs: 200 });
+      berth = await startBerth({ port, store: join(dir, 'data'), config: { ecs: { acs: { heartbeatMs: 200 } } } });
       const stopped = await eventually('the server learning of the stop', async () => { const t = await status(one); return t.lastStatus === 'STOPPED' && t; });
       assert.equal(stopped.stoppedReason, 'Essential container in task exited');
       assert.equal(stopped.containers?.[0].exitCode, 143);

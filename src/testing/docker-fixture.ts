@@ -40,7 +40,7 @@ export class DockerAgentFixture {
   constructor(readonly ip: string, readonly cluster = 'dock') {}
 
   async start(): Promise<this> {
-    this.h = await startHarness({ acsHeartbeatMs: 500 });
+    this.h = await startHarness({ config: { ecs: { acs: { heartbeatMs: 500 } } } });
     this.dir = mkdtempSync(join(tmpdir(), 'berth-docker-agent-'));
     await this.h.ecs.send(new CreateClusterCommand({ clusterName: this.cluster }));
     this.agent = await Agent.start({

@@ -2,7 +2,7 @@
 // document (so they carry ecs.availability-zone and ecs.instance-type, as on EC2), a request
 // context for calling the launcher directly, and the stored task records (their `placement`).
 import { RegisterContainerInstanceCommand, type ECSClient } from '@aws-sdk/client-ecs';
-import type { RequestContext } from '../gateway/context.js';
+import type { RequestContext } from '../services/context.js';
 import type { Harness } from './harness.js';
 import { ecsRecords, type TaskRecord } from '../services/ecs/model/common.js';
 

@@ -17,7 +17,7 @@ describe('ACS with the Berth agent (simulated runtime)', () => {
   let agent: Agent;
   const dir = mkdtempSync(join(tmpdir(), 'berth-acs-e2e-'));
   before(async () => {
-    h = await startHarness({ acsHeartbeatMs: 200 });
+    h = await startHarness({ config: { ecs: { acs: { heartbeatMs: 200 } } } });
     await h.ecs.send(new CreateClusterCommand({ clusterName: 'e2e' }));
     agent = await Agent.start({
       endpoint: h.url, cluster: 'e2e', runtime: 'simulated', version: '0.0.0-test', stateDir: dir, cpu: 1024, memory: 1024,

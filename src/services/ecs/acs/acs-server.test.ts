@@ -29,7 +29,7 @@ describe('ACS websocket server', () => {
     agents.push(a);
     return a;
   };
-  before(async () => { h = await startHarness({ clock, acsHeartbeatMs: 40 }); });
+  before(async () => { h = await startHarness({ clock, config: { ecs: { acs: { heartbeatMs: 40 } } } }); });
   after(async () => { await h.close(); });
   beforeEach(async () => { await h.reset(); clock.t = T0; await setUp(h); });
   afterEach(async () => { for (const a of agents.splice(0)) await a.close(); });
@@ -141,7 +141,7 @@ describe('ACS websocket server', () => {
     await h.ecs.send(new DeregisterContainerInstanceCommand({ cluster: 'acs', containerInstance: agent.instanceArn }));
     await agent.next('InactiveInstanceException');
     assert.equal((await agent.closed)?.code, 1008);
-    assert.equal(h.berth.acs.sessions.size, 0);
+    assert.equal(h.berth.services.ecs.acs.sessions.size, 0);
   });
 
   it('refuses upgrades without a container instance ARN or for another cluster', async () => {
@@ -172,17 +172,17 @@ describe('ACS websocket server', () => {
     await twin.next('TaskManifestMessage');
     await agent.next('CloseMessage');
     await older;
-    assert.equal(h.berth.acs.sessions.size, 1);
+    assert.equal(h.berth.services.ecs.acs.sessions.size, 1);
   });
 });
 
 describe('ACS heartbeat interval', () => {
   it('is 10 s by default, and at least three per grace period when the grace is shorter', async () => {
     for (const [grace, expected] of [[undefined, 10_000], [30, 10_000], [3, 1_000]] as const) {
-      const h = await startHarness({ agentGraceSeconds: grace });
+      const h = await startHarness({ config: { ecs: { agentGraceSeconds: grace } } });
       try {
-        assert.equal(h.berth.acs.timings.heartbeatMs, expected, `grace ${grace ?? 'default'}`);
-        assert.ok(h.berth.acs.timings.touchMs <= expected, 'every heartbeat answered refreshes lastHeartbeatAt');
+        assert.equal(h.berth.services.ecs.acs.timings.heartbeatMs, expected, `grace ${grace ?? 'default'}`);
+        assert.ok(h.berth.services.ecs.acs.timings.touchMs <= expected, 'every heartbeat answered refreshes lastHeartbeatAt');
       } finally { await h.close(); }
     }
   });

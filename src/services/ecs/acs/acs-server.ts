@@ -7,10 +7,10 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { ACS_PATH } from '../../../protocol/acs.js';
 import { parseArn } from '../../../common/arn.js';
-import { authenticate } from '../../../gateway/auth.js';
-import type { AppContext, RequestContext } from '../../../gateway/context.js';
-import { credentialScope } from '../../../gateway/resolve.js';
-import type { Gateway } from '../../../gateway/server.js';
+import { AwsError } from '../../../common/errors.js';
+import type { AppContext, RequestContext } from '../../context.js';
+import type { ServiceHost } from '../../types.js';
+import type { EcsConfig } from '../config.js';
 import { ownClusterName } from '../model/common.js';
 import { AcsSession, type AcsTimings } from './acs-session.js';
 
@@ -22,10 +22,12 @@ export interface AcsServer {
   close(): Promise<void>;
 }
 
-export function startAcsServer(app: AppContext, gateway: Gateway, timings: Partial<AcsTimings> = {}): AcsServer {
+export function startAcsServer(app: AppContext, host: Pick<ServiceHost<unknown>, 'upgrade' | 'authenticate'>,
+  config: Pick<EcsConfig, 'agentGraceSeconds' | 'acs'>): AcsServer {
+  const timings = config.acs;
   // By default a heartbeat every 10 s, and at least three per grace period: a shorter grace
   // (--agent-grace 3) must not show a live agent disconnected between two heartbeats.
-  const heartbeatMs = timings.heartbeatMs ?? app.config.acsHeartbeatMs ?? Math.max(100, Math.min(10_000, (app.config.agentGraceSeconds * 1000) / 3));
+  const heartbeatMs = timings.heartbeatMs ?? Math.max(100, Math.min(10_000, (config.agentGraceSeconds * 1000) / 3));
   const full: AcsTimings = {
     heartbeatMs,
     manifestMs: timings.manifestMs ?? Math.max(60_000, heartbeatMs * 6),
@@ -35,8 +37,8 @@ export function startAcsServer(app: AppContext, gateway: Gateway, timings: Parti
   const wss = new WebSocketServer({ noServer: true });
   const sessions = new Map<string, AcsSession>();
 
-  gateway.upgrade(ACS_PATH, (req, socket, head) => {
-    const target = connectTarget(app, req);
+  host.upgrade(ACS_PATH, async (req, socket, head) => {
+    const target = await connectTarget(app, host, req);
     if ('status' in target) { refuse(socket, target.status, target.message); return; }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const session = new AcsSession(target.ctx, ws, target.cluster, target.clusterArn, target.instanceArn, full, (s) => {
@@ -62,7 +64,7 @@ type Target = { ctx: RequestContext; cluster: string; clusterArn: string; instan
 
 /** Who is connecting, for which instance: the scope comes from the instance ARN, which must match
  *  the signing account (when that is a 12-digit account) and the clusterArn parameter. */
-function connectTarget(app: AppContext, req: IncomingMessage): Target {
+async function connectTarget(app: AppContext, host: Pick<ServiceHost<unknown>, 'authenticate'>, req: IncomingMessage): Promise<Target> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const instanceArn = url.searchParams.get('containerInstanceArn') ?? '';
   const parsed = parseArn(instanceArn);
@@ -74,15 +76,17 @@ function connectTarget(app: AppContext, req: IncomingMessage): Target {
   // Another account's or region's cluster ARN names no cluster of this instance's scope.
   try { named = ownClusterName({ account: parsed.account, region: parsed.region }, clusterParam); } catch { named = undefined; }
   if (named !== cluster) return { status: 400, message: `clusterArn '${clusterParam}' does not match the container instance's cluster '${cluster}'` };
-  const headers: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : v;
-  const principal = authenticate(credentialScope({ method: 'GET', path: url.pathname, query: url.searchParams, headers, body: Buffer.alloc(0) }));
+  let principal;
+  try { principal = await host.authenticate(req); } catch (err) {
+    if (err instanceof AwsError) return { status: 403, message: `${err.code}: ${err.message}` };
+    throw err;
+  }
   if (/^\d{12}$/.test(principal.accessKeyId) && principal.account !== parsed.account) {
     return { status: 403, message: `account ${principal.account} cannot connect for ${instanceArn}` };
   }
   const ctx: RequestContext = {
     requestId: app.ids.uuid(), account: parsed.account, region: parsed.region, accessKeyId: principal.accessKeyId,
-    principalArn: principal.arn, service: 'ecs', operation: 'AcsConnect', app,
+    principalArn: principal.principalArn, service: 'ecs', operation: 'AcsConnect', app,
   };
   return { ctx, cluster, clusterArn: clusterParam.startsWith('arn:') ? clusterParam : `arn:aws:ecs:${parsed.region}:${parsed.account}:cluster/${cluster}`, instanceArn };
 }

@@ -6,7 +6,7 @@
 // PayloadMessages not acknowledged in time are sent again with the tasks' current state.
 import type { WebSocket } from 'ws';
 import type { AcsTask, AgentMessage, ServerMessage, TaskHealth } from '../../../protocol/acs.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import type { Unwatch, WatchEvent } from '../../../store/types.js';
 import { db, type TaskRecord } from '../model/common.js';
 import { acsTasks, DefinitionCache, instanceTasks } from './acs-tasks.js';

@@ -3,7 +3,7 @@
 // host ports placement reserved, and the desired state with its generation.
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
 import type { AcsTask } from '../../../protocol/acs.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { db, type TaskRecord } from '../model/common.js';
 import { findTaskDefinition, parseTaskDefinitionRef } from '../model/task-definition-lookup.js';
 import { instanceIdOf } from '../model/task-model.js';

@@ -7,7 +7,7 @@ import type {
   Setting, SettingName,
 } from '@aws-sdk/client-ecs';
 import { paginate } from '../../../common/pagination.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import {
   checkWrite, effectiveSettings, explicitSetting, explicitSettings, principalOf, rootArn, settingKey,
 } from '../model/account-settings-values.js';

@@ -7,7 +7,7 @@ import type {
   SubmitAttachmentStateChangesResponse, SubmitContainerStateChangeRequest, SubmitContainerStateChangeResponse,
   SubmitTaskStateChangeRequest, SubmitTaskStateChangeResponse,
 } from '@aws-sdk/client-ecs';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { parseArn } from '../../../common/arn.js';
 import { clusterNotFound, db, invalidParameter, ownClusterName } from '../model/common.js';
 import { isTaskStatus, parseTaskRef } from '../model/task-model.js';

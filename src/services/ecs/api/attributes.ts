@@ -7,7 +7,7 @@ import type {
 } from '@aws-sdk/client-ecs';
 import { AwsError } from '../../../common/errors.js';
 import { paginate } from '../../../common/pagination.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { activeCluster, invalidParameter, type ContainerInstanceRecord } from '../model/common.js';
 import { checkAttribute, checkCustomLimit, MAX_ATTRIBUTES_PER_CALL, mergeAttributes } from '../model/container-instance-attributes.js';
 import { clusterInstances, findInstance } from '../model/container-instance-store.js';

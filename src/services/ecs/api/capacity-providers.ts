@@ -9,7 +9,7 @@ import type {
 import { AwsError } from '../../../common/errors.js';
 import { paginate } from '../../../common/pagination.js';
 import type { Versioned } from '../../../common/records.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import type { Compare } from '../../../store/types.js';
 import { activeCluster, checkTags, clientException, clusterName, clusterNotFound, db, invalidParameter, ownClusterName } from '../model/common.js';
 import {

@@ -64,7 +64,7 @@ describe('DeleteCluster racing the writes that add to the cluster', () => {
   const records = ecsRecords(raw);
   let h: Harness;
   // No service scheduler: its passes would read the cluster too.
-  before(async () => { h = await startHarness({ store: paused.store, scheduler: false }); });
+  before(async () => { h = await startHarness({ store: paused.store, config: { ecs: { scheduler: false } } }); });
   after(async () => { await h.close(); });
   beforeEach(async () => {
     await h.reset();

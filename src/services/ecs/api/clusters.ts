@@ -7,7 +7,7 @@ import type {
 } from '@aws-sdk/client-ecs';
 import { AwsError } from '../../../common/errors.js';
 import { paginate } from '../../../common/pagination.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { effectiveSetting } from '../model/account-settings-values.js';
 import { checkStrategy, isBuiltIn, providerName } from '../model/capacity-providers-rules.js';
 import { clusterCompare, instanceCompares } from '../model/cluster-fence.js';

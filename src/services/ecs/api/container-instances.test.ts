@@ -27,7 +27,7 @@ const res = (list: Resource[] | undefined, name: string) => list?.find((r) => r.
 describe('ECS container instances', () => {
   let h: Harness;
   let now = START;
-  before(async () => { h = await startHarness({ clock: { now: () => new Date(now) }, agentGraceSeconds: 30 }); });
+  before(async () => { h = await startHarness({ clock: { now: () => new Date(now) }, config: { ecs: { agentGraceSeconds: 30 } } }); });
   after(async () => { await h.close(); });
   beforeEach(async () => {
     now = START;

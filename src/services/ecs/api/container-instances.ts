@@ -2,6 +2,7 @@
 // DeregisterContainerInstance (→ INACTIVE, still describable), DescribeContainerInstances,
 // ListContainerInstances, UpdateContainerInstancesState (ACTIVE ⇄ DRAINING).
 // Records live at container-instances/<cluster>/<id>; agentConnected is derived when rendered.
+import { ecsConfig } from '../config.js';
 import type {
   ContainerInstance, DeregisterContainerInstanceRequest, DeregisterContainerInstanceResponse,
   DescribeContainerInstancesRequest, DescribeContainerInstancesResponse, Failure, ListContainerInstancesRequest,
@@ -9,7 +10,7 @@ import type {
   UpdateContainerInstancesStateRequest, UpdateContainerInstancesStateResponse,
 } from '@aws-sdk/client-ecs';
 import { paginate } from '../../../common/pagination.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { compileQuery, instanceFromRecord, queryTarget } from '../../../placement/index.js';
 import { clusterCompare, clusterTouch } from '../model/cluster-fence.js';
 import {
@@ -68,7 +69,7 @@ export async function registerContainerInstance(input: RegisterContainerInstance
     const { succeeded } = await ctx.app.store.txn([clusterCompare(found), { key, modRevision: 0 }],
       [clusterTouch(found), { type: 'put', key, value: JSON.stringify(record) }]);
     if (succeeded) {
-      return { containerInstance: renderContainerInstance(record, now, ctx.app.config.agentGraceSeconds, { counts: { running: 0, pending: 0 } }) };
+      return { containerInstance: renderContainerInstance(record, now, ecsConfig(ctx.app).agentGraceSeconds, { counts: { running: 0, pending: 0 } }) };
     }
     found = await activeClusterVersioned(ctx, input.cluster);
   }
@@ -111,7 +112,7 @@ async function reregister(ctx: RequestContext, cluster: string, input: RegisterC
   });
   if (!updated) throw clientException(`Container instance ${ref} was not found in cluster ${cluster}.`);
   const counts = countsOf(await taskCountsByInstance(ctx, cluster), updated);
-  return renderContainerInstance(updated, now, ctx.app.config.agentGraceSeconds, { counts });
+  return renderContainerInstance(updated, now, ecsConfig(ctx.app).agentGraceSeconds, { counts });
 }
 
 export async function deregisterContainerInstance(input: DeregisterContainerInstanceRequest, ctx: RequestContext): Promise<DeregisterContainerInstanceResponse> {
@@ -129,7 +130,7 @@ export async function deregisterContainerInstance(input: DeregisterContainerInst
     return { ...current, status: 'INACTIVE' };
   });
   const counts = countsOf(await taskCountsByInstance(ctx, cluster), updated!);
-  return { containerInstance: renderContainerInstance(updated!, ctx.app.clock.now(), ctx.app.config.agentGraceSeconds, { counts }) };
+  return { containerInstance: renderContainerInstance(updated!, ctx.app.clock.now(), ecsConfig(ctx.app).agentGraceSeconds, { counts }) };
 }
 
 export async function describeContainerInstances(input: DescribeContainerInstancesRequest, ctx: RequestContext): Promise<DescribeContainerInstancesResponse> {
@@ -142,7 +143,7 @@ export async function describeContainerInstances(input: DescribeContainerInstanc
   for (const ref of refs) {
     const found = await findInstance(ctx, cluster, ref);
     if (!found) { failures.push({ arn: refArn(ctx, cluster, ref), reason: 'MISSING' }); continue; }
-    containerInstances.push(renderContainerInstance(found.value, now, ctx.app.config.agentGraceSeconds,
+    containerInstances.push(renderContainerInstance(found.value, now, ecsConfig(ctx.app).agentGraceSeconds,
       { include: input.include ?? [], counts: countsOf(counts, found.value) }));
   }
   return { containerInstances, failures };
@@ -164,7 +165,7 @@ export async function listContainerInstances(input: ListContainerInstancesReques
     }
     matching = matching.filter((v) => query.test(queryTarget(instanceFromRecord(
       { ...v.value, runningTasksCount: countsOf(counts, v.value).running },
-      { agentConnected: isAgentConnected(v.value, now, ctx.app.config.agentGraceSeconds), tasks: tasksOn.get(v.value.containerInstanceArn!) }))));
+      { agentConnected: isAgentConnected(v.value, now, ecsConfig(ctx.app).agentGraceSeconds), tasks: tasksOn.get(v.value.containerInstanceArn!) }))));
   }
   const { page, nextToken } = paginate(matching, (v) => v.key, input.maxResults, input.nextToken);
   return { containerInstanceArns: page.map((v) => v.value.containerInstanceArn!), nextToken };
@@ -194,7 +195,7 @@ export async function updateContainerInstancesState(input: UpdateContainerInstan
       failures.push({ arn: updated.containerInstanceArn, reason: 'INACTIVE', detail: 'The container instance is deregistered.' });
       continue;
     }
-    containerInstances.push(renderContainerInstance(updated, now, ctx.app.config.agentGraceSeconds,
+    containerInstances.push(renderContainerInstance(updated, now, ecsConfig(ctx.app).agentGraceSeconds,
       { counts: countsOf(counts, updated) }));
   }
   return { containerInstances, failures };

@@ -14,7 +14,7 @@ const ARN = 'arn:aws:ecs:us-east-1:000000000000';
 
 describe('ECS services (API)', () => {
   let h: Harness;
-  before(async () => { h = await startHarness({ scheduler: { intervalMs: 50 } }); });
+  before(async () => { h = await startHarness({ config: { ecs: { scheduler: { intervalMs: 50 } } } }); });
   after(async () => { await h.close(); });
   beforeEach(async () => {
     await h.reset();
@@ -132,7 +132,7 @@ describe('ECS services (API)', () => {
     });
     assert.deepEqual(eventsOf(s), ['(service web) was unable to place a task because no container instance met all of its requirements. '
       + 'Reason: No Container Instances were found in your cluster. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.']);
-    await h.berth.scheduler!.runOnce();
+    await h.berth.services.ecs.scheduler!.runOnce();
     assert.equal((await describeService(h.ecs, 'c', 'web')).events?.length, 1, 'the same warning is not repeated');
   });
 

@@ -9,7 +9,7 @@ import type {
   UpdateServiceResponse,
 } from '@aws-sdk/client-ecs';
 import { paginate } from '../../../common/pagination.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { clusterCompare, clusterTouch } from '../model/cluster-fence.js';
 import { activeCluster, activeClusterVersioned, checkTags, invalidParameter } from '../model/common.js';
 import {

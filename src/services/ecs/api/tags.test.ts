@@ -15,7 +15,7 @@ const arn = (resource: string) => `arn:aws:ecs:us-east-1:${ACCOUNT}:${resource}`
 describe('ECS tagging', () => {
   let h: Harness;
   // The test writes bare service records: no scheduler to act on them.
-  before(async () => { h = await startHarness({ scheduler: false }); });
+  before(async () => { h = await startHarness({ config: { ecs: { scheduler: false } } }); });
   after(async () => { await h.close(); });
   beforeEach(async () => { await h.reset(); });
 
@@ -69,7 +69,7 @@ describe('ECS tagging', () => {
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const s = await startHarness({ store: slow, scheduler: false });
+    const s = await startHarness({ store: slow, config: { ecs: { scheduler: false } } });
     try {
       await s.ecs.send(new CreateClusterCommand({ clusterName: 'busy' }));
       const busy = arn('cluster/busy');

@@ -4,7 +4,7 @@ import type {
   ListTagsForResourceRequest, ListTagsForResourceResponse, Tag, TagResourceRequest, TagResourceResponse, UntagResourceRequest,
   UntagResourceResponse,
 } from '@aws-sdk/client-ecs';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { checkTags, invalidParameter, TAG_CHARS } from '../model/common.js';
 import { resolveTarget, type TagTarget } from '../model/tags-resolve.js';
 

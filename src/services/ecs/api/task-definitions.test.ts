@@ -4,7 +4,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { startHarness, type Harness } from '../../../testing/harness.js';
 import { resolveTaskDefinition } from '../model/task-definition-lookup.js';
 

@@ -9,7 +9,7 @@ import type {
   NetworkMode, RegisterTaskDefinitionRequest, RegisterTaskDefinitionResponse, TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { paginate } from '../../../common/pagination.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { checkTags, clientException, db, invalidParameter } from '../model/common.js';
 import { compatibilities, requiresAttributes } from '../model/task-definition-compat.js';
 import {

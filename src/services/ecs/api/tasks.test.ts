@@ -17,7 +17,7 @@ const resource = (rs: Resource[] | undefined, name: string) => rs?.find((r) => r
 describe('ECS tasks: lifecycle with an agent', () => {
   let h: Harness;
   let agent: TestAgent;
-  before(async () => { h = await startHarness({ clock, acsHeartbeatMs: 60_000 }); });
+  before(async () => { h = await startHarness({ clock, config: { ecs: { acs: { heartbeatMs: 60_000 } } } }); });
   after(async () => { await h.close(); });
   beforeEach(async () => {
     await h.reset();

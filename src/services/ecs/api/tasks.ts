@@ -6,7 +6,7 @@ import type {
   RunTaskResponse, StartTaskRequest, StartTaskResponse, StopTaskRequest, StopTaskResponse, Task,
 } from '@aws-sdk/client-ecs';
 import { paginate } from '../../../common/pagination.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { activeCluster, db, invalidParameter, type TaskRecord } from '../model/common.js';
 import { parseTaskDefinitionRef, resolveTaskDefinition } from '../model/task-definition-lookup.js';
 import {

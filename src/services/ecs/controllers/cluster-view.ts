@@ -2,6 +2,7 @@
 // agent's connectivity judged once, against one clock reading), every task record, and the task
 // definitions the services' deployments run. The planners (service-replica.ts, service-daemon.ts,
 // service-rollout.ts) are pure functions of this view.
+import { ecsConfig } from '../config.js';
 import type { ContainerInstanceRecord } from '../model/common.js';
 import { isAgentConnected } from '../model/container-instance-view.js';
 import { db } from '../model/common.js';
@@ -10,7 +11,7 @@ import { clusterTasks } from '../model/service-store.js';
 import { hasHealthChecks, isHealthy, type ServiceTaskRecord } from '../model/service-tasks.js';
 import { findTaskDefinition, parseTaskDefinitionRef, type TaskDefinitionRecord } from '../model/task-definition-lookup.js';
 import { instanceIdOf } from '../model/task-model.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 
 export interface InstanceView {
   id: string;
@@ -83,7 +84,7 @@ export async function readClusterView(ctx: RequestContext, cluster: { name: stri
   const now = ctx.app.clock.now();
   const instances = new Map<string, InstanceView>();
   for (const record of await db(ctx).containerInstances.list(ctx, `${cluster.name}/`)) {
-    const view = instanceView(record, now, ctx.app.config.agentGraceSeconds, settings.lostAfterSeconds);
+    const view = instanceView(record, now, ecsConfig(ctx.app).agentGraceSeconds, settings.lostAfterSeconds);
     instances.set(view.id, view);
   }
   const definitions = new Map<string, TaskDefinitionRecord>();

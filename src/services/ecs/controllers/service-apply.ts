@@ -9,7 +9,7 @@
 // the tasks this one started.
 import type { Failure, PlacementStrategy, Tag } from '@aws-sdk/client-ecs';
 import { REASON } from '../../../placement/index.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { primaryOf, said, serviceGroup, taskList, type DeploymentRecord, type ServiceRecord } from '../model/service-model.js';
 import { isStopped, SCHEDULER_STOP_CODE, type ServiceTaskRecord } from '../model/service-tasks.js';
 import type { TaskDefinitionRecord } from '../model/task-definition-lookup.js';

@@ -35,7 +35,7 @@ const steady = (ecs: ECSClient, what: string, check: (s: Awaited<ReturnType<type
 describe('service scheduler and the fleet (simulated agents)', () => {
   let h: Harness;
   let agents: Agents;
-  before(async () => { h = await startHarness({ scheduler: { intervalMs: 50 }, acsHeartbeatMs: 200 }); });
+  before(async () => { h = await startHarness({ config: { ecs: { scheduler: { intervalMs: 50 }, acs: { heartbeatMs: 200 } } } }); });
   after(async () => { await h.close(); });
   beforeEach(async () => { agents = new Agents(h.url); });
   afterEach(async () => { await agents.close(); });
@@ -109,7 +109,7 @@ describe('lost-agent policy', () => {
   let agents: Agents | undefined;
   let dir: string;
   before(async () => {
-    h = await startHarness({ scheduler: { intervalMs: 50 }, acsHeartbeatMs: 200, agentGraceSeconds: 1, lostAfterSeconds: 3 });
+    h = await startHarness({ config: { ecs: { scheduler: { intervalMs: 50 }, acs: { heartbeatMs: 200 }, agentGraceSeconds: 1, lostAfterSeconds: 3 } } });
     dir = mkdtempSync(join(tmpdir(), 'berth-lost-'));
   });
   after(async () => { await agents?.close(); await h.close(); rmSync(dir, { recursive: true, force: true }); });
@@ -155,7 +155,7 @@ describe('a service on a real Docker engine', () => {
   let h: Harness;
   let agents: Agents;
   let instanceArn: string | undefined;
-  before(async () => { if (!req.skip) h = await startHarness({ scheduler: { intervalMs: 100 } }); });
+  before(async () => { if (!req.skip) h = await startHarness({ config: { ecs: { scheduler: { intervalMs: 100 } } } }); });
   after(async () => {
     await agents?.close();
     await h?.close();

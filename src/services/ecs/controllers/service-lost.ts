@@ -30,9 +30,3 @@ export function lostTasks(service: ServiceRecord, tasks: ServiceTaskRecord[], vi
   return tasks.filter((t) => isCounted(t) && instanceOf(view, t)?.lost === true).map(taskId);
 }
 
-/** A duration as the CLI takes it (`--lost-after 5m`): a number of seconds, or with a unit s, m, h. */
-export function parseDurationSeconds(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$/i.exec(text);
-  if (!m) throw new Error(`invalid duration '${text}': use seconds (300) or a unit (30s, 5m, 1h)`);
-  return Math.round(Number(m[1]) * ({ s: 1, m: 60, h: 3600 }[(m[2] ?? 's').toLowerCase() as 's' | 'm' | 'h']));
-}

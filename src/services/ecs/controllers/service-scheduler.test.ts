@@ -19,7 +19,7 @@ const taskIds = (message: string) => [...message.matchAll(/\(task (\w+)\)/g)].ma
 describe('service scheduler (simulated agents)', () => {
   let h: Harness;
   let agents: Agents;
-  before(async () => { h = await startHarness({ scheduler: { intervalMs: 50 }, acsHeartbeatMs: 200 }); });
+  before(async () => { h = await startHarness({ config: { ecs: { scheduler: { intervalMs: 50 }, acs: { heartbeatMs: 200 } } } }); });
   after(async () => { await h.close(); });
   beforeEach(async () => {
     await h.reset();

@@ -8,7 +8,7 @@
 // write is compare-and-swap. The only memory is which clusters have services (rebuilt from the
 // store at start-up).
 import type { Ids } from '../../../common/ids.js';
-import type { AppContext, RequestContext } from '../../../gateway/context.js';
+import type { AppContext, RequestContext } from '../../context.js';
 import type { Unwatch, WatchEvent } from '../../../store/types.js';
 import { db } from '../model/common.js';
 import { serviceKey, serviceRecords, withEvents, type ServiceRecord } from '../model/service-model.js';

@@ -36,7 +36,7 @@ function suite(name: string, retentionSeconds: number | undefined, body: (ctx: {
     let h: Harness;
     let agents: Agents;
     before(async () => {
-      h = await startHarness({ clock, scheduler: false, taskRetention: { intervalMs: 20 }, stoppedTaskRetentionSeconds: retentionSeconds });
+      h = await startHarness({ clock, config: { ecs: { scheduler: false, taskRetention: { intervalMs: 20 }, stoppedTaskRetentionSeconds: retentionSeconds } } });
     });
     after(async () => { await h.close(); });
     beforeEach(async () => {
@@ -63,16 +63,16 @@ function suite(name: string, retentionSeconds: number | undefined, body: (ctx: {
 
 suite('STOPPED task retention (default 1 hour)', undefined, ({ h, clock, run, stop }) => {
   it('keeps a STOPPED task for the retention, then deletes it', async () => {
-    assert.equal(h().berth.taskRetention!.retentionSeconds, 3600);
+    assert.equal(h().berth.services.ecs.taskRetention!.retentionSeconds, 3600);
     const stopped = await stop(await run());
     assert.ok(stopped.stoppedAt);
     clock.advance(59 * MINUTE);
-    assert.equal(await h().berth.taskRetention!.runOnce(), 0);
+    assert.equal(await h().berth.services.ecs.taskRetention!.runOnce(), 0);
     assert.equal((await describe1(h().ecs, stopped.taskArn!)).task?.lastStatus, 'STOPPED');
     assert.deepEqual(await stoppedArns(h().ecs), [stopped.taskArn]);
 
     clock.advance(2 * MINUTE);
-    assert.equal(await h().berth.taskRetention!.runOnce(), 1);
+    assert.equal(await h().berth.services.ecs.taskRetention!.runOnce(), 1);
     const { task: gone, failure } = await describe1(h().ecs, stopped.taskArn!);
     assert.equal(gone, undefined);
     assert.deepEqual([failure?.arn, failure?.reason], [stopped.taskArn, 'MISSING']);
@@ -83,7 +83,7 @@ suite('STOPPED task retention (default 1 hour)', undefined, ({ h, clock, run, st
     const running = await run();
     const stopped = await stop(await run());
     clock.advance(1000 * 60 * MINUTE);
-    assert.equal(await h().berth.taskRetention!.runOnce(), 1);
+    assert.equal(await h().berth.services.ecs.taskRetention!.runOnce(), 1);
     assert.equal((await describe1(h().ecs, running.taskArn!)).task?.lastStatus, 'RUNNING');
     assert.equal((await describe1(h().ecs, stopped.taskArn!)).failure?.reason, 'MISSING');
     const listed = (await h().ecs.send(new ListTasksCommand({ cluster: 'c' }))).taskArns;
@@ -93,7 +93,7 @@ suite('STOPPED task retention (default 1 hour)', undefined, ({ h, clock, run, st
   it('answers a late report on a purged task like one on an unknown task, without bringing it back', async () => {
     const stopped = await stop(await run());
     clock.advance(61 * MINUTE);
-    assert.equal(await h().berth.taskRetention!.runOnce(), 1);
+    assert.equal(await h().berth.services.ecs.taskRetention!.runOnce(), 1);
     const report = (taskArn: string) => h().ecs.send(new SubmitTaskStateChangeCommand({ cluster: 'c', task: taskArn, status: 'STOPPED', reason: 'late' }))
       .then(() => ({ name: 'ACK', message: '' }), (err: Error) => ({ name: err.name, message: err.message }));
     const unknown = stopped.taskArn!.replace(/[0-9a-f]{32}$/, 'f'.repeat(32));
@@ -111,7 +111,7 @@ suite('STOPPED task retention 0 (forever)', 0, ({ h, clock, run, stop }) => {
   it('keeps every STOPPED task', async () => {
     const stopped = await stop(await run());
     clock.advance(10_000 * 60 * MINUTE);
-    assert.equal(await h().berth.taskRetention!.runOnce(), 0);
+    assert.equal(await h().berth.services.ecs.taskRetention!.runOnce(), 0);
     assert.equal((await describe1(h().ecs, stopped.taskArn!)).task?.lastStatus, 'STOPPED');
     assert.deepEqual(await stoppedArns(h().ecs), [stopped.taskArn]);
   });

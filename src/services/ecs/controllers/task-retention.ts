@@ -16,7 +16,7 @@
 //   reads STOPPED tasks: every count, plan and manifest looks at tasks not STOPPED yet.
 //
 // Everything it decides from is in the store, so a pass is safe to repeat and to run after a crash.
-import type { AppContext } from '../../../gateway/context.js';
+import type { AppContext } from '../../context.js';
 import type { KeyValue } from '../../../store/types.js';
 import type { ServiceRecord } from '../model/service-model.js';
 import { failuresOf, tasksOf, type ServiceTaskRecord } from '../model/service-tasks.js';

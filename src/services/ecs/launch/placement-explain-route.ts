@@ -9,17 +9,17 @@
 import type { PlacementConstraint, PlacementStrategy } from '@aws-sdk/client-ecs';
 import type { ServerResponse } from 'node:http';
 import { AwsError } from '../../../common/errors.js';
-import { DEFAULT_ACCOUNT } from '../../../gateway/auth.js';
-import type { AppContext, RequestContext } from '../../../gateway/context.js';
-import type { Gateway } from '../../../gateway/server.js';
+import { DEFAULT_ACCOUNT } from '../../../common/arn.js';
+import type { AppContext, RequestContext } from '../../context.js';
+import type { ServiceHost } from '../../types.js';
 import { invalidParameter } from '../model/common.js';
 import { explainPlacement, parseConstraintArg, parseStrategyArg, type ExplainInput } from './placement-explain.js';
 
 export const EXPLAIN_PATH = '/_berth/explain-placement';
 
-/** Registers the endpoint on the gateway (berth.ts calls this). */
-export function registerExplainPlacement(gateway: Gateway, app: AppContext) {
-  gateway.route(EXPLAIN_PATH, async (req, res, body) => {
+/** Registers the endpoint (ECS's start() calls this). */
+export function registerExplainPlacement({ app, route }: Pick<ServiceHost<unknown>, 'app' | 'route'>) {
+  route(EXPLAIN_PATH, async (req, res, body) => {
     if (req.method !== 'GET' && req.method !== 'POST') {
       res.writeHead(405, { allow: 'GET, POST' }).end();
       return;

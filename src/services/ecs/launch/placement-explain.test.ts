@@ -42,7 +42,7 @@ describe('explain-placement', () => {
   };
 
   before(async () => {
-    h = await startHarness({ clock, agentGraceSeconds: 30 });
+    h = await startHarness({ clock, config: { ecs: { agentGraceSeconds: 30 } } });
     await h.ecs.send(new CreateClusterCommand({ clusterName: C }));
     await h.ecs.send(new RegisterTaskDefinitionCommand({
       family: 'web', containerDefinitions: [{ name: 'app', image: 'nginx', memory: 512, cpu: 256, portMappings: [{ containerPort: 80, hostPort: 8080 }] }],

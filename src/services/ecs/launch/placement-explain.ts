@@ -4,7 +4,7 @@
 // Served at GET/POST /_berth/explain-placement (placement-explain-route.ts) and printed by
 // `berth explain-placement` (src/cli/explain-placement.ts).
 import type { Attribute, Failure, PlacementConstraint, PlacementStrategy } from '@aws-sdk/client-ecs';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { place, type InstanceVerdict, type TaskExplanation } from '../../../placement/index.js';
 import { activeCluster, invalidParameter } from '../model/common.js';
 import { placementRequest, checkLaunchPlacement } from './placement-plan.js';

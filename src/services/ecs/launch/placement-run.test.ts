@@ -25,7 +25,7 @@ const DISTINCT: PlacementConstraint = { type: 'distinctInstance' };
 describe('RunTask and StartTask place with the placement engine', () => {
   let h: Harness;
   const clock = { now: () => new Date('2026-11-25T12:00:00.000Z') };
-  before(async () => { h = await startHarness({ clock, agentGraceSeconds: 30 }); });
+  before(async () => { h = await startHarness({ clock, config: { ecs: { agentGraceSeconds: 30 } } }); });
   after(async () => { await h.close(); });
   beforeEach(async () => {
     await h.reset();

@@ -86,7 +86,7 @@ describe('task needs and the engine snapshot (pure)', () => {
 
 describe('RunTask placement against the store', () => {
   let h: Harness;
-  before(async () => { h = await startHarness({ clock, agentGraceSeconds: 30, store: yielding(openMemoryStore()) }); });
+  before(async () => { h = await startHarness({ clock, store: yielding(openMemoryStore()), config: { ecs: { agentGraceSeconds: 30 } } }); });
   after(async () => { await h.close(); });
   beforeEach(async () => {
     await h.reset();

@@ -8,8 +8,9 @@
 //   a conflict the snapshot is re-read and only the remaining tasks are placed again, so
 //   concurrent RunTask calls never over-commit an instance (nor put two tasks of a group on one
 //   instance under distinctInstance: a task on an instance always changes that instance's record).
+import { ecsConfig } from '../config.js';
 import type { Failure, Task } from '@aws-sdk/client-ecs';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { instanceFromRecord, place, type PlacementInstance, type PlacementRequest, type PlacementSnapshot } from '../../../placement/index.js';
 import type { Compare } from '../../../store/types.js';
 import { clusterCompare } from '../model/cluster-fence.js';
@@ -83,7 +84,7 @@ export async function takeSnapshot(ctx: RequestContext, cluster: string, options
       const here = byInstance.get(id);
       return {
         id, arn: v.value.containerInstanceArn!, key: v.key, revision: v.revision, record: v.value,
-        connected: isAgentConnected(v.value, now, ctx.app.config.agentGraceSeconds),
+        connected: isAgentConnected(v.value, now, ecsConfig(ctx.app).agentGraceSeconds),
         tasks: here?.tasks ?? [], runningTasksCount: here?.running ?? 0,
       };
     });

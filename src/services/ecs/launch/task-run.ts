@@ -2,7 +2,7 @@
 // service scheduler. Inputs are already resolved (cluster, task definition); this module computes
 // the needs, checks the placement, places through the engine (task-launch.ts) and commits.
 import type { Cluster, Failure, PlacementConstraint, PlacementStrategy, Tag, TaskOverride } from '@aws-sdk/client-ecs';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { place } from '../../../placement/index.js';
 import { db, ecsArn, type TaskRecord } from '../model/common.js';
 import { checkLaunchPlacement, groupOf, namedInstanceRequest, placementRequest } from './placement-plan.js';

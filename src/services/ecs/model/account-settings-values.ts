@@ -3,7 +3,7 @@
 // default set by the root user, else AWS's default). Other ECS files read settings through
 // `effectiveSetting` (e.g. containerInsights for new clusters).
 import type { Setting, SettingName } from '@aws-sdk/client-ecs';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { clientException, db, invalidParameter } from './common.js';
 
 interface Definition {

@@ -5,7 +5,7 @@ import type {
   AutoScalingGroupProvider, CapacityProvider, CapacityProviderStrategyItem, Cluster, ManagedScaling,
 } from '@aws-sdk/client-ecs';
 import { parseArn } from '../../../common/arn.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { clientException, ecsArn, invalidParameter } from './common.js';
 import { clusterCounts } from './counts.js';
 

@@ -11,7 +11,7 @@
 //    instance record of the cluster as it read them before counting (`instanceCompares`).
 import type { Cluster } from '@aws-sdk/client-ecs';
 import type { Versioned } from '../../../common/records.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import type { Compare, Op } from '../../../store/types.js';
 import { db } from './common.js';
 

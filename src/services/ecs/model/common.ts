@@ -6,7 +6,7 @@ import type {
 import { arn, parseArn } from '../../../common/arn.js';
 import { AwsError } from '../../../common/errors.js';
 import { Records, type Scope, type Versioned } from '../../../common/records.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import type { Store } from '../../../store/types.js';
 
 /** Stored ECS records. Key layout (under /ecs/<account>/<region>/):

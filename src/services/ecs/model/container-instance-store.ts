@@ -4,7 +4,7 @@
 // per change. (Heartbeats that only refresh lastHeartbeatAt are not changes and should not bump it.)
 import { parseArn } from '../../../common/arn.js';
 import type { Versioned } from '../../../common/records.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { db, ecsArn, type ContainerInstanceRecord } from './common.js';
 import type { InstanceTaskCounts } from './container-instance-view.js';
 import { instanceTaskCounts } from './task-counts.js';

@@ -1,6 +1,6 @@
 // Live cluster counters, derived from the records they count (never stored twice, never stale).
 import type { KeyValuePair } from '@aws-sdk/client-ecs';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 
 export interface ClusterCounts {
   registeredContainerInstancesCount: number;

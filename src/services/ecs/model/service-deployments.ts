@@ -8,7 +8,7 @@ import type {
   ServiceRevision,
 } from '@aws-sdk/client-ecs';
 import { paginate } from '../../../common/pagination.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { activeCluster, invalidParameter } from './common.js';
 import { parseChildArn, serviceKey, type DeploymentRecord, type ServiceRecord } from './service-model.js';
 import { findService, serviceNotFound, services, serviceTasks } from './service-store.js';

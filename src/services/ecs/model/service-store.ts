@@ -3,7 +3,7 @@
 // with counts.ts when loaded.
 import { AwsError } from '../../../common/errors.js';
 import type { Versioned } from '../../../common/records.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { db, invalidParameter } from './common.js';
 import { registerCountSource } from './counts.js';
 import { parseServiceRef, serviceKey, serviceRecords, type ServiceRecord } from './service-model.js';

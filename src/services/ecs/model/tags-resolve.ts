@@ -5,7 +5,7 @@ import type { Tag } from '@aws-sdk/client-ecs';
 import { parseArn } from '../../../common/arn.js';
 import { AwsError } from '../../../common/errors.js';
 import { Records } from '../../../common/records.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { clusterNotFound, db, invalidParameter } from './common.js';
 
 /** What every taggable record has in common. */

@@ -3,7 +3,7 @@
 // container instance (`instanceTaskCounts`, for DescribeContainerInstances).
 // Pending = PROVISIONING, PENDING, ACTIVATING; running = RUNNING up to DEPROVISIONING (its
 // containers still exist), so every task that is not STOPPED is counted exactly once.
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { db, type TaskRecord } from './common.js';
 import { registerCountSource } from './counts.js';
 import { instanceIdOf, PENDING_STATUSES, RUNNING_STATUSES } from './task-model.js';

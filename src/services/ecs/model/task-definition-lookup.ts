@@ -5,7 +5,7 @@ import type { Tag, TaskDefinition } from '@aws-sdk/client-ecs';
 import { parseArn } from '../../../common/arn.js';
 import { AwsError } from '../../../common/errors.js';
 import type { Records, Versioned } from '../../../common/records.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { clientException, db, ecsArn, invalidParameter } from './common.js';
 
 /** A stored task definition: what ECS shows, plus its tags (kept here, not in ECS's shape). */

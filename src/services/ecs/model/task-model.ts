@@ -4,7 +4,7 @@ import type {
   Container, ContainerDefinition, ContainerOverride, Tag, Task, TaskDefinition, TaskOverride,
 } from '@aws-sdk/client-ecs';
 import { parseArn } from '../../../common/arn.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { ecsArn, invalidParameter, type ContainerInstanceRecord, type TaskRecord } from './common.js';
 
 /** ECS's task lifecycle, in order. A task only ever moves forward along it. */

@@ -2,7 +2,7 @@
 // change. The change that brings a task to STOPPED also gives its reservation back to the
 // container instance, in the same transaction, exactly once.
 import type { Versioned } from '../../../common/records.js';
-import type { RequestContext } from '../../../gateway/context.js';
+import type { RequestContext } from '../../context.js';
 import { db, type TaskRecord } from './common.js';
 import { instanceIdOf } from './task-model.js';
 import { applyReservation } from './task-resources.js';
