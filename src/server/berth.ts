@@ -43,9 +43,11 @@ export interface Berth {
 function resolveConfig(given: ServiceConfigs = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const service of services) {
-    const section = (given as Record<string, object | undefined>)[service.name];
+    const section = (given as Record<string, object | undefined>)[service.name] ?? {};
     const defaults = service.config?.defaults();
-    out[service.name] = defaults === undefined ? section : { ...defaults, ...section };
+    // A value given as undefined keeps the default.
+    const set = Object.fromEntries(Object.entries(section).filter(([, v]) => v !== undefined));
+    out[service.name] = defaults === undefined ? set : { ...defaults, ...set };
   }
   return out;
 }

@@ -11,6 +11,7 @@ import type { Unwatch, WatchEvent } from '../../../store/types.js';
 import { db, type TaskRecord } from '../model/common.js';
 import { acsTasks, DefinitionCache, instanceTasks } from './acs-tasks.js';
 import { instanceIdOf, taskId } from '../model/task-model.js';
+import { recordHeartbeat } from '../model/liveness.js';
 import { applyHealth } from '../model/task-state.js';
 import { modifyTask } from '../model/task-store.js';
 
@@ -176,19 +177,13 @@ export class AcsSession {
     await this.sendPayload(await acsTasks(this.ctx, this.cache, records));
   }
 
-  /** lastHeartbeatAt := now, at most once per touchMs of the app's clock, with compare-and-swap. */
+  /** The agent's liveness := now, at most once per touchMs of the app's clock, with compare-and-swap. */
   private touch() {
     const now = this.ctx.app.clock.now().getTime();
     if (now - this.lastTouch < this.timings.touchMs) return;
     this.lastTouch = now;
-    this.enqueue(async () => {
-      const instances = db(this.ctx).containerInstances;
-      for (;;) {
-        const current = await instances.getVersioned(this.ctx, `${this.cluster}/${this.instanceId}`);
-        if (!current || current.value.status === 'INACTIVE') return;
-        const next = { ...current.value, lastHeartbeatAt: this.ctx.app.clock.now().toISOString() };
-        if (await instances.put(this.ctx, `${this.cluster}/${this.instanceId}`, next, current.revision)) return;
-      }
-    });
+    // Its own key, never the instance record (model/liveness.ts): a heartbeat moves no revision
+    // that placement or the scheduler watch.
+    this.enqueue(() => recordHeartbeat(this.ctx, this.cluster, this.instanceId, this.ctx.app.clock.now()));
   }
 }

@@ -4,6 +4,7 @@
 // service-rollout.ts) are pure functions of this view.
 import { ecsConfig } from '../config.js';
 import type { ContainerInstanceRecord } from '../model/common.js';
+import { clusterInstances } from '../model/container-instance-store.js';
 import { isAgentConnected } from '../model/container-instance-view.js';
 import { db } from '../model/common.js';
 import type { ServiceRecord } from '../model/service-model.js';
@@ -83,7 +84,7 @@ export async function readClusterView(ctx: RequestContext, cluster: { name: stri
   settings: SchedulerSettings): Promise<ClusterView> {
   const now = ctx.app.clock.now();
   const instances = new Map<string, InstanceView>();
-  for (const record of await db(ctx).containerInstances.list(ctx, `${cluster.name}/`)) {
+  for (const { value: record } of await clusterInstances(ctx, cluster.name)) {
     const view = instanceView(record, now, ecsConfig(ctx.app).agentGraceSeconds, settings.lostAfterSeconds);
     instances.set(view.id, view);
   }

@@ -12,6 +12,7 @@ import { openMemoryStore } from '../../../store/memory.js';
 import type { Store } from '../../../store/types.js';
 import { startHarness, type Harness } from '../../../testing/harness.js';
 import { TestAgent } from '../../../testing/acs-test-agent.js';
+import { eventually } from '../../../testing/eventually.js';
 import type { ContainerInstanceRecord } from '../model/common.js';
 import { place } from '../../../placement/index.js';
 import { engineSnapshot, type Candidate } from './task-launch.js';
@@ -21,6 +22,8 @@ const T0 = Date.parse('2026-11-25T12:00:00.000Z');
 const clock = { t: T0, now() { return new Date(this.t); } };
 /** Transactions the store refused (a compare failed): proof that concurrent calls really raced. */
 let conflicts = 0;
+/** Writes of agent liveness keys (heartbeats). */
+let heartbeatWrites = 0;
 /** The memory store with a turn of the event loop before every read and write, as a networked
  *  store (etcd) has: without it each in-process request runs to completion between I/O events and
  *  concurrent calls would never interleave between snapshot and commit. */
@@ -36,6 +39,7 @@ function yielding(store: Store): Store {
       return async (...args: unknown[]) => {
         await turn();
         const result = await fn.apply(target, args);
+        if (prop === 'update' && String(args[0]).includes('/liveness/')) heartbeatWrites++;
         if (prop === 'txn' && !(result as { succeeded: boolean }).succeeded) conflicts++;
         return result;
       };
@@ -206,5 +210,65 @@ describe('RunTask placement against the store', () => {
     await family('small', { memory: 10 });
     await assert.rejects(h.ecs.send(new RunTaskCommand({ cluster: 'p', taskDefinition: 'small' })),
       { name: 'InvalidParameterException', message: 'No Container Instances were found in your cluster.' });
+  });
+});
+
+describe('heartbeats and placement (liveness apart from the instance record)', () => {
+  let h: Harness;
+  // touchMs 0: every frame the agent sends is a liveness write.
+  before(async () => { h = await startHarness({ clock, store: yielding(openMemoryStore()), config: { ecs: { acs: { touchMs: 0, heartbeatMs: 60_000 } } } }); });
+  after(async () => { await h.close(); });
+
+  /** Runs `n` RunTask calls one after another while the agent, if `beating`, sends frames as fast
+   *  as the server reads them; returns the store's refused commits and the heartbeat writes. */
+  async function placeWhile(beating: boolean, n: number) {
+    await h.reset();
+    await h.ecs.send(new CreateClusterCommand({ clusterName: 'hb' }));
+    await h.ecs.send(new RegisterTaskDefinitionCommand({ family: 'hb', containerDefinitions: [{ name: 'app', image: 'busybox', memory: 10 }] }));
+    const agent = await TestAgent.register(h.ecs, { cluster: 'hb', memory: 4000 });
+    await agent.connect();
+    let stop = false;
+    const beat = (async () => {
+      while (beating && !stop) {
+        agent.send({ type: 'HeartbeatAckRequest', message: { messageId: 'beat' } });
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })();
+    conflicts = 0;
+    heartbeatWrites = 0;
+    for (let i = 0; i < n; i++) {
+      const out = await h.ecs.send(new RunTaskCommand({ cluster: 'hb', taskDefinition: 'hb' }));
+      assert.equal(out.tasks?.length, 1, JSON.stringify(out.failures));
+    }
+    stop = true;
+    await beat;
+    const seen = { conflicts, heartbeatWrites };
+    await agent.close();
+    return seen;
+  }
+
+  it('a placement is never retried because the agent heartbeats: conflicts equal with heartbeats on and off', async () => {
+    const off = await placeWhile(false, 15);
+    const on = await placeWhile(true, 15);
+    assert.ok(on.heartbeatWrites > 15, `heartbeats were written during the placements (${on.heartbeatWrites})`);
+    assert.equal(on.conflicts, off.conflicts);
+  });
+
+  it('a heartbeat moves neither the instance record\'s revision nor its version; DescribeContainerInstances still sees it', async () => {
+    await h.reset();
+    await h.ecs.send(new CreateClusterCommand({ clusterName: 'hb' }));
+    const agent = await TestAgent.register(h.ecs, { cluster: 'hb' });
+    const key = (await h.berth.app.store.list('/ecs/000000000000/us-east-1/container-instances/hb/'))[0];
+    clock.t += 5_000;
+    await agent.connect();
+    const written = heartbeatWrites;
+    agent.send({ type: 'HeartbeatAckRequest', message: { messageId: 'beat' } });
+    await eventually('a liveness write', () => heartbeatWrites > written);
+    const after = await h.berth.app.store.get(key.key);
+    assert.equal(after?.modRevision, key.modRevision);
+    const ci = (await h.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'hb', containerInstances: [agent.instanceArn] }))).containerInstances![0];
+    assert.equal(ci.agentConnected, true);
+    assert.equal(ci.version, 1);
+    await agent.close();
   });
 });

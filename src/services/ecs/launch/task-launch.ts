@@ -15,6 +15,7 @@ import { instanceFromRecord, place, type PlacementInstance, type PlacementReques
 import type { Compare } from '../../../store/types.js';
 import { clusterCompare } from '../model/cluster-fence.js';
 import { activeClusterVersioned, db, invalidParameter, type ContainerInstanceRecord, type TaskRecord } from '../model/common.js';
+import { clusterInstances } from '../model/container-instance-store.js';
 import { isAgentConnected } from '../model/container-instance-view.js';
 import { isCounted } from '../model/service-tasks.js';
 import { instanceIdOf, RUNNING_STATUSES, taskId } from '../model/task-model.js';
@@ -64,7 +65,7 @@ export async function takeSnapshot(ctx: RequestContext, cluster: string, options
   const fence = clusterCompare(await activeClusterVersioned(ctx, cluster));
   const statuses = options.statuses ?? ['ACTIVE'];
   const now = ctx.app.clock.now();
-  const versions = (await db(ctx).containerInstances.listVersioned(ctx, `${cluster}/`))
+  const versions = (await clusterInstances(ctx, cluster))
     .filter((v) => statuses === 'all' || statuses.includes(v.value.status ?? ''));
   const byInstance = new Map<string, { tasks: Pick<Task, 'group' | 'taskArn'>[]; running: number }>();
   if (versions.length) {

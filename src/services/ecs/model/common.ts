@@ -13,12 +13,17 @@ import type { Store } from '../../../store/types.js';
  *  clusters/<name> · task-definitions/<family>/<revision, 10 digits> · task-definition-families/<family>
  *  container-instances/<cluster>/<id> · tasks/<cluster>/<id> · services/<cluster>/<name>
  *  capacity-providers/<name> · account-settings/<principalArn>/<name> */
+/** When an instance's agent was last heard from (`<cluster>/<id>`). */
+export interface Liveness { lastHeartbeatAt: string }
+
 export function ecsRecords(store: Store) {
   return {
     clusters: new Records<Cluster>(store, 'ecs', 'clusters'),
     taskDefinitions: new Records<TaskDefinition>(store, 'ecs', 'task-definitions'),
     families: new Records<FamilyRecord>(store, 'ecs', 'task-definition-families'),
     containerInstances: new Records<ContainerInstanceRecord>(store, 'ecs', 'container-instances'),
+    /** Agent liveness, apart from the instance record (model/liveness.ts). */
+    liveness: new Records<Liveness>(store, 'ecs', 'liveness'),
     tasks: new Records<TaskRecord>(store, 'ecs', 'tasks'),
     services: new Records<Service>(store, 'ecs', 'services'),
     capacityProviders: new Records<CapacityProvider>(store, 'ecs', 'capacity-providers'),

@@ -1,12 +1,13 @@
 // Container instance records: ARNs and references, lookup, compare-and-swap updates, and the live
 // task counts of each instance. Everyone who changes an instance record (registration, attributes,
 // the task applier reserving resources) goes through modifyInstance, so `version` is bumped once
-// per change. (Heartbeats that only refresh lastHeartbeatAt are not changes and should not bump it.)
+// per change. Heartbeats are not changes: they live in liveness keys (liveness.ts), merged on read.
 import { parseArn } from '../../../common/arn.js';
 import type { Versioned } from '../../../common/records.js';
 import type { RequestContext } from '../../context.js';
 import { db, ecsArn, type ContainerInstanceRecord } from './common.js';
 import type { InstanceTaskCounts } from './container-instance-view.js';
+import { instancesWithHeartbeats, instanceWithHeartbeat } from './liveness.js';
 import { instanceTaskCounts } from './task-counts.js';
 
 const ID = /^[a-zA-Z0-9-]{1,64}$/;
@@ -36,12 +37,12 @@ export const refArn = (ctx: RequestContext, cluster: string, ref: string) =>
 export async function findInstance(ctx: RequestContext, cluster: string, ref: string): Promise<Versioned<ContainerInstanceRecord> | undefined> {
   const parsed = parseInstanceRef(ctx, ref);
   if (!parsed || parsed.foreign || (parsed.cluster !== undefined && parsed.cluster !== cluster)) return undefined;
-  return db(ctx).containerInstances.getVersioned(ctx, instanceKey(cluster, parsed.id));
+  return instanceWithHeartbeat(ctx, cluster, await db(ctx).containerInstances.getVersioned(ctx, instanceKey(cluster, parsed.id)));
 }
 
-/** All instances of a cluster (any status), in key order. */
-export const clusterInstances = (ctx: RequestContext, cluster: string) =>
-  db(ctx).containerInstances.listVersioned(ctx, `${cluster}/`);
+/** All instances of a cluster (any status), in key order, with their agents' liveness. */
+export const clusterInstances = async (ctx: RequestContext, cluster: string) =>
+  instancesWithHeartbeats(ctx, cluster, await db(ctx).containerInstances.listVersioned(ctx, `${cluster}/`));
 
 /** Read-modify-write of one instance with compare-and-swap, retried on conflict. `change` returns
  *  the new record, or the same object for "no change" (nothing written, version kept); it may
