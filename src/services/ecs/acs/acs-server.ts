@@ -1,5 +1,5 @@
 // The ACS websocket endpoint agents connect to (`<endpoint>/ws?clusterArn=…&containerInstanceArn=…`,
-// see src/agent/acs-protocol.ts). Registered on the gateway's upgrade hook; `ws` in noServer mode.
+// see src/protocol/acs.ts). Registered on the gateway's upgrade hook; `ws` in noServer mode.
 // One session per container instance: a newer connection replaces an older one. After a server
 // restart agents reconnect and get the manifest again; nothing here lives only in memory.
 import type { IncomingMessage } from 'node:http';

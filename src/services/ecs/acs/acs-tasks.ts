@@ -1,4 +1,4 @@
-// Task records → the tasks of ACS messages (src/agent/acs-protocol.ts): the full task definition
+// Task records → the tasks of ACS messages (src/protocol/acs.ts): the full task definition
 // (whatever its status now: a running task keeps the revision it started from), overrides, the
 // host ports placement reserved, and the desired state with its generation.
 import type { TaskDefinition } from '@aws-sdk/client-ecs';

@@ -1,7 +1,7 @@
 // ECS services: CreateService, UpdateService, DeleteService (ACTIVE → DRAINING → INACTIVE once its
 // tasks have stopped), DescribeServices, ListServices, and the service-deployment API
 // (service-deployments.ts). These handlers only record desired state; the service scheduler
-// (src/controllers/service-scheduler.ts) starts and stops the tasks. ListServicesByNamespace
+// (src/services/ecs/controllers/service-scheduler.ts) starts and stops the tasks. ListServicesByNamespace
 // answers 501 (Service Connect namespaces are not implemented).
 import type {
   Cluster, CreateServiceRequest, CreateServiceResponse, DeleteServiceRequest, DeleteServiceResponse, DescribeServicesRequest,

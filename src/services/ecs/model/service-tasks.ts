@@ -3,7 +3,7 @@
 // circuit breaker), and the live counts.
 //
 // A task "superseded" by the lost-agent policy (its instance's agent was silent too long, see
-// src/controllers/service-lost.ts) keeps running where it is until its agent returns and stops it,
+// src/services/ecs/controllers/service-lost.ts) keeps running where it is until its agent returns and stops it,
 // but no longer counts for anything: a replacement runs elsewhere.
 import type { DeploymentConfiguration, TaskDefinition } from '@aws-sdk/client-ecs';
 import type { TaskRecord } from './common.js';
