@@ -26,6 +26,7 @@ interface WatchMessage {
 const LEASE_NOT_FOUND = /requested lease not found/;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2_000;
+const COUNTER_CACHE_LIMIT = 10_000;
 
 export class EtcdStore implements Store {
   readonly name: string;
@@ -33,6 +34,9 @@ export class EtcdStore implements Store {
   private readonly ns: string;
   private readonly unwatchers = new Set<Unwatch>();
   private closed = false;
+  /** Counter keys as this process last saw them, and the queue of txns adding to each. */
+  private readonly counters = new Map<string, KeyValue | undefined>();
+  private readonly locks = new Map<string, Promise<void>>();
 
   /** hosts: ["host:port", …]; namespace: a key prefix every key lives under (may be ''). */
   constructor(hosts: string[], namespace = '') {
@@ -96,13 +100,27 @@ export class EtcdStore implements Store {
   }
 
   async txn(compares: Compare[], ops: Op[]): Promise<TxnResult> {
-    const counters = [...new Set(ops.flatMap((op) => (op.type === 'add' ? [op.key] : [])))];
-    let seen = counters.length ? await this.readKeys(counters) : new Map<string, KeyValue | undefined>();
+    const counters = [...new Set(ops.flatMap((op) => (op.type === 'add' ? [op.key] : [])))].sort();
+    if (!counters.length) return this.commit(compares, ops, [], new Map());
+    // Txns adding to one counter queue behind each other in this process (a hot counter would
+    // otherwise make concurrent txns fail their compares and retry, round after round), and start
+    // from the counter as this process last wrote it: one round trip when no other server wrote since.
+    return this.withLocks(counters, async () => {
+      const missing = counters.filter((key) => !this.counters.has(key));
+      const seen = new Map(missing.length ? await this.readKeys(missing) : []);
+      for (const key of counters) if (this.counters.has(key)) seen.set(key, this.counters.get(key));
+      return this.commit(compares, ops, counters, seen);
+    });
+  }
+
+  /** The txn, retried with fresh counter values while only the counters' compares failed. */
+  private async commit(compares: Compare[], ops: Op[], counters: string[], seen: Map<string, KeyValue | undefined>): Promise<TxnResult> {
     for (;;) {
       const guards = [...compares, ...counters.map((key) => ({ key, modRevision: seen.get(key)?.modRevision ?? 0 }))];
+      const { requests, values } = this.requests(ops, seen);
       const body = {
         compare: guards.map((c) => this.compare(c)),
-        success: this.requests(ops, seen),
+        success: requests,
         // on failure, read what was compared: was it the caller's compares, or only the counters?
         failure: counters.length ? guards.map((c) => ({ request_range: { key: this.k(c.key) } })) : [],
       };
@@ -110,14 +128,24 @@ export class EtcdStore implements Store {
       try {
         res = await this.client.call<TxnResponse>('/v3/kv/txn', body);
       } catch (err) {
+        for (const key of counters) this.counters.delete(key);
         throw await this.leaseError(err, ops);
       }
       const revision = num(res.header.revision);
-      if (res.succeeded) return { succeeded: true, revision };
+      if (res.succeeded) {
+        for (const key of counters) {
+          const value = values.get(key);
+          const prev = seen.get(key);
+          this.remember(key, value === undefined ? undefined
+            : { key, value, createRevision: prev?.createRevision || revision, modRevision: revision, version: (prev?.version ?? 0) + 1 });
+        }
+        return { succeeded: true, revision };
+      }
       if (!counters.length) return { succeeded: false, revision };
       const now = new Map(guards.map((c, i) => [c.key, res.responses?.[i]?.response_range?.kvs?.[0]] as const));
-      if (compares.some((c) => num(now.get(c.key)?.mod_revision) !== c.modRevision)) return { succeeded: false, revision };
       seen = new Map(counters.map((key) => [key, now.get(key) && this.toKv(now.get(key)!)]));
+      for (const key of counters) this.remember(key, seen.get(key));
+      if (compares.some((c) => num(now.get(c.key)?.mod_revision) !== c.modRevision)) return { succeeded: false, revision };
     }
   }
 
@@ -228,7 +256,7 @@ export class EtcdStore implements Store {
 
   /** The success branch: counters resolved against `seen`; one request per key (etcd refuses a
    *  txn that writes a key twice), the last write to a key winning as it would applied in order. */
-  private requests(ops: Op[], seen: Map<string, KeyValue | undefined>): RequestOp[] {
+  private requests(ops: Op[], seen: Map<string, KeyValue | undefined>) {
     const writes = new Map<string, RequestOp>();
     const values = new Map<string, string | undefined>();
     for (const op of ops) {
@@ -243,7 +271,28 @@ export class EtcdStore implements Store {
       const lease = op.type === 'put' && op.lease !== undefined ? { lease: op.lease } : {};
       writes.set(op.key, { request_put: { key: this.k(op.key), value: b64(value), ...lease } });
     }
-    return [...writes.values()];
+    return { requests: [...writes.values()], values };
+  }
+
+  /** The last known state of a counter key (a hint: the txn's compare catches a stale one). */
+  private remember(key: string, kv: KeyValue | undefined) {
+    if (this.counters.size >= COUNTER_CACHE_LIMIT) this.counters.clear();
+    this.counters.set(key, kv);
+  }
+
+  private async withLocks<T>(keys: string[], fn: () => Promise<T>): Promise<T> {
+    const releases: (() => void)[] = [];
+    for (const key of keys) releases.push(await this.lock(key)); // sorted keys: no lock-order deadlock
+    try { return await fn(); } finally { for (const release of releases) release(); }
+  }
+
+  private lock(key: string): Promise<() => void> {
+    const prev = this.locks.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => { release = resolve; });
+    const tail = prev.then(() => mine);
+    this.locks.set(key, tail);
+    return prev.then(() => () => { release(); if (this.locks.get(key) === tail) this.locks.delete(key); });
   }
 
   private async readKeys(keys: string[]) {
