@@ -20,6 +20,7 @@ Usage:
     --port 4566                      listen port               (BERTH_PORT)
     --data DIR                       data directory, SQLite    (BERTH_DATA_DIR, default ./.berth)
     --store memory://                keep everything in memory instead
+    --store etcd://HOST:2379[,…][/NS] an etcd cluster (multi-host), keys under /NS   (BERTH_STORE)
     --agent-grace 30                 seconds before a silent agent shows disconnected
     --lost-after 5m                  silence after which an agent's service tasks are replaced
                                      elsewhere (30s, 5m, 1h; 0 = never)
