@@ -49,11 +49,15 @@ export class EtcdClient {
   /** One request/response call. Reads (idempotent) also move on after a connection that broke. */
   async call<T>(path: string, body: object, idempotent = false): Promise<T> {
     let lastError: unknown;
+    let staleRetries = 0;
     for (let attempt = 0; attempt < this.endpoints.length; attempt++) {
       try {
         return await this.once<T>(path, body);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
+        // A pooled keep-alive connection that etcd (or the network) closed while idle: the request
+        // never reached a live server. Node's documented case for a retry on a fresh connection.
+        if ((err as { reusedSocket?: boolean }).reusedSocket && code === 'ECONNRESET' && staleRetries++ < 2) { attempt--; continue; }
         if (err instanceof EtcdError || !code || !(NOT_SENT.has(code) || (idempotent && code === 'ECONNRESET'))) throw err;
         lastError = err;
         this.current = (this.current + 1) % this.endpoints.length;
@@ -113,7 +117,7 @@ export class EtcdClient {
     return new Promise<T>((resolve, reject) => {
       const req = request({ host, port, path, method: 'POST', agent: this.agent, timeout: UNARY_TIMEOUT_MS,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } });
-      req.on('error', reject);
+      req.on('error', (err) => reject(Object.assign(err, { reusedSocket: req.reusedSocket })));
       req.on('timeout', () => req.destroy(Object.assign(new Error(`etcd ${path}: no answer within ${UNARY_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })));
       req.on('response', (res) => {
         readAll(res).then((text) => {
