@@ -188,7 +188,8 @@ export class EtcdStore implements Store {
   }
 
   async compact(revision: number) {
-    const target = Math.min(revision, await this.currentRevision());
+    // etcd's compaction at N keeps revision N's events (a watch may start at N); ours drops them.
+    const target = Math.min(revision + 1, await this.currentRevision());
     try {
       await this.client.call('/v3/kv/compaction', { revision: target });
     } catch (err) {
