@@ -326,9 +326,12 @@ export function storeConformance(name: string, driver: Driver) {
       const p = ns();
       const from = await store.currentRevision();
       let inner: ReturnType<typeof collect> | undefined;
-      const outer = store.watch(`${p}/`, from, () => { inner ??= collect(store, `${p}/`, from); });
+      let started = () => {};
+      const innerStarted = new Promise<void>((resolve) => { started = resolve; });
+      const outer = store.watch(`${p}/`, from, () => { inner ??= collect(store, `${p}/`, from); started(); });
       await store.txn([], [{ type: 'put', key: `${p}/a`, value: '1' }, { type: 'put', key: `${p}/b`, value: '1' }]);
       await store.create(`${p}/c`, '1');
+      await innerStarted; // drivers that deliver over the network (etcd) may not have called the listener yet
       const events = await inner!.next(3);
       outer();
       inner!.stop();
