@@ -54,7 +54,7 @@ export interface Berth {
 }
 
 export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
-  const store = typeof options.store === 'object' ? options.store : openStore(options.store ?? '.berth');
+  const store = typeof options.store === 'object' ? options.store : openStore(options.store ?? '.berth', { clock: options.clock });
   const config: ServerConfig = {
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 4566,

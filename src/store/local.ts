@@ -72,7 +72,9 @@ export class LocalStore implements Store {
   constructor(readonly name: string, private readonly engine: Engine, options: LocalStoreOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.expireDue(); // leases whose deadline passed while the store was closed end now
-    this.timer = setInterval(() => this.expireDue(), EXPIRY_INTERVAL_MS).unref();
+    this.timer = setInterval(() => {
+      try { this.expireDue(); } catch (err) { console.error(`${name}: lease expiry failed (tried again in ${EXPIRY_INTERVAL_MS} ms)`, err); }
+    }, EXPIRY_INTERVAL_MS).unref();
   }
 
   async get(key: string) { return this.engine.get(key); }
