@@ -20,6 +20,7 @@ Usage:
     --port 4566                      listen port               (BERTH_PORT)
     --data DIR                       data directory, SQLite    (BERTH_DATA_DIR, default ./.berth)
     --store memory://                keep everything in memory instead
+    --store etcd://HOST:2379[,…][/NS] an etcd cluster (multi-host), keys under /NS   (BERTH_STORE)
 ${serviceFlagHelp()}
 ${AGENT_HELP}
 ${EXPLAIN_HELP}

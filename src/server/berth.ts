@@ -53,7 +53,7 @@ function resolveConfig(given: ServiceConfigs = {}): Record<string, unknown> {
 }
 
 export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
-  const store = typeof options.store === 'object' ? options.store : openStore(options.store ?? '.berth');
+  const store = typeof options.store === 'object' ? options.store : openStore(options.store ?? '.berth', { clock: options.clock });
   const config: ServerConfig = { host: options.host ?? '127.0.0.1', port: options.port ?? 4566, publicUrl: options.publicUrl };
   const serviceConfig = resolveConfig(options.config);
   const app: AppContext = {

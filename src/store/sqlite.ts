@@ -3,11 +3,16 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { HISTORY_LIMIT, LocalStore, type Engine } from './local.js';
-import type { KeyValue, ListOptions, Op, WatchEvent } from './types.js';
+import { HISTORY_LIMIT, LocalStore, type Engine, type LeaseRecord, type LocalStoreOptions, type WriteOp } from './local.js';
+import type { KeyValue, ListOptions, WatchEvent } from './types.js';
 
-interface Row { key: string; value: string; create_rev: number; mod_rev: number; version: number }
-const toKv = (r: Row): KeyValue => ({ key: r.key, value: r.value, createRevision: r.create_rev, modRevision: r.mod_rev, version: r.version });
+interface Row { key: string; value: string; create_rev: number; mod_rev: number; version: number; lease: number }
+const toKv = (r: Row): KeyValue => {
+  const kv: KeyValue = { key: r.key, value: r.value, createRevision: r.create_rev, modRevision: r.mod_rev, version: r.version };
+  if (r.lease) kv.lease = String(r.lease);
+  return kv;
+};
+type Bound = string | Buffer;
 /** An exclusive upper bound for the keys starting with prefix: the prefix with its last code point
  *  incremented (SQLite orders TEXT by UTF-8 bytes, which is code point order, so prefix + '\uffff'
  *  would miss keys continuing with a character beyond U+FFFF). For '' (or all U+10FFFF), a BLOB:
@@ -40,13 +45,21 @@ class SqliteEngine implements Engine {
       CREATE TABLE IF NOT EXISTS events (rev INTEGER NOT NULL, key TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS events_rev ON events(rev);
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-      INSERT OR IGNORE INTO meta VALUES ('revision', 0), ('compacted', 0);`);
+      INSERT OR IGNORE INTO meta VALUES ('revision', 0), ('compacted', 0), ('lease', 0);
+      CREATE TABLE IF NOT EXISTS leases (id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL, deadline INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS leases_deadline ON leases(deadline);`);
+    // Databases from before leases: kv gains its lease column (0 = none).
+    if (!this.db.prepare<[], { name: string }>('PRAGMA table_info(kv)').all().some((c) => c.name === 'lease')) {
+      this.db.exec('ALTER TABLE kv ADD COLUMN lease INTEGER NOT NULL DEFAULT 0');
+    }
+    this.db.exec('CREATE INDEX IF NOT EXISTS kv_lease ON kv(lease) WHERE lease != 0');
     this.stmts = {
       get: this.db.prepare<[string], Row>('SELECT * FROM kv WHERE key = ?'),
-      range: this.db.prepare<[string, string | Buffer, number], Row>('SELECT * FROM kv WHERE key > ? AND key < ? ORDER BY key LIMIT ?'),
-      rangeFrom: this.db.prepare<[string, string | Buffer, number], Row>('SELECT * FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?'),
+      range: this.db.prepare<[string, Bound, number], Row>('SELECT * FROM kv WHERE key > ? AND key < ? ORDER BY key LIMIT ?'),
+      rangeFrom: this.db.prepare<[string, Bound, number], Row>('SELECT * FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?'),
+      rangeDesc: this.db.prepare<[string, Bound, Bound, number], Row>('SELECT * FROM kv WHERE key >= ? AND key < ? AND key < ? ORDER BY key DESC LIMIT ?'),
       count: this.db.prepare<[string, string | Buffer], { n: number }>('SELECT count(*) AS n FROM kv WHERE key >= ? AND key < ?'),
-      put: this.db.prepare('INSERT INTO kv VALUES (@key, @value, @rev, @rev, 1) ON CONFLICT(key) DO UPDATE SET value = @value, mod_rev = @rev, version = version + 1'),
+      put: this.db.prepare('INSERT INTO kv (key, value, create_rev, mod_rev, version, lease) VALUES (@key, @value, @rev, @rev, 1, @lease) ON CONFLICT(key) DO UPDATE SET value = @value, mod_rev = @rev, version = version + 1, lease = @lease'),
       del: this.db.prepare('DELETE FROM kv WHERE key = ?'),
       event: this.db.prepare('INSERT INTO events VALUES (?, ?, ?, ?)'),
       setMeta: this.db.prepare('UPDATE meta SET value = ? WHERE name = ?'),
@@ -54,6 +67,11 @@ class SqliteEngine implements Engine {
       history: this.db.prepare<[number, string, string | Buffer], { rev: number; key: string; type: 'put' | 'delete'; value: string }>(
         'SELECT * FROM events WHERE rev > ? AND key >= ? AND key < ? ORDER BY rowid'),
       compact: this.db.prepare('DELETE FROM events WHERE rev <= ?'),
+      lease: this.db.prepare<[number], LeaseRecord>('SELECT * FROM leases WHERE id = ?'),
+      putLease: this.db.prepare('INSERT OR REPLACE INTO leases VALUES (@id, @ttl, @deadline)'),
+      deleteLease: this.db.prepare('DELETE FROM leases WHERE id = ?'),
+      leaseKeys: this.db.prepare<[number], { key: string }>('SELECT key FROM kv WHERE lease = ?'),
+      expired: this.db.prepare<[number], { id: number }>('SELECT id FROM leases WHERE deadline <= ?'),
     };
     this.rev = this.stmts.getMeta.get('revision')!.value;
   }
@@ -62,18 +80,20 @@ class SqliteEngine implements Engine {
   revision() { return this.rev; }
   count(prefix: string) { return this.stmts.count.get(prefix, prefixEnd(prefix))!.n; }
 
-  range(prefix: string, { limit, startAfter }: ListOptions) {
-    const max = limit ?? -1;
+  range(prefix: string, { limit, startAfter, descending }: ListOptions) {
+    const max = limit === undefined ? -1 : limit + 1;
+    if (descending) return this.stmts.rangeDesc.all(prefix, prefixEnd(prefix), startAfter ?? NO_END, max).map(toKv);
     const rows = startAfter !== undefined && startAfter >= prefix
       ? this.stmts.range.all(startAfter, prefixEnd(prefix), max)
       : this.stmts.rangeFrom.all(prefix, prefixEnd(prefix), max);
     return rows.map(toKv);
   }
 
-  write(revision: number, ops: Op[], events: WatchEvent[]) {
+  write(revision: number, ops: WriteOp[], events: WatchEvent[]) {
+    const before = events.length;
     for (const op of ops) {
       if (op.type === 'put') {
-        this.stmts.put.run({ key: op.key, value: op.value, rev: revision });
+        this.stmts.put.run({ key: op.key, value: op.value, rev: revision, lease: op.lease });
         events.push({ type: 'put', key: op.key, value: op.value, revision });
       } else {
         const prev = this.stmts.get.get(op.key);
@@ -82,14 +102,28 @@ class SqliteEngine implements Engine {
         events.push({ type: 'delete', key: op.key, value: prev.value, revision });
       }
     }
-    if (events.length === 0) return;
-    for (const e of events) this.stmts.event.run(e.revision, e.key, e.type, e.value);
+    if (events.length === before) return;
+    for (const e of events.slice(before)) this.stmts.event.run(e.revision, e.key, e.type, e.value);
     this.stmts.setMeta.run(revision, 'revision');
-    if (revision % 1000 === 0 && revision > HISTORY_LIMIT) {
-      this.stmts.compact.run(revision - HISTORY_LIMIT);
-      this.stmts.setMeta.run(revision - HISTORY_LIMIT, 'compacted');
-    }
+    if (revision % 1000 === 0 && revision > HISTORY_LIMIT) this.compact(revision - HISTORY_LIMIT);
     this.rev = revision;
+  }
+
+  compacted() { return this.stmts.getMeta.get('compacted')!.value; }
+  compact(revision: number) {
+    this.stmts.compact.run(revision);
+    this.stmts.setMeta.run(Math.max(revision, this.compacted()), 'compacted');
+  }
+
+  lease(id: number) { return this.stmts.lease.get(id); }
+  putLease(lease: LeaseRecord) { this.stmts.putLease.run(lease); }
+  deleteLease(id: number) { this.stmts.deleteLease.run(id); }
+  leaseKeys(id: number) { return this.stmts.leaseKeys.all(id).map((r) => r.key); }
+  expiredLeases(now: number) { return this.stmts.expired.all(now).map((r) => r.id); }
+  nextLeaseId() {
+    const id = this.stmts.getMeta.get('lease')!.value + 1;
+    this.stmts.setMeta.run(id, 'lease');
+    return id;
   }
 
   /** One prepared transaction wrapper (BEGIN IMMEDIATE … COMMIT) reused for every write. */
@@ -114,11 +148,11 @@ class SqliteEngine implements Engine {
   }
 
   wipe() {
-    this.db.exec('DELETE FROM kv; DELETE FROM events;');
+    this.db.exec('DELETE FROM kv; DELETE FROM events; DELETE FROM leases;');
     this.stmts.setMeta.run(this.rev, 'compacted');
   }
 
   close() { this.db.close(); }
 }
 
-export const openSqliteStore = (file: string) => new LocalStore(`sqlite:${file}`, new SqliteEngine(file));
+export const openSqliteStore = (file: string, options: LocalStoreOptions = {}) => new LocalStore(`sqlite:${file}`, new SqliteEngine(file), options);

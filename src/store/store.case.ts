@@ -1,18 +1,35 @@
 // The store conformance suite: one set of cases every driver must pass (Hono runs one suite over
 // every router the same way). store.test.ts calls storeConformance once per driver; a new driver
-// (etcd) is conformant when it passes this file unchanged.
+// is conformant when it passes these files unchanged (leases and counters: lease.case.ts,
+// revisions/ranges/compaction: range.case.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { leaseCases } from './lease.case.js';
+import { rangeCases } from './range.case.js';
 import type { Store, WatchEvent } from './types.js';
 
-export function storeConformance(name: string, open: () => Promise<Store>) {
+export interface Driver {
+  open(): Promise<Store>;
+  /** Lets ms of lease time pass and expiry run: a fake clock moved, or (etcd) real time. */
+  elapse(store: Store, ms: number): Promise<void>;
+}
+
+/** What the case files share: the open store and a fresh key namespace per test. */
+export interface CaseContext {
+  store(): Store;
+  ns(): string;
+  elapse(ms: number): Promise<void>;
+}
+
+export function storeConformance(name: string, driver: Driver) {
   describe(`store conformance: ${name}`, () => {
     let store: Store;
     let n = 0;
     /** A fresh key namespace per test, so tests do not see each other's keys. */
     const ns = () => `/t${++n}`;
-    before(async () => { store = await open(); });
+    before(async () => { store = await driver.open(); });
     after(async () => { await store.close(); });
+    const ctx: CaseContext = { store: () => store, ns, elapse: (ms) => driver.elapse(store, ms) };
 
     test('get of a missing key is undefined; create makes it with version 1', async () => {
       const p = ns();
@@ -309,14 +326,20 @@ export function storeConformance(name: string, open: () => Promise<Store>) {
       const p = ns();
       const from = await store.currentRevision();
       let inner: ReturnType<typeof collect> | undefined;
-      const outer = store.watch(`${p}/`, from, () => { inner ??= collect(store, `${p}/`, from); });
+      let started = () => {};
+      const innerStarted = new Promise<void>((resolve) => { started = resolve; });
+      const outer = store.watch(`${p}/`, from, () => { inner ??= collect(store, `${p}/`, from); started(); });
       await store.txn([], [{ type: 'put', key: `${p}/a`, value: '1' }, { type: 'put', key: `${p}/b`, value: '1' }]);
       await store.create(`${p}/c`, '1');
+      await innerStarted; // drivers that deliver over the network (etcd) may not have called the listener yet
       const events = await inner!.next(3);
       outer();
       inner!.stop();
       assert.deepEqual(events.map((e) => e.key.slice(p.length)), ['/a', '/b', '/c']);
     });
+
+    rangeCases(ctx);
+    leaseCases(ctx);
 
     test('wipe removes every key and never moves the revision backwards', async () => {
       const p = ns();
@@ -335,17 +358,28 @@ export function storeConformance(name: string, open: () => Promise<Store>) {
 }
 
 /** Collects watch events; `next(n)` waits until n have arrived (failing after a generous deadline). */
-export function collect(store: Store, prefix: string, fromRevision: number) {
+export function collect(store: Store, prefix: string, fromRevision: number, waitMs = 5_000) {
   const events: WatchEvent[] = [];
+  const errors: Error[] = [];
   let wake = () => {};
-  const stop = store.watch(prefix, fromRevision, (e) => { events.push(e); wake(); });
+  const stop = store.watch(prefix, fromRevision, (e) => { events.push(e); wake(); }, { onError: (err) => { errors.push(err); wake(); } });
   return {
     events,
+    errors,
     stop,
+    /** Waits for the watch to report an error. */
+    async error(): Promise<Error> {
+      const deadline = Date.now() + waitMs;
+      while (errors.length === 0) {
+        if (Date.now() > deadline) assert.fail(`expected the watch on ${prefix} to fail, got events ${JSON.stringify(events)}`);
+        await new Promise<void>((resolve) => { wake = resolve; setTimeout(resolve, 50); });
+      }
+      return errors[0];
+    },
     async next(n: number): Promise<WatchEvent[]> {
-      const deadline = Date.now() + 5_000;
+      const deadline = Date.now() + waitMs;
       while (events.length < n) {
-        if (Date.now() > deadline) assert.fail(`expected ${n} watch events under ${prefix}, got ${JSON.stringify(events)}`);
+        if (Date.now() > deadline) assert.fail(`expected ${n} watch events under ${prefix}, got ${JSON.stringify(events)} (errors: ${errors.map((e) => e.message).join("; ") || "none"})`);
         await new Promise<void>((resolve) => { wake = resolve; setTimeout(resolve, 50); });
       }
       return events.slice(0, n);

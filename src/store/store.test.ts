@@ -5,11 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { HISTORY_LIMIT } from './local.js';
+import { HISTORY_LIMIT, type LocalStore } from './local.js';
 import { openMemoryStore } from './memory.js';
 import { openStore } from './open.js';
 import { openSqliteStore } from './sqlite.js';
-import { collect, storeConformance } from './store.case.js';
+import { etcdConformance } from './etcd.case.js';
+import { collect, storeConformance, type Driver } from './store.case.js';
 import type { Store } from './types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-store-'));
@@ -17,8 +18,17 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const tempDb = () => join(dir, `s${++files}.db`);
 
-storeConformance('memory', async () => openMemoryStore());
-storeConformance('sqlite', async () => openSqliteStore(tempDb()));
+/** A fake clock per store: elapse() moves it and runs lease expiry, so lease tests do not sleep. */
+const clocks = new Map<Store, { t: number }>();
+const fakeClock = () => ({ t: Date.UTC(2026, 0, 1), now() { return new Date(this.t); } });
+const local = (open: (clock: ReturnType<typeof fakeClock>) => LocalStore): Driver => ({
+  async open() { const clock = fakeClock(); const store = open(clock); clocks.set(store, clock); return store; },
+  async elapse(store, ms) { clocks.get(store)!.t += ms; await (store as LocalStore).expireLeases(); },
+});
+
+storeConformance('memory', local((clock) => openMemoryStore({ clock })));
+storeConformance('sqlite', local((clock) => openSqliteStore(tempDb(), { clock })));
+etcdConformance();
 
 describe('sqlite persistence', () => {
   test('reopen keeps keys, revisions, versions and watch history', async () => {
@@ -51,6 +61,40 @@ describe('sqlite persistence', () => {
     }
   });
 
+  test('leases survive a restart; one whose deadline passed while closed expires on open', async () => {
+    const file = tempDb();
+    const clock = fakeClock();
+    let store = openSqliteStore(file, { clock });
+    const short = await store.grantLease(10);
+    const long = await store.grantLease(60);
+    await store.txn([], [
+      { type: 'put', key: '/l/short', value: 's', lease: short.id },
+      { type: 'put', key: '/l/long', value: 'l', lease: long.id },
+      { type: 'put', key: '/l/plain', value: 'p' },
+    ]);
+    const rev = await store.currentRevision();
+    await store.close();
+    clock.t += 30_000; // down for 30 s: past short's deadline, within long's
+    store = openSqliteStore(file, { clock });
+    try {
+      assert.deepEqual((await store.list('/l/')).map((kv) => [kv.key, kv.lease]), [['/l/long', long.id], ['/l/plain', undefined]]);
+      const w = collect(store, '/l/', rev);
+      const [event] = await w.next(1);
+      w.stop();
+      assert.deepEqual([event.type, event.key, event.revision], ['delete', '/l/short', rev + 1], 'the expiry is in the watch history');
+      assert.equal(await store.keepAlive(short.id), undefined);
+      assert.deepEqual(await store.leaseInfo(long.id), { id: long.id, ttl: 60, remaining: 30, keys: ['/l/long'] });
+      assert.equal(await store.keepAlive(long.id), 60);
+      const next = await store.grantLease(5);
+      assert.ok(![short.id, long.id].includes(next.id), 'lease ids are not reused');
+      clock.t += 59_000;
+      assert.equal(await store.expireLeases(), 1, 'only the 5 s lease is due');
+      assert.equal((await store.get('/l/long'))?.value, 'l', 'kept alive before the restart counted');
+    } finally {
+      await store.close();
+    }
+  });
+
   test('wipe survives reopen and the revision does not go back', async () => {
     const file = tempDb();
     let store = openSqliteStore(file);
@@ -62,7 +106,8 @@ describe('sqlite persistence', () => {
     try {
       assert.equal(await store.count(''), 0);
       assert.equal(await store.currentRevision(), 2);
-      assert.throws(() => store.watch('', 0, () => {}), /compacted/, 'history before a wipe is gone');
+      const w = collect(store, '', 0);
+      assert.match((await w.error()).message, /compacted/, 'history before a wipe is gone');
     } finally {
       await store.close();
     }
@@ -81,6 +126,7 @@ describe('sqlite persistence', () => {
       await store.close();
     }
     assert.throws(() => openStore('etcd2://x'), /unknown store/);
+    assert.throws(() => openStore('etcd://'), /etcd/);
     assert.equal(openStore('memory://').name, 'memory');
   });
 });
@@ -95,7 +141,8 @@ describe('watch history compaction', () => {
       try {
         await writeMany(store, HISTORY_LIMIT * 2 + 1);
         const rev = await store.currentRevision();
-        assert.throws(() => store.watch('/h/', 1, () => {}), /compacted/);
+        const dead = collect(store, '/h/', 1);
+        assert.match((await dead.error()).message, /compacted/);
         const w = collect(store, '/h/', rev - 5);
         const events = await w.next(5);
         w.stop();

@@ -64,3 +64,15 @@ function cliVersion(cmd: string, major: number): string | false {
   if (!r.ok || !m) return `'${cmd} --version' failed: ${r.out.split('\n').at(-1) ?? ''}`;
   return Number(m[1]) === major ? false : `${cmd} is aws-cli ${m[1]}, not ${major}`;
 }
+
+/** An etcd server (v3 API) at BERTH_TEST_ETCD=http://host:port[,http://host2:port] (.ci/run starts one). */
+export function requireEtcd(): Requirement {
+  return requirement('an etcd server (BERTH_TEST_ETCD)', () => {
+    const urls = process.env.BERTH_TEST_ETCD;
+    if (!urls) return 'BERTH_TEST_ETCD is not set';
+    const url = `${urls.split(',')[0].replace(/\/+$/, '')}/version`;
+    const probe = `fetch(${JSON.stringify(url)}).then(async (r) => { console.log(await r.text()); process.exit(r.ok ? 0 : 1); }, (e) => { console.log(String(e.cause ?? e)); process.exit(1); })`;
+    const r = run(process.execPath, ['-e', probe]);
+    return r.ok && r.out.includes('etcdserver') ? false : `${url} did not answer as etcd: ${r.out || r.error?.message}`;
+  });
+}
