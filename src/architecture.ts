@@ -1,6 +1,7 @@
 // The allowed imports between Berth's parts (STYLE point 17), checked by
 // src/testing/architecture.test.ts over the real import graph of every production file (tests,
-// src/testing/ and src/bench/ may import anything). README § Architecture explains the layers.
+// conformance cases (*.case.ts), src/testing/ and src/bench/ may import anything). README
+// § Architecture explains the layers.
 //
 //   common      ← everything; imports nothing of Berth's but the store's types
 //   store       ← services, server; imports common only
@@ -46,7 +47,7 @@ export interface Edge { from: string; to: string }
 export function violations(edges: readonly Edge[], rules: readonly Rule[] = RULES): string[] {
   const out: string[] = [];
   for (const { from, to } of edges) {
-    if (!PRODUCTION_ROOTS.test(from) || from.endsWith('.test.ts')) continue;
+    if (!PRODUCTION_ROOTS.test(from) || /\.(test|case)\.ts$/.test(from)) continue;
     for (const rule of rules) {
       if (rule.from.test(from) && rule.to.test(to) && !rule.unless?.(from, to)) out.push(`${from} → ${to}: ${rule.why}`);
     }
