@@ -4,15 +4,14 @@
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
 import type { AcsTask } from '../../../protocol/acs.js';
 import type { RequestContext } from '../../context.js';
-import { db, type TaskRecord } from '../model/common.js';
+import type { TaskRecord } from '../model/common.js';
+import { liveTasksOn } from '../model/task-index-read.js';
 import { findTaskDefinition, parseTaskDefinitionRef } from '../model/task-definition-lookup.js';
 import { instanceIdOf } from '../model/task-model.js';
 
 /** Tasks of one instance the agent must act on: every one not STOPPED yet. */
 export async function instanceTasks(ctx: RequestContext, cluster: string, instanceArn: string): Promise<TaskRecord[]> {
-  const id = instanceIdOf(instanceArn);
-  return (await db(ctx).tasks.list(ctx, `${cluster}/`))
-    .filter((t) => t.lastStatus !== 'STOPPED' && t.containerInstanceArn !== undefined && instanceIdOf(t.containerInstanceArn) === id);
+  return liveTasksOn(ctx, cluster, instanceIdOf(instanceArn));
 }
 
 /** Caches task definitions by ARN (they never change, except their status) for one connection. */

@@ -20,9 +20,9 @@ const SCOPE = { account: '000000000000', region: 'us-east-1' };
 /** A store that holds one chosen call until the test lets it go: `pause` holds the next write
  *  (create, update or transaction) putting a key and value that match, before it is applied;
  *  `pauseList` holds the next list of a prefix that matches, after it has read (its result is
- *  then stale). `reached` resolves once the call is held. Only the first matching call waits. */
+ *  then stale), `pauseGet` the same for a get of one key. `reached` resolves once the call is held. Only the first matching call waits. */
 function pausable(store: Store) {
-  type Gate = { kind: 'write' | 'list'; match: (key: string, value: string) => boolean; reached: () => void; open: Promise<void> };
+  type Gate = { kind: 'write' | 'list' | 'get'; match: (key: string, value: string) => boolean; reached: () => void; open: Promise<void> };
   let gate: Gate | undefined;
   const hold = async (kind: Gate['kind'], items: { key: string; value: string }[]) => {
     const g = gate;
@@ -37,6 +37,11 @@ function pausable(store: Store) {
     create: async (key: string, value: string) => { await hold('write', [{ key, value }]); return store.create(key, value); },
     update: async (key: string, value: string, rev?: number) => { await hold('write', [{ key, value }]); return store.update(key, value, rev); },
     txn: async (compares: Parameters<Store['txn']>[0], ops: Op[]) => { await hold('write', putsOf(ops)); return store.txn(compares, ops); },
+    get: async (key: string) => {
+      const out = await store.get(key);
+      await hold('get', [{ key, value: '' }]);
+      return out;
+    },
     list: async (prefix: string, options?: Parameters<Store['list']>[1]) => {
       const out = await store.list(prefix, options);
       await hold('list', [{ key: prefix, value: '' }]);
@@ -55,6 +60,7 @@ function pausable(store: Store) {
     store: wrapped,
     pause: (match: Gate['match']) => arm('write', match),
     pauseList: (match: (prefix: string) => boolean) => arm('list', (prefix) => match(prefix)),
+    pauseGet: (match: (key: string) => boolean) => arm('get', (key) => match(key)),
   };
 }
 
@@ -147,9 +153,9 @@ describe('DeleteCluster racing the writes that add to the cluster', () => {
 
   it('a task placed after DeleteCluster read the tasks, its instance then force-deregistered, makes the deletion refuse', async () => {
     const agent = await TestAgent.register(h.ecs, { cluster: 'c' });
-    const gate = paused.pauseList((prefix) => prefix.endsWith('/tasks/c/'));
+    const gate = paused.pauseGet((key) => key.endsWith('/task-counts/c/running'));
     const deleting = deleteCluster();
-    await gate.reached; // DeleteCluster has read the cluster's tasks: none
+    await gate.reached; // DeleteCluster has read the cluster's task counter: none
     const run = await h.ecs.send(new RunTaskCommand({ cluster: 'c', taskDefinition: 'f' }));
     assert.equal(run.tasks?.length, 1);
     await h.ecs.send(new DeregisterContainerInstanceCommand({ cluster: 'c', containerInstance: agent.instanceArn, force: true }));

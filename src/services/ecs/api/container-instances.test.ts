@@ -6,7 +6,7 @@ import {
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startHarness, type Harness } from '../../../testing/harness.js';
-import { ecsRecords } from '../model/common.js';
+import { createTaskRecord } from '../model/task-store.js';
 
 const ARN = /^arn:aws:ecs:us-east-1:000000000000:container-instance\/prod\/[0-9a-f]{32}$/;
 const START = Date.parse('2026-11-25T10:00:00.000Z');
@@ -180,7 +180,7 @@ describe('ECS container instances', () => {
   it('deregisters to INACTIVE (still describable, no longer listed), refusing while tasks run unless forced', async () => {
     const [a, b] = [await register(0), await register(1)];
     // A running task on b (as the task applier would store it).
-    await ecsRecords(h.berth.app.store).tasks.create({ account: '000000000000', region: 'us-east-1' }, 'prod/t1',
+    await createTaskRecord(h.berth.app.store, { account: '000000000000', region: 'us-east-1' }, 'prod',
       { taskArn: 'arn:aws:ecs:us-east-1:000000000000:task/prod/t1', containerInstanceArn: b.containerInstanceArn, lastStatus: 'RUNNING' });
     assert.equal((await describeOne(b.containerInstanceArn!))?.runningTasksCount, 1);
     await assert.rejects(h.ecs.send(new DeregisterContainerInstanceCommand({ cluster: 'prod', containerInstance: b.containerInstanceArn })),

@@ -20,9 +20,8 @@ import {
   newDeployment, parseServiceRef, primaryOf, pushDeployment, revisionOf, serviceArn, serviceKey, withDefaults, type ServiceRecord,
 } from '../model/service-model.js';
 import {
-  clusterTasks, findService, modifyService, serviceNotActive, serviceNotFound, services, serviceTasks,
+  findService, modifyService, serviceNotActive, serviceNotFound, services, serviceTasks,
 } from '../model/service-store.js';
-import { tasksOf } from '../model/service-tasks.js';
 import { renderService } from '../model/service-view.js';
 import { findTaskDefinition, parseTaskDefinitionRef, resolveTaskDefinition, type TaskDefinitionRecord } from '../model/task-definition-lookup.js';
 import { checkCompatibility, launchTypeOf } from '../model/task-inputs.js';
@@ -194,12 +193,11 @@ export async function describeServices(input: DescribeServicesRequest, ctx: Requ
   if (refs.length === 0) throw invalidParameter('Services cannot be empty.');
   if (refs.length > 10) throw invalidParameter(`services can have at most 10 items, but had ${refs.length}.`);
   const includeTags = input.include?.includes('TAGS') ?? false;
-  const tasks = await clusterTasks(ctx, name);
   const out: Service[] = [];
   const failures: Failure[] = [];
   for (const ref of refs) {
     const found = await findService(ctx, name, ref);
-    if (found) out.push(renderService(ctx, found.value, tasksOf(found.value, tasks), includeTags));
+    if (found) out.push(renderService(ctx, found.value, await serviceTasks(ctx, found.value), includeTags));
     else failures.push({ arn: ref.startsWith('arn:') ? ref : serviceArn(ctx, name, parseServiceRef(ref).name), reason: 'MISSING' });
   }
   return { services: out, failures };

@@ -5,16 +5,17 @@ import type {
   Cluster, DescribeTasksRequest, DescribeTasksResponse, Failure, ListTasksRequest, ListTasksResponse, RunTaskRequest,
   RunTaskResponse, StartTaskRequest, StartTaskResponse, StopTaskRequest, StopTaskResponse, Task,
 } from '@aws-sdk/client-ecs';
-import { paginate } from '../../../common/pagination.js';
 import type { RequestContext } from '../../context.js';
-import { activeCluster, db, invalidParameter, type TaskRecord } from '../model/common.js';
-import { parseTaskDefinitionRef, resolveTaskDefinition } from '../model/task-definition-lookup.js';
+import { activeCluster, db, invalidParameter } from '../model/common.js';
+import { resolveTaskDefinition } from '../model/task-definition-lookup.js';
 import {
   checkClientToken, checkCompatibility, checkGroup, checkPlacement, checkStartedBy, launchTypeOf, taskTags,
 } from '../model/task-inputs.js';
-import { instanceIdOf, parseTaskRef, renderTask, taskArn, taskId } from '../model/task-model.js';
+import { instanceIdOf, parseTaskRef, renderTask, taskArn } from '../model/task-model.js';
 import { launchOnInstances, launchTasks, requestStop, type LaunchSpec } from '../launch/task-run.js';
 import '../model/task-counts.js';
+import { tasksByClientToken } from '../model/task-index-read.js';
+import { listTaskPage } from '../model/task-list.js';
 
 export async function runTask(input: RunTaskRequest, ctx: RequestContext): Promise<RunTaskResponse> {
   const cluster = await activeCluster(ctx, input.cluster);
@@ -23,7 +24,7 @@ export async function runTask(input: RunTaskRequest, ctx: RequestContext): Promi
   const launchType = launchTypeOf(input);
   checkClientToken(input.clientToken);
   if (input.clientToken) {
-    const earlier = (await db(ctx).tasks.list(ctx, `${cluster.clusterName}/`)).filter((t) => t.clientToken === input.clientToken);
+    const earlier = await tasksByClientToken(ctx, cluster.clusterName!, input.clientToken);
     if (earlier.length) return { tasks: earlier.map((t) => renderTask(t, true)), failures: [] };
   }
   const spec = await specOf(ctx, cluster, input, launchType);
@@ -94,20 +95,5 @@ export async function listTasks(input: ListTasksRequest, ctx: RequestContext): P
   if (input.startedBy !== undefined && (input.family || input.containerInstance || input.serviceName || input.launchType)) {
     throw invalidParameter('When you specify startedBy as the filter, it must be the only filter that you use (besides desiredStatus).');
   }
-  const desired = input.desiredStatus ?? 'RUNNING';
-  const instanceId = input.containerInstance ? instanceIdOf(input.containerInstance) : undefined;
-  const family = input.family ? familyOf(input.family) : undefined;
-  const tasks = (await db(ctx).tasks.list(ctx, `${name}/`)).filter((t) =>
-    t.desiredStatus === desired
-    && (instanceId === undefined || (t.containerInstanceArn !== undefined && instanceIdOf(t.containerInstanceArn) === instanceId))
-    && (family === undefined || familyOf(t.taskDefinitionArn ?? '') === family)
-    && (input.startedBy === undefined || t.startedBy === input.startedBy)
-    && (input.serviceName === undefined || t.group === `service:${serviceNameOf(input.serviceName)}`)
-    && (input.launchType === undefined || t.launchType === input.launchType));
-  const keyOf = (t: TaskRecord) => db(ctx).tasks.key(ctx, `${name}/${taskId(t)}`);
-  const { page, nextToken } = paginate(tasks, keyOf, input.maxResults, input.nextToken);
-  return { taskArns: page.map((t) => t.taskArn!), nextToken };
+  return listTaskPage(ctx, name, input);
 }
-
-const familyOf = (ref: string) => parseTaskDefinitionRef(ref)?.family ?? ref;
-const serviceNameOf = (ref: string) => (ref.startsWith('arn:') ? ref.slice(ref.lastIndexOf('/') + 1) : ref);

@@ -17,7 +17,8 @@
 //
 // Everything it decides from is in the store, so a pass is safe to repeat and to run after a crash.
 import type { AppContext } from '../../context.js';
-import type { KeyValue } from '../../../store/types.js';
+import type { KeyValue, Op } from '../../../store/types.js';
+import { taskIndexOps } from '../model/task-index.js';
 import type { ServiceRecord } from '../model/service-model.js';
 import { failuresOf, tasksOf, type ServiceTaskRecord } from '../model/service-tasks.js';
 
@@ -125,10 +126,12 @@ export class TaskRetention {
     if (!tasks.some(({ task: t }) => t.lastStatus === 'STOPPED')) return 0;
     const services = (await store.list(`${prefix}services/${cluster}/`)).map((kv) => JSON.parse(kv.value) as ServiceRecord);
     let deleted = 0;
-    for (const { kv } of expiredTasks(tasks, services, cutoff)) {
+    const [, , account, region] = prefix.split('/');
+    for (const { kv, task } of expiredTasks(tasks, services, cutoff)) {
       if (this.closed) break;
-      // A record written since it was read is left for the next pass.
-      if (await store.delete(kv.key, kv.modRevision)) deleted++;
+      // A record written since it was read is left for the next pass. Its index keys go with it.
+      const ops: Op[] = [{ type: 'delete', key: kv.key }, ...taskIndexOps({ account, region }, cluster, task, undefined)];
+      if ((await store.txn([{ key: kv.key, modRevision: kv.modRevision }], ops)).succeeded) deleted++;
     }
     return deleted;
   }

@@ -17,8 +17,9 @@ import { clusterCompare } from '../model/cluster-fence.js';
 import { activeClusterVersioned, db, invalidParameter, type ContainerInstanceRecord, type TaskRecord } from '../model/common.js';
 import { clusterInstances } from '../model/container-instance-store.js';
 import { isAgentConnected } from '../model/container-instance-view.js';
-import { isCounted } from '../model/service-tasks.js';
-import { instanceIdOf, RUNNING_STATUSES, taskId } from '../model/task-model.js';
+import { liveTasksByInstance } from '../model/task-index-read.js';
+import { instanceIdOf, taskId } from '../model/task-model.js';
+import { taskIndexOps } from '../model/task-index.js';
 import { applyReservation, misfit, type TaskNeeds } from '../model/task-resources.js';
 
 /** One container instance as placement sees it. */
@@ -67,17 +68,8 @@ export async function takeSnapshot(ctx: RequestContext, cluster: string, options
   const now = ctx.app.clock.now();
   const versions = (await clusterInstances(ctx, cluster))
     .filter((v) => statuses === 'all' || statuses.includes(v.value.status ?? ''));
-  const byInstance = new Map<string, { tasks: Pick<Task, 'group' | 'taskArn'>[]; running: number }>();
-  if (versions.length) {
-    for (const t of await db(ctx).tasks.list(ctx, `${cluster}/`)) {
-      if (!t.containerInstanceArn || !isCounted(t)) continue;
-      const id = instanceIdOf(t.containerInstanceArn);
-      const entry = byInstance.get(id) ?? { tasks: [], running: 0 };
-      entry.tasks.push({ group: t.group, taskArn: t.taskArn });
-      if (RUNNING_STATUSES.includes(t.lastStatus ?? '')) entry.running++;
-      byInstance.set(id, entry);
-    }
-  }
+  // Counted tasks per instance, from the cluster's live/ index (not STOPPED, not superseded).
+  const byInstance = versions.length ? await liveTasksByInstance(ctx, cluster) : new Map<string, { tasks: Pick<Task, 'group' | 'taskArn'>[]; running: number }>();
   const candidates = versions
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     .map((v): Candidate => {
@@ -119,7 +111,8 @@ async function commit(ctx: RequestContext, snapshot: Snapshot, candidate: Candid
   const taskKey = db(ctx).tasks.key(ctx, `${snapshot.cluster}/${taskId(task)}`);
   const result = await ctx.app.store.txn(
     [snapshot.fence, { key: candidate.key, modRevision: candidate.revision }, { key: taskKey, modRevision: 0 }],
-    [{ type: 'put', key: candidate.key, value: JSON.stringify(instance) }, { type: 'put', key: taskKey, value: JSON.stringify(task) }],
+    [{ type: 'put', key: candidate.key, value: JSON.stringify(instance) }, { type: 'put', key: taskKey, value: JSON.stringify(task) },
+      ...taskIndexOps(ctx, snapshot.cluster, undefined, task)],
   );
   if (!result.succeeded) return undefined;
   Object.assign(candidate, {

@@ -8,6 +8,7 @@ import { db, invalidParameter } from './common.js';
 import { registerCountSource } from './counts.js';
 import { parseServiceRef, serviceKey, serviceRecords, type ServiceRecord } from './service-model.js';
 import { tasksOf, type ServiceTaskRecord } from './service-tasks.js';
+import { serviceTaskRecords } from './task-index-read.js';
 
 export const serviceNotFound = () => new AwsError('ServiceNotFoundException', 'Service not found.');
 export const serviceNotActive = () => new AwsError('ServiceNotActiveException', 'Service was not ACTIVE.');
@@ -39,8 +40,9 @@ export async function modifyService(ctx: RequestContext, cluster: string, ref: s
 export const clusterTasks = (ctx: RequestContext, cluster: string) =>
   db(ctx).tasks.list(ctx, `${cluster}/`) as Promise<ServiceTaskRecord[]>;
 
+/** A service's tasks: the records its svc/ index names (task-index.ts), not the cluster's. */
 export async function serviceTasks(ctx: RequestContext, service: ServiceRecord): Promise<ServiceTaskRecord[]> {
-  return tasksOf(service, await clusterTasks(ctx, service.cluster));
+  return tasksOf(service, await serviceTaskRecords(ctx, service.cluster, service.serviceName));
 }
 
 registerCountSource(async (ctx, cluster) => ({

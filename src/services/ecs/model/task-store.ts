@@ -1,10 +1,12 @@
 // Changing a stored task: read-modify-write with compare-and-swap, bumping `version` on every
 // change. The change that brings a task to STOPPED also gives its reservation back to the
 // container instance, in the same transaction, exactly once.
-import type { Versioned } from '../../../common/records.js';
+import { recordKey, type Scope, type Versioned } from '../../../common/records.js';
 import type { RequestContext } from '../../context.js';
 import { db, type TaskRecord } from './common.js';
 import { instanceIdOf } from './task-model.js';
+import type { Op, Store } from '../../../store/types.js';
+import { taskIndexOps } from './task-index.js';
 import { applyReservation } from './task-resources.js';
 
 /** Returns the next record, or undefined for "no change". */
@@ -28,15 +30,27 @@ export async function modifyTask(ctx: RequestContext, cluster: string, id: strin
 async function commit(ctx: RequestContext, cluster: string, current: Versioned<TaskRecord>, next: TaskRecord): Promise<boolean> {
   const r = next.reservation;
   const release = next.lastStatus === 'STOPPED' && r && !r.released && next.containerInstanceArn;
-  if (!release) return ctx.app.store.update(current.key, JSON.stringify(next), current.revision);
+  const indexOps = () => taskIndexOps(ctx, cluster, current.value, next);
+  if (!release) {
+    const ops: Op[] = [{ type: 'put', key: current.key, value: JSON.stringify(next) }, ...indexOps()];
+    return (await ctx.app.store.txn([{ key: current.key, modRevision: current.revision }], ops)).succeeded;
+  }
   next.reservation = { ...r, released: true };
   const instances = db(ctx).containerInstances;
   const instance = await instances.getVersioned(ctx, `${cluster}/${instanceIdOf(next.containerInstanceArn!)}`);
   const compares = [{ key: current.key, modRevision: current.revision }];
-  const ops: { type: 'put'; key: string; value: string }[] = [{ type: 'put', key: current.key, value: JSON.stringify(next) }];
+  const ops: Op[] = [{ type: 'put', key: current.key, value: JSON.stringify(next) }, ...indexOps()];
   if (instance) {
     compares.push({ key: instance.key, modRevision: instance.revision });
     ops.push({ type: 'put', key: instance.key, value: JSON.stringify(applyReservation(instance.value, r, -1)) });
   }
   return (await ctx.app.store.txn(compares, ops)).succeeded;
+}
+
+/** Creates a task record with its index keys and counters (tests, and anything storing a task
+ *  outside placement); false if the task exists. */
+export async function createTaskRecord(store: Store, scope: Scope, cluster: string, task: TaskRecord): Promise<boolean> {
+  const key = recordKey('ecs', scope, 'tasks', `${cluster}/${task.taskArn!.slice(task.taskArn!.lastIndexOf('/') + 1)}`);
+  const ops: Op[] = [{ type: 'put', key, value: JSON.stringify(task) }, ...taskIndexOps(scope, cluster, undefined, task)];
+  return (await store.txn([{ key, modRevision: 0 }], ops)).succeeded;
 }
