@@ -8,6 +8,7 @@ import { ecsConfigSection, type EcsConfig } from './config.js';
 import { ServiceScheduler } from './controllers/service-scheduler.js';
 import { TaskRetention } from './controllers/task-retention.js';
 import { registerExplainPlacement } from './launch/placement-explain-route.js';
+import { ensureIndexes } from './model/index-rebuild.js';
 
 const require = createRequire(import.meta.url);
 let sdk: Record<string, unknown> | undefined;
@@ -36,6 +37,8 @@ export const ecsService = defineService<'ecs', EcsConfig, EcsRunning>({
   config: ecsConfigSection,
   async start(host) {
     const { app, config } = host;
+    // Records stored before the indexes existed get them now (one key read when already done).
+    await ensureIndexes(app.store);
     const acs = startAcsServer(app, host, config);
     registerExplainPlacement(host);
     const scheduler = config.scheduler === false ? undefined

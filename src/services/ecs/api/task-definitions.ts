@@ -8,7 +8,7 @@ import type {
   ListTaskDefinitionFamiliesRequest, ListTaskDefinitionFamiliesResponse, ListTaskDefinitionsRequest, ListTaskDefinitionsResponse,
   NetworkMode, RegisterTaskDefinitionRequest, RegisterTaskDefinitionResponse, TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { paginate } from '../../../common/pagination.js';
+import { decodeToken, encodeToken } from '../../../common/pagination.js';
 import type { RequestContext } from '../../context.js';
 import { checkTags, clientException, db, invalidParameter } from '../model/common.js';
 import { compatibilities, requiresAttributes } from '../model/task-definition-compat.js';
@@ -16,6 +16,7 @@ import {
   findTaskDefinition, getRevision, parseTaskDefinitionRef, revisionId, revisionNumber, taskDefinitionArn,
   taskDefinitionRecords, type TaskDefinitionRecord,
 } from '../model/task-definition-lookup.js';
+import { familyOps, familyStatusPrefix, parseStatusKey, revisionStatusOps, statusIndexKey, statusIndexPrefix } from '../model/task-definition-index.js';
 import { checkFamily, normalizeTaskCpu, normalizeTaskMemory, validateTaskDefinition } from '../model/task-definition-validate.js';
 
 export async function registerTaskDefinition(input: RegisterTaskDefinitionRequest, ctx: RequestContext): Promise<RegisterTaskDefinitionResponse> {
@@ -48,8 +49,9 @@ export async function registerTaskDefinition(input: RegisterTaskDefinitionReques
     const { succeeded } = await store.txn(
       [{ key: familyKey, modRevision: counter?.revision ?? 0 }, { key: recordKey, modRevision: 0 }],
       [
-        { type: 'put', key: familyKey, value: JSON.stringify({ family, lastRevision: revision }) },
+        ...familyOps(ctx, familyKey, { ...counter?.value, family, lastRevision: revision }, 1),
         { type: 'put', key: recordKey, value: JSON.stringify(record) },
+        ...revisionStatusOps(ctx, family, revision, undefined, 'ACTIVE'),
       ],
     );
     if (succeeded) return { taskDefinition: render(record), tags: input.tags };
@@ -65,40 +67,45 @@ export async function describeTaskDefinition(input: DescribeTaskDefinitionReques
 
 export async function listTaskDefinitions(input: ListTaskDefinitionsRequest, ctx: RequestContext): Promise<ListTaskDefinitionsResponse> {
   const status = input.status ?? 'ACTIVE';
-  const sign = input.sort === 'DESC' ? -1 : 1;
   const records = taskDefinitionRecords(ctx);
-  // familyPrefix is the full family name here (unlike ListTaskDefinitionFamilies).
-  const all = await records.list(ctx, input.familyPrefix ? `${input.familyPrefix}/` : '');
-  const order = (a: Position, b: Position) => sign * (compareText(a.family, b.family) || a.revision - b.revision);
-  const items = all.filter((td) => td.status === status)
-    .map((td) => ({ family: td.family!, revision: td.revision!, arn: td.taskDefinitionArn! }))
-    .sort(order);
-  const prefix = records.prefix(ctx);
-  // The token holds the store key of the last item; resume finds where it sits in either order.
-  const { page, nextToken } = paginate(items, (i) => records.key(ctx, revisionId(i.family, i.revision)), input.maxResults, input.nextToken, {
-    resume: (key) => {
-      const m = key.startsWith(prefix) ? /^(.+)\/(\d{10})$/.exec(key.slice(prefix.length)) : null;
-      return m ? items.findIndex((i) => order(i, { family: m[1], revision: Number(m[2]) }) > 0) : undefined;
-    },
+  // familyPrefix is the full family name here (unlike ListTaskDefinitionFamilies). One limited
+  // range read of the status index, ascending or descending (task-definition-index.ts).
+  const prefix = statusIndexPrefix(ctx, status, input.familyPrefix ? `${input.familyPrefix}!` : '');
+  const { keys, nextKey } = await indexPage(ctx, prefix, input.maxResults, input.nextToken, input.sort === 'DESC', (key) => {
+    const m = key.startsWith(records.prefix(ctx)) ? /^(.+)\/(\d{10})$/.exec(key.slice(records.prefix(ctx).length)) : null;
+    return m ? statusIndexKey(ctx, status, m[1], Number(m[2])) : undefined;
   });
-  return { taskDefinitionArns: page.map((i) => i.arn), nextToken };
+  const items = keys.map(parseStatusKey).filter((i): i is { family: string; revision: number } => i !== undefined);
+  const last = nextKey && parseStatusKey(nextKey);
+  return {
+    taskDefinitionArns: items.map((i) => taskDefinitionArn(ctx, i.family, i.revision)),
+    nextToken: last ? encodeToken(records.key(ctx, revisionId(last.family, last.revision))) : undefined,
+  };
 }
 
 export async function listTaskDefinitionFamilies(input: ListTaskDefinitionFamiliesRequest, ctx: RequestContext): Promise<ListTaskDefinitionFamiliesResponse> {
   const status = input.status ?? 'ALL';
-  const active = new Map<string, boolean>();
-  for (const td of await taskDefinitionRecords(ctx).list(ctx, input.familyPrefix ?? '')) {
-    active.set(td.family!, (active.get(td.family!) ?? false) || td.status === 'ACTIVE');
-  }
-  const names = [...active.keys()]
-    .filter((f) => status === 'ALL' || (status === 'ACTIVE') === active.get(f))
-    .sort(compareText);
   const families = db(ctx).families;
-  const prefix = families.prefix(ctx);
-  const { page, nextToken } = paginate(names, (f) => families.key(ctx, f), input.maxResults, input.nextToken, {
-    resume: (key) => (key.startsWith(prefix) ? names.findIndex((f) => compareText(f, key.slice(prefix.length)) > 0) : undefined),
-  });
-  return { families: page, nextToken };
+  // ALL: the family records; ACTIVE / INACTIVE: the family-status index. One limited range read.
+  const base = status === 'ALL' ? families.prefix(ctx) : familyStatusPrefix(ctx, status === 'ACTIVE' ? 'ACTIVE' : 'INACTIVE');
+  const { keys, nextKey } = await indexPage(ctx, base + (input.familyPrefix ?? ''), input.maxResults, input.nextToken, false,
+    (key) => (key.startsWith(families.prefix(ctx)) ? base + key.slice(families.prefix(ctx).length) : undefined));
+  const nameOf = (key: string) => key.slice(base.length);
+  return { families: keys.map(nameOf), nextToken: nextKey ? encodeToken(families.key(ctx, nameOf(nextKey))) : undefined };
+}
+
+/** One page of index keys under prefix: maxResults (1–100, default 100) pushed down as the range
+ *  limit; the token (a record key, as clients have always been given) → the index key to resume after. */
+async function indexPage(ctx: RequestContext, prefix: string, maxResults: number | undefined, nextToken: string | undefined,
+  descending: boolean, toIndexKey: (tokenKey: string) => string | undefined): Promise<{ keys: string[]; nextKey?: string }> {
+  const max = maxResults ?? 100;
+  if (max < 1 || max > 100) throw invalidParameter(`maxResults must be between 1 and 100, but was ${maxResults}`);
+  const token = decodeToken(nextToken);
+  const after = token === undefined ? undefined : toIndexKey(token);
+  if (token !== undefined && after === undefined) throw invalidParameter(`Invalid nextToken: ${nextToken}`);
+  const { kvs, more } = await ctx.app.store.range(prefix, { limit: max, startAfter: after, descending });
+  const keys = kvs.map((kv) => kv.key);
+  return { keys, nextKey: more && keys.length ? keys[keys.length - 1] : undefined };
 }
 
 export async function deregisterTaskDefinition(input: DeregisterTaskDefinitionRequest, ctx: RequestContext): Promise<DeregisterTaskDefinitionResponse> {
@@ -116,7 +123,18 @@ export async function deregisterTaskDefinition(input: DeregisterTaskDefinitionRe
       throw clientException('The task definition could not be deregistered because it is in the process of being deleted.');
     }
     const next: TaskDefinitionRecord = { ...td, status: 'INACTIVE', deregisteredAt: ctx.app.clock.now() };
-    if (await taskDefinitionRecords(ctx).put(ctx, revisionId(ref.family, revision), next, current.revision)) return { taskDefinition: render(next) };
+    // The family's ACTIVE count and status index move in the same transaction.
+    const family = await db(ctx).families.getVersioned(ctx, ref.family);
+    const familyKey = db(ctx).families.key(ctx, ref.family);
+    const { succeeded } = await ctx.app.store.txn(
+      [{ key: current.key, modRevision: current.revision }, { key: familyKey, modRevision: family?.revision ?? 0 }],
+      [
+        { type: 'put', key: current.key, value: JSON.stringify(next) },
+        ...revisionStatusOps(ctx, ref.family, revision, 'ACTIVE', 'INACTIVE'),
+        ...familyOps(ctx, familyKey, family?.value ?? { family: ref.family, lastRevision: revision }, -1),
+      ],
+    );
+    if (succeeded) return { taskDefinition: render(next) };
   }
 }
 
@@ -150,7 +168,11 @@ async function markDeleted(ctx: RequestContext, family: string, revision: number
     if (td.status === 'ACTIVE') return 'active';
     if (td.status === 'DELETE_IN_PROGRESS') return td;
     const next: TaskDefinitionRecord = { ...td, status: 'DELETE_IN_PROGRESS', deleteRequestedAt: ctx.app.clock.now() };
-    if (await taskDefinitionRecords(ctx).put(ctx, revisionId(family, revision), next, current.revision)) return next;
+    const { succeeded } = await ctx.app.store.txn([{ key: current.key, modRevision: current.revision }], [
+      { type: 'put', key: current.key, value: JSON.stringify(next) },
+      ...revisionStatusOps(ctx, family, revision, td.status, 'DELETE_IN_PROGRESS'),
+    ]);
+    if (succeeded) return next;
   }
 }
 
@@ -191,6 +213,3 @@ function render(td: TaskDefinitionRecord): TaskDefinition {
   return shown;
 }
 
-interface Position { family: string; revision: number }
-
-const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -32,7 +32,12 @@ export function ecsRecords(store: Store) {
 }
 
 /** Per family: the last revision handed out (revisions are never reused, even after delete). */
-export interface FamilyRecord { family: string; lastRevision: number }
+export interface FamilyRecord {
+  family: string;
+  lastRevision: number;
+  /** How many revisions are ACTIVE (task-definition-index.ts keeps the family-status index by it). */
+  activeRevisions?: number;
+}
 
 /** A container instance as ECS shows it, plus what only Berth needs (agent endpoint, heartbeat). */
 export interface ContainerInstanceRecord extends ContainerInstance {

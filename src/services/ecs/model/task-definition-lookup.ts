@@ -7,6 +7,7 @@ import { AwsError } from '../../../common/errors.js';
 import type { Records, Versioned } from '../../../common/records.js';
 import type { RequestContext } from '../../context.js';
 import { clientException, db, ecsArn, invalidParameter } from './common.js';
+import { parseStatusKey, statusIndexPrefix } from './task-definition-index.js';
 
 /** A stored task definition: what ECS shows, plus its tags (kept here, not in ECS's shape). */
 export interface TaskDefinitionRecord extends TaskDefinition {
@@ -51,11 +52,13 @@ export async function getRevision(ctx: RequestContext, family: string, revision:
   return taskDefinitionRecords(ctx).getVersioned(ctx, revisionId(family, revision));
 }
 
-/** The newest ACTIVE revision of a family. */
+/** The newest ACTIVE revision of a family: one descending range read (limit 1) of the family's
+ *  ACTIVE status index keys, then one key read (task-definition-index.ts). */
 export async function latestActive(ctx: RequestContext, family: string): Promise<TaskDefinitionRecord | undefined> {
-  const revisions = await taskDefinitionRecords(ctx).list(ctx, `${family}/`);
-  for (let i = revisions.length - 1; i >= 0; i--) if (revisions[i].status === 'ACTIVE') return revisions[i];
-  return undefined;
+  const [newest] = await ctx.app.store.list(statusIndexPrefix(ctx, 'ACTIVE', `${family}!`), { limit: 1, descending: true });
+  const found = newest && parseStatusKey(newest.key);
+  const record = found ? await taskDefinitionRecords(ctx).get(ctx, revisionId(found.family, found.revision)) : undefined;
+  return record?.status === 'ACTIVE' ? record : undefined;
 }
 
 /** A reference → the record it names (any status when a revision is given; latest ACTIVE for a bare family). */
