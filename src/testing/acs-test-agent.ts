@@ -124,6 +124,13 @@ export class TestAgent {
     return this.ecs.send(new SubmitTaskStateChangeCommand({ cluster: this.cluster, task, status, ...extra }));
   }
 
+  /** Drops the connection without a close handshake, as a killed agent process does. */
+  async kill() {
+    if (!this.ws || this.ws.readyState === WebSocket.CLOSED) return;
+    this.ws.terminate();
+    await this.closed;
+  }
+
   async close() {
     if (!this.ws || this.ws.readyState === WebSocket.CLOSED) return;
     this.ws.close();

@@ -1,5 +1,6 @@
 // The server end of the ACS websocket, driven by a protocol-level agent: refusals, the manifest on
 // (re)connect and after a server restart, payloads, heartbeats, acks and resends, lastHeartbeatAt.
+import type { LocalStore } from '../../../store/local.js';
 import {
   CreateClusterCommand, DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, DescribeTasksCommand,
   RegisterTaskDefinitionCommand, RunTaskCommand, StartTaskCommand, StopTaskCommand,
@@ -89,11 +90,12 @@ describe('ACS websocket server', () => {
     agent.ack(second.message.message.messageId);
   });
 
-  it('sends heartbeats; an inbound frame refreshes lastHeartbeatAt so the agent counts as connected', async () => {
+  it('sends heartbeats; an inbound frame keeps (or reopens) the liveness lease so the agent counts as connected', async () => {
     const agent = await newAgent(true, false);
     await agent.connect();
     await agent.next('HeartbeatMessage');
     clock.t = T0 + 120_000;
+    await (h.berth.app.store as LocalStore).expireLeases(); // the store's lessor, on the test's clock
     assert.equal(await connected(agent.instanceArn), false);
     const refused = await h.ecs.send(new RunTaskCommand({ cluster: 'acs', taskDefinition: 'web' }));
     assert.deepEqual(refused.failures, [{ arn: agent.instanceArn, reason: 'AGENT' }]);

@@ -1,7 +1,7 @@
 // One agent's ACS websocket. On connect: the TaskManifestMessage (every task of the instance not
 // STOPPED yet). Then a store watch on the cluster's tasks pushes a PayloadMessage whenever a task
 // of this instance gets a new generation (new task, StopTask). HeartbeatMessage on a timer; any
-// inbound frame refreshes the instance's lastHeartbeatAt (throttled, compare-and-swap).
+// inbound frame keeps the agent's liveness lease alive (throttled; model/liveness.ts).
 // TaskHealthRequest (Berth's extension) sets the tasks' healthStatus.
 // PayloadMessages not acknowledged in time are sent again with the tasks' current state.
 import type { WebSocket } from 'ws';
@@ -11,7 +11,8 @@ import type { Unwatch, WatchEvent } from '../../../store/types.js';
 import { db, type TaskRecord } from '../model/common.js';
 import { acsTasks, DefinitionCache, instanceTasks } from './acs-tasks.js';
 import { instanceIdOf, taskId } from '../model/task-model.js';
-import { recordHeartbeat } from '../model/liveness.js';
+import { openLiveness, recordHeartbeat } from '../model/liveness.js';
+import { ecsConfig } from '../config.js';
 import { applyHealth } from '../model/task-state.js';
 import { modifyTask } from '../model/task-store.js';
 
@@ -41,6 +42,8 @@ export class AcsSession {
   private seqNum = 0;
   private timeline = 0;
   private lastTouch = -Infinity;
+  /** The liveness lease (model/liveness.ts): kept alive by the agent's frames. */
+  private lease?: Promise<string>;
   private closed = false;
 
   constructor(private readonly ctx: RequestContext, private readonly ws: WebSocket, readonly cluster: string,
@@ -64,7 +67,8 @@ export class AcsSession {
     this.unwatch.push(store.watch(db(this.ctx).tasks.prefix(this.ctx, `${this.cluster}/`), revision, (e) => this.enqueue(() => this.onTask(e))));
     this.unwatch.push(store.watch(instances.key(this.ctx, `${this.cluster}/${this.instanceId}`), revision, (e) => this.onInstance(e)));
     this.chain = this.chain.then(() => this.sendManifest());
-    this.touch();
+    this.lease = this.openLease();
+    this.lastTouch = this.ctx.app.clock.now().getTime();
     this.timers.push(setInterval(() => this.heartbeat(), this.timings.heartbeatMs));
     this.timers.push(setInterval(() => this.enqueue(() => this.sendManifest()), this.timings.manifestMs));
   }
@@ -87,6 +91,12 @@ export class AcsSession {
   private shutdown() {
     if (this.closed) return;
     this.closed = true;
+    // When the agent was last heard, for the lost-agent policy. The lease is left to expire one
+    // grace period after the last keep-alive: then the instance shows agentConnected false.
+    if (this.lease && Number.isFinite(this.lastTouch)) {
+      const at = new Date(this.lastTouch);
+      this.enqueue(() => recordHeartbeat(this.ctx, this.cluster, this.instanceId, at));
+    }
     for (const u of this.unwatch) u();
     for (const t of this.timers) clearInterval(t);
     this.onClose(this);
@@ -177,13 +187,23 @@ export class AcsSession {
     await this.sendPayload(await acsTasks(this.ctx, this.cache, records));
   }
 
-  /** The agent's liveness := now, at most once per touchMs of the app's clock, with compare-and-swap. */
+  private openLease(): Promise<string> {
+    const lease = openLiveness(this.ctx, this.cluster, this.instanceId, ecsConfig(this.ctx.app).agentGraceSeconds);
+    lease.catch((err) => { console.error(`acs ${this.instanceArn}: liveness lease`, err); });
+    return lease;
+  }
+
+  /** The agent was heard: keep its liveness lease alive, at most once per touchMs of the app's
+   *  clock. A keep-alive writes nothing (model/liveness.ts); a lease found expired (the agent was
+   *  silent for the grace period but its socket stayed open) is opened again. */
   private touch() {
     const now = this.ctx.app.clock.now().getTime();
-    if (now - this.lastTouch < this.timings.touchMs) return;
+    if (now - this.lastTouch < this.timings.touchMs || !this.lease || this.closed) return;
     this.lastTouch = now;
-    // Its own key, never the instance record (model/liveness.ts): a heartbeat moves no revision
-    // that placement or the scheduler watch.
-    this.enqueue(() => recordHeartbeat(this.ctx, this.cluster, this.instanceId, this.ctx.app.clock.now()));
+    const lease = this.lease;
+    this.enqueue(async () => {
+      const ttl = await this.ctx.app.store.keepAlive(await lease);
+      if (ttl === undefined && !this.closed && this.lease === lease) this.lease = this.openLease();
+    });
   }
 }

@@ -22,14 +22,14 @@ const T0 = Date.parse('2026-11-25T12:00:00.000Z');
 const clock = { t: T0, now() { return new Date(this.t); } };
 /** Transactions the store refused (a compare failed): proof that concurrent calls really raced. */
 let conflicts = 0;
-/** Writes of agent liveness keys (heartbeats). */
+/** Heartbeats reaching the store: keep-alives of agent liveness leases (model/liveness.ts). */
 let heartbeatWrites = 0;
 /** The memory store with a turn of the event loop before every read and write, as a networked
  *  store (etcd) has: without it each in-process request runs to completion between I/O events and
  *  concurrent calls would never interleave between snapshot and commit. */
 function yielding(store: Store): Store {
   const turn = () => new Promise((resolve) => setTimeout(resolve, 1));
-  const slow = new Set(['get', 'list', 'count', 'create', 'update', 'delete', 'txn', 'currentRevision']);
+  const slow = new Set(['get', 'list', 'count', 'create', 'update', 'delete', 'txn', 'currentRevision', 'keepAlive']);
   return new Proxy(store, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
@@ -39,7 +39,7 @@ function yielding(store: Store): Store {
       return async (...args: unknown[]) => {
         await turn();
         const result = await fn.apply(target, args);
-        if (prop === 'update' && String(args[0]).includes('/liveness/')) heartbeatWrites++;
+        if (prop === 'keepAlive') heartbeatWrites++;
         if (prop === 'txn' && !(result as { succeeded: boolean }).succeeded) conflicts++;
         return result;
       };
@@ -215,7 +215,7 @@ describe('RunTask placement against the store', () => {
 
 describe('heartbeats and placement (liveness apart from the instance record)', () => {
   let h: Harness;
-  // touchMs 0: every frame the agent sends is a liveness write.
+  // touchMs 0: every frame the agent sends is a liveness keep-alive.
   before(async () => { h = await startHarness({ clock, store: yielding(openMemoryStore()), config: { ecs: { acs: { touchMs: 0, heartbeatMs: 60_000 } } } }); });
   after(async () => { await h.close(); });
 
@@ -261,9 +261,10 @@ describe('heartbeats and placement (liveness apart from the instance record)', (
     const key = (await h.berth.app.store.list('/ecs/000000000000/us-east-1/container-instances/hb/'))[0];
     clock.t += 5_000;
     await agent.connect();
+    await agent.next('TaskManifestMessage'); // the session is up (its liveness lease open)
     const written = heartbeatWrites;
     agent.send({ type: 'HeartbeatAckRequest', message: { messageId: 'beat' } });
-    await eventually('a liveness write', () => heartbeatWrites > written);
+    await eventually('a liveness keep-alive', () => heartbeatWrites > written);
     const after = await h.berth.app.store.get(key.key);
     assert.equal(after?.modRevision, key.modRevision);
     const ci = (await h.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'hb', containerInstances: [agent.instanceArn] }))).containerInstances![0];

@@ -1,17 +1,37 @@
-// Agent liveness lives in its own keys (STYLE point 16): `/ecs/<account>/<region>/liveness/<cluster>/<id>`.
-// The instance record's revision is the placement compare-and-swap guard and a scheduler trigger,
-// so a heartbeat must not move it: only real changes to an instance's resources or status do.
-// Readers see the later of the record's lastHeartbeatAt (set at registration) and the liveness key.
+// Agent liveness on store leases (issue 8), apart from the instance record (STYLE point 16): the
+// instance record's revision is the placement compare-and-swap guard and a scheduler trigger, so
+// a heartbeat never moves it.
+//  - An ACS session grants a lease with TTL = the agent grace period and puts
+//    `/ecs/<account>/<region>/agent-leases/<cluster>/<id>` attached to it. The agent's frames keep
+//    the lease alive (keepAlive: no write, no revision). While the key exists the agent is
+//    connected. When the agent dies, nothing keeps the lease alive: it expires one grace period
+//    after the agent was last heard, the store deletes the key (a watch event) and the instance
+//    shows agentConnected false.
+//  - `/ecs/<account>/<region>/liveness/<cluster>/<id>` holds when the agent was last heard
+//    (written when its session ends; the lost-agent policy reads it), never attached to a lease.
+// Readers see the latest of the record's lastHeartbeatAt (set at registration), the liveness key,
+// and "now" while the lease key exists.
 import type { Versioned } from '../../../common/records.js';
+import { recordKey } from '../../../common/records.js';
 import type { RequestContext } from '../../context.js';
 import { db, type ContainerInstanceRecord } from './common.js';
 
-/** Records that the agent of `<cluster>/<id>` was heard from at `at` (last writer wins). */
+export const leaseKeyPrefix = (ctx: RequestContext, cluster: string) => recordKey('ecs', ctx, 'agent-leases', `${cluster}/`);
+
+/** Opens an agent's liveness: a lease of ttlSeconds and the key attached to it. Resolves the lease id. */
+export async function openLiveness(ctx: RequestContext, cluster: string, id: string, ttlSeconds: number): Promise<string> {
+  const lease = await ctx.app.store.grantLease(Math.max(1, Math.ceil(ttlSeconds)));
+  const value = JSON.stringify({ connectedAt: ctx.app.clock.now().toISOString() });
+  await ctx.app.store.txn([], [{ type: 'put', key: leaseKeyPrefix(ctx, cluster) + id, value, lease: lease.id }]);
+  return lease.id;
+}
+
+/** Records that the agent of `<cluster>/<id>` was last heard at `at` (when its session ends). */
 export async function recordHeartbeat(ctx: RequestContext, cluster: string, id: string, at: Date): Promise<void> {
   await db(ctx).liveness.put(ctx, `${cluster}/${id}`, { lastHeartbeatAt: at.toISOString() });
 }
 
-/** The record with lastHeartbeatAt the later of its own and the liveness key's. */
+/** The record with lastHeartbeatAt the later of its own and `heartbeat`. */
 export function withHeartbeat(record: ContainerInstanceRecord, heartbeat: string | undefined): ContainerInstanceRecord {
   if (!heartbeat || (record.lastHeartbeatAt && record.lastHeartbeatAt >= heartbeat)) return record;
   return { ...record, lastHeartbeatAt: heartbeat };
@@ -21,14 +41,19 @@ export function withHeartbeat(record: ContainerInstanceRecord, heartbeat: string
 export async function instanceWithHeartbeat(ctx: RequestContext, cluster: string, found: Versioned<ContainerInstanceRecord> | undefined) {
   if (!found) return undefined;
   const id = found.key.slice(found.key.lastIndexOf('/') + 1);
-  const live = await db(ctx).liveness.get(ctx, `${cluster}/${id}`);
-  return { ...found, value: withHeartbeat(found.value, live?.lastHeartbeatAt) };
+  const [live, leased] = await Promise.all([db(ctx).liveness.get(ctx, `${cluster}/${id}`), ctx.app.store.get(leaseKeyPrefix(ctx, cluster) + id)]);
+  const beat = leased ? ctx.app.clock.now().toISOString() : live?.lastHeartbeatAt;
+  return { ...found, value: withHeartbeat(found.value, beat) };
 }
 
-/** A cluster's instances with their liveness: one range read of the cluster's liveness keys. */
+/** A cluster's instances with their liveness: one range read of the liveness keys, one of the lease keys. */
 export async function instancesWithHeartbeats(ctx: RequestContext, cluster: string, found: Versioned<ContainerInstanceRecord>[]) {
   if (found.length === 0) return found;
+  const idOf = (key: string) => key.slice(key.lastIndexOf('/') + 1);
   const beats = new Map<string, string>();
-  for (const v of await db(ctx).liveness.listVersioned(ctx, `${cluster}/`)) beats.set(v.key.slice(v.key.lastIndexOf('/') + 1), v.value.lastHeartbeatAt);
-  return found.map((v) => ({ ...v, value: withHeartbeat(v.value, beats.get(v.key.slice(v.key.lastIndexOf('/') + 1))) }));
+  const [stamps, leased] = await Promise.all([db(ctx).liveness.listVersioned(ctx, `${cluster}/`), ctx.app.store.list(leaseKeyPrefix(ctx, cluster))]);
+  for (const v of stamps) beats.set(idOf(v.key), v.value.lastHeartbeatAt);
+  const now = ctx.app.clock.now().toISOString();
+  for (const kv of leased) beats.set(idOf(kv.key), now);
+  return found.map((v) => ({ ...v, value: withHeartbeat(v.value, beats.get(idOf(v.key))) }));
 }
