@@ -14,6 +14,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { startBerth, VERSION, type Berth } from '../server/berth.js';
 import { eventually } from '../testing/eventually.js';
 import { credentials, startHarness, type Harness } from '../testing/harness.js';
+import type { LocalStore } from '../store/local.js';
 import { Agent, type AgentOptions } from './agent.js';
 import { SimulatedRuntime } from './runtime/simulated.js';
 
@@ -188,6 +189,7 @@ describe('three agents in three zones (simulated runtime, the server on a manual
     clock.t += 29_000;
     assert.deepEqual(await connected(), [true, true, true], 'silent for less than the grace period: still connected');
     clock.t += 2_000;
+    await (h.berth.app.store as LocalStore).expireLeases(); // the store's lessor, on the server's clock
     assert.equal((await describe())[1].agentConnected, false, 'silent for longer than the grace period');
     await eventually('the two live agents heard from again', async () => { const c = await connected(); return c[0] && c[2] && !c[1]; });
     const refused = await h.ecs.send(new StartTaskCommand({ cluster: 'trio', taskDefinition: 'job', containerInstances: [arns[1]] }));

@@ -10,7 +10,20 @@ export const AGENT_HELP = `  berth agent --cluster NAME [options]   an agent (co
     --instance-type t3.medium              size like an EC2 type, or --cpu 2048 --memory 3800
     --az us-east-1a                        availability zone          (default <region>a)
     --attribute key=value                  custom attribute (repeatable)
-    --state-dir DIR                        default .berth/agent-<ip>/`;
+    --state-dir DIR                        default .berth/agent-<ip>/
+    --fleet N                              N simulated agents in this process (--runtime simulated):
+                                           addresses 127.1.0.1… (or from --ip), zones round-robin
+                                           over --az a,b,c (comma-separated), state in
+                                           <state-dir, default .berth/fleet-<cluster>>/agent-<ip>/`;
+
+/** --fleet N: how many simulated agents this process runs (undefined: one agent, not a fleet). */
+export function fleetSizeFromArgs(args: Args): number | undefined {
+  const v = flag(args, 'fleet');
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 60_000) throw new Error(`--fleet must be an integer from 1 to 60000, not '${v}'`);
+  if ((flag(args, 'runtime') ?? 'docker') !== 'simulated') throw new Error('--fleet needs --runtime simulated');
+  return Number(v);
+}
 
 export function agentOptionsFromArgs(args: Args, version: string): AgentOptions {
   const cluster = flag(args, 'cluster');

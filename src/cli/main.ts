@@ -6,7 +6,8 @@ import { agentCredentials } from '../agent/acs-client.js';
 import { probeEngine } from '../agent/engine-probe.js';
 import { serviceList, type ServiceConfigs } from '../services/registry.js';
 import { startBerth, VERSION, type Berth } from '../server/berth.js';
-import { AGENT_HELP, agentOptionsFromArgs } from './agent-args.js';
+import { AGENT_HELP, agentOptionsFromArgs, fleetSizeFromArgs } from './agent-args.js';
+import { startFleet } from '../agent/fleet.js';
 import { EXPLAIN_HELP, explainPlacementCommand } from './explain-placement.js';
 import { flag, parseArgs, type Args } from './args.js';
 
@@ -74,6 +75,12 @@ export async function serverFromArgs(args: Args, signals = true): Promise<Berth>
 }
 
 async function agentFromArgs(args: Args) {
+  const size = fleetSizeFromArgs(args);
+  if (size !== undefined) {
+    const fleet = await startFleet({ ...agentOptionsFromArgs(args, VERSION), size });
+    onSignal([() => fleet.stop()]);
+    return;
+  }
   const agent = await Agent.start(agentOptionsFromArgs(args, VERSION));
   onSignal([() => agent.stop()]);
 }

@@ -1,5 +1,5 @@
 // One agent's ACS websocket. On connect: the TaskManifestMessage (every task of the instance not
-// STOPPED yet). Then a store watch on the cluster's tasks pushes a PayloadMessage whenever a task
+// STOPPED yet). Then a store watch on the instance's live task index pushes a PayloadMessage whenever a task
 // of this instance gets a new generation (new task, StopTask). HeartbeatMessage on a timer; any
 // inbound frame keeps the agent's liveness lease alive (throttled; model/liveness.ts).
 // TaskHealthRequest (Berth's extension) sets the tasks' healthStatus.
@@ -11,6 +11,7 @@ import type { Unwatch, WatchEvent } from '../../../store/types.js';
 import { db, type TaskRecord } from '../model/common.js';
 import { acsTasks, DefinitionCache, instanceTasks } from './acs-tasks.js';
 import { instanceIdOf, taskId } from '../model/task-model.js';
+import { taskIndexPrefix, type LiveEntry } from '../model/task-index.js';
 import { openLiveness, recordHeartbeat } from '../model/liveness.js';
 import { ecsConfig } from '../config.js';
 import { applyHealth } from '../model/task-state.js';
@@ -64,7 +65,9 @@ export class AcsSession {
     }
     const store = this.ctx.app.store;
     const revision = await store.currentRevision();
-    this.unwatch.push(store.watch(db(this.ctx).tasks.prefix(this.ctx, `${this.cluster}/`), revision, (e) => this.enqueue(() => this.onTask(e))));
+    // Only this instance's tasks: its live/ index keys (task-index.ts), not every task of the cluster.
+    const live = `${taskIndexPrefix(this.ctx, this.cluster)}live/${this.instanceId}/`;
+    this.unwatch.push(store.watch(live, revision, (e) => this.enqueue(() => this.onTask(e))));
     this.unwatch.push(store.watch(instances.key(this.ctx, `${this.cluster}/${this.instanceId}`), revision, (e) => this.onInstance(e)));
     this.chain = this.chain.then(() => this.sendManifest());
     this.lease = this.openLease();
@@ -121,11 +124,13 @@ export class AcsSession {
   }
 
   private async onTask(event: WatchEvent) {
-    if (this.closed || event.type !== 'put') return;
-    const task = JSON.parse(event.value) as TaskRecord;
-    if (!task.containerInstanceArn || instanceIdOf(task.containerInstanceArn) !== this.instanceId) return;
-    // Already stopped: nothing for the agent to do, nothing to remember.
-    if (task.lastStatus === 'STOPPED') { this.sent.delete(task.taskArn!); return; }
+    if (this.closed) return;
+    const entry = JSON.parse(event.value) as LiveEntry;
+    // Stopped (its live key is gone): nothing for the agent to do, nothing to remember.
+    if (event.type === 'delete') { this.sent.delete(entry.a); return; }
+    if (entry.n <= (this.sent.get(entry.a) ?? 0)) return;
+    const task = await db(this.ctx).tasks.get(this.ctx, `${this.cluster}/${taskId({ taskArn: entry.a })}`);
+    if (!task || task.lastStatus === 'STOPPED') return;
     const generation = task.generation ?? 1;
     if (generation <= (this.sent.get(task.taskArn!) ?? 0)) return;
     this.sent.set(task.taskArn!, generation);

@@ -10,8 +10,9 @@
 //   i/<desired>/<instance id>/<id>         by container instance
 //   t/<clientToken>/<id>                   RunTask's idempotency token (URI-encoded)
 //   svc/<service>/<id>                     a service's tasks, any status (the scheduler, DescribeServices)
-//   live/<instance id>/<id>                not STOPPED yet; value {g: group, a: arn, r: 1 when running,
-//                                          s: 1 when superseded} (placement snapshot, ACS)
+//   live/<instance id>/<id>                not STOPPED yet; value {g: group, a: arn, n: generation,
+//                                          r: 1 when running, s: 1 when superseded} (placement
+//                                          snapshot; an agent's ACS session watches its own)
 // Counters under /ecs/<account>/<region>/task-counts/<cluster>/: running, pending (whole cluster) and
 // i/<instance id>/running|pending (lastStatus, see PENDING_STATUSES/RUNNING_STATUSES).
 import { recordKey, type Scope } from '../../../common/records.js';
@@ -27,7 +28,7 @@ export const taskIndexPrefix = (scope: Scope, cluster: string) => recordKey('ecs
 export const taskCountPrefix = (scope: Scope, cluster: string) => recordKey('ecs', scope, 'task-counts', `${cluster}/`);
 
 /** The value of a live/ index key. */
-export interface LiveEntry { g?: string; a: string; r?: 1; s?: 1 }
+export interface LiveEntry { g?: string; a: string; n: number; r?: 1; s?: 1 }
 
 const familyOf = (t: TaskRecord) => parseTaskDefinitionRef(t.taskDefinitionArn ?? '')?.family;
 const instanceOf = (t: TaskRecord) => (t.containerInstanceArn ? instanceIdOf(t.containerInstanceArn) : undefined);
@@ -48,7 +49,7 @@ export function indexEntries(t: TaskRecord): Map<string, string> {
   if (instance) {
     out.set(`i/${d}/${instance}/${id}`, '');
     if (t.lastStatus !== 'STOPPED') {
-      const live: LiveEntry = { g: t.group, a: t.taskArn! };
+      const live: LiveEntry = { g: t.group, a: t.taskArn!, n: t.generation ?? 1 };
       if (RUNNING_STATUSES.includes(t.lastStatus ?? '')) live.r = 1;
       if ((t as { supersededAt?: string }).supersededAt !== undefined) live.s = 1;
       out.set(`live/${instance}/${id}`, JSON.stringify(live));
