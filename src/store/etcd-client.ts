@@ -89,17 +89,21 @@ export class EtcdClient {
       req.on('response', (res) => {
         if (res.statusCode !== 200) { readAll(res).then((text) => reject(toError(path, res.statusCode ?? 0, text)), reject); return; }
         let buffer = '';
+        /** A message that is not JSON (or a listener that throws) ends the stream with that error. */
+        const deliver = (text: string) => {
+          try { onMessage(JSON.parse(text)); return true; } catch (err) { reject(err); req!.destroy(); return false; }
+        };
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           buffer += chunk;
           for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
             const line = buffer.slice(0, nl).trim();
             buffer = buffer.slice(nl + 1);
-            if (line && !cancelled) onMessage(JSON.parse(line));
+            if (line && !cancelled && !deliver(line)) return;
           }
         });
         res.on('end', () => {
-          if (buffer.trim() && !cancelled) onMessage(JSON.parse(buffer));
+          if (buffer.trim() && !cancelled && !deliver(buffer)) return;
           resolve();
         });
         res.on('error', (err) => (cancelled ? resolve() : reject(err)));
