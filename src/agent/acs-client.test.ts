@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AcsClient, acsUrl, Backoff } from './acs-client.js';
-import type { AgentMessage, ServerMessage } from './acs-protocol.js';
+import type { AgentMessage, ServerMessage } from '../protocol/acs.js';
 
 const CLUSTER = 'arn:aws:ecs:us-east-1:000000000000:cluster/c';
 const INSTANCE = 'arn:aws:ecs:us-east-1:000000000000:container-instance/c/abc';

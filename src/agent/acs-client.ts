@@ -7,7 +7,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { DiscoverPollEndpointCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { SignatureV4 } from '@smithy/signature-v4';
 import WebSocket from 'ws';
-import { ACS_PATH, type AgentMessage, type ServerMessage } from './acs-protocol.js';
+import { ACS_PATH, type AgentMessage, type ServerMessage } from '../protocol/acs.js';
 
 export interface Credentials { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
 

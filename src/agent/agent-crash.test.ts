@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { credentials } from '../testing/harness.js';
 import { requireTestImage, TEST_IMAGE } from '../testing/requirements.js';
-import { docker, eventually, removeContainersOf } from './docker-fixture.js';
+import { docker, eventually, removeContainersOf } from '../testing/docker-fixture.js';
 import { freePort, spawnBerth, type BerthProcess } from '../testing/processes.js';
 
 const IP = '127.0.0.22';
@@ -37,7 +37,7 @@ describe('agent and server crashes (processes, docker runtime)', requireTestImag
     return m[1];
   };
   const task = async (arn: string): Promise<Task> => (await ecs.send(new DescribeTasksCommand({ cluster: 'crash', tasks: [arn] }))).tasks![0];
-  const untilStatus = (arn: string, status: string) => eventually(async () => { const t = await task(arn); return t.lastStatus === status && t; }, `${status}`);
+  const untilStatus = (arn: string, status: string) => eventually(`${status}`, async () => { const t = await task(arn); return t.lastStatus === status && t; });
   const containersOf = (arn: string) => docker('ps', '-aq', '--no-trunc', '--filter', `label=com.amazonaws.ecs.task-arn=${arn}`).split('\n').filter(Boolean);
   let td = '';
 
@@ -71,8 +71,8 @@ describe('agent and server crashes (processes, docker runtime)', requireTestImag
     assert.equal(await startAgent(), instanceArn, 'same container instance after the restart');
     assert.equal(JSON.parse(readFileSync(join(dir, 'agent', 'state.json'), 'utf8')).instanceArn, instanceArn);
     assert.deepEqual((await ecs.send(new ListContainerInstancesCommand({ cluster: 'crash' }))).containerInstanceArns, [instanceArn]);
-    await eventually(async () => (await ecs.send(new DescribeContainerInstancesCommand({ cluster: 'crash', containerInstances: [instanceArn] })))
-      .containerInstances![0].agentConnected, 'the agent connected again');
+    await eventually('the agent connected again', async () => (await ecs.send(new DescribeContainerInstancesCommand({ cluster: 'crash', containerInstances: [instanceArn] })))
+      .containerInstances![0].agentConnected);
     assert.deepEqual(containersOf(arn), [id], 'the same container, no duplicate');
     assert.equal(docker('inspect', '-f', '{{.State.Running}}', id), 'true');
     const b = running.containers![0].networkBindings![0];

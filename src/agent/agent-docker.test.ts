@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { StopTaskCommand } from '@aws-sdk/client-ecs';
 import { requireTestImage } from '../testing/requirements.js';
 import { taskVolumeRoot } from './container-spec.js';
-import { docker, DockerAgentFixture, eventually } from './docker-fixture.js';
+import { docker, DockerAgentFixture, eventually } from '../testing/docker-fixture.js';
 
 describe('agent with the docker runtime', requireTestImage(), () => {
   const f = new DockerAgentFixture('127.0.0.21');
@@ -26,7 +26,7 @@ describe('agent with the docker runtime', requireTestImage(), () => {
     const b = task.containers![0].networkBindings![0];
     assert.equal(b.bindIP, '127.0.0.21');
     assert.ok((b.hostPort ?? 0) > 0);
-    const body = await eventually(async () => (await fetch(`http://127.0.0.21:${b.hostPort}/`)).text(), 'httpd answering');
+    const body = await eventually('httpd answering', async () => (await fetch(`http://127.0.0.21:${b.hostPort}/`)).text());
     assert.equal(body.trim(), 'hello from berth-test');
     assert.equal(task.containers![0].runtimeId, f.local(arn).containers[0].runtimeId);
 
@@ -58,10 +58,10 @@ describe('agent with the docker runtime', requireTestImage(), () => {
       { name: 'helper', essential: false, command: ['sh', '-c', 'exit 7'] },
     ]);
     const arn = await f.run(td);
-    await eventually(async () => {
+    await eventually('helper exiting while the task runs', async () => {
       const t = await f.task(arn);
       return t.lastStatus === 'RUNNING' && t.containers!.find((c) => c.name === 'helper')!.exitCode === 7;
-    }, 'helper exiting while the task runs');
+    });
     const stopped = await f.untilStatus(arn, 'STOPPED');
     assert.equal(stopped.stoppedReason, 'Essential container in task exited');
     assert.equal(stopped.stopCode, 'EssentialContainerExited');
@@ -97,7 +97,7 @@ describe('agent with the docker runtime', requireTestImage(), () => {
     assert.equal(running.containers!.find((c) => c.name === 'init')!.exitCode, 0);
     // The health check's result reaches DescribeTasks: the container's, and the task's (its only
     // essential container with a health check is healthy).
-    const healthy = await eventually(async () => { const t = await f.task(arn); return t.healthStatus === 'HEALTHY' && t; }, 'task healthStatus HEALTHY');
+    const healthy = await eventually('task healthStatus HEALTHY', async () => { const t = await f.task(arn); return t.healthStatus === 'HEALTHY' && t; });
     assert.equal(healthy.containers!.find((c) => c.name === 'proxy')!.healthStatus, 'HEALTHY');
     await f.h.ecs.send(new StopTaskCommand({ cluster: f.cluster, task: arn }));
     await f.untilStatus(arn, 'STOPPED');
@@ -141,10 +141,10 @@ describe('agent with the docker runtime', requireTestImage(), () => {
     const arn = await f.run(td);
     const running = await f.untilStatus(arn, 'RUNNING');
     const id = running.containers![0].runtimeId!;
-    const read = (file: string) => eventually(async () => {
+    const read = (file: string) => eventually(`/out/${file}`, async () => {
       const text = readFileSync(volumeFile(arn, 'out', file), 'utf8');
       return text.length > 0 && JSON.parse(text) as Record<string, unknown>;
-    }, `/out/${file}`);
+    });
     const container = await read('c.json');
     assert.equal(container.DockerId, id);
     assert.equal(container.Name, 'probe');

@@ -12,19 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { startBerth, VERSION, type Berth } from '../server/berth.js';
+import { eventually } from '../testing/eventually.js';
 import { credentials, startHarness, type Harness } from '../testing/harness.js';
 import { Agent, type AgentOptions } from './agent.js';
 import { SimulatedRuntime } from './runtime/simulated.js';
 
-async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const quiet = { log: () => {}, backoffMs: [50, 500] as [number, number] };
 
@@ -38,7 +30,7 @@ describe('agent with a Berth server (simulated runtime)', () => {
     return a;
   };
   before(async () => {
-    h = await startHarness({ acsHeartbeatMs: 200 });
+    h = await startHarness({ config: { ecs: { acs: { heartbeatMs: 200 } } } });
     dir = mkdtempSync(join(tmpdir(), 'berth-agent-'));
     await h.ecs.send(new CreateClusterCommand({ clusterName: 'c1' }));
   });
@@ -68,7 +60,7 @@ describe('agent with a Berth server (simulated runtime)', () => {
       'ecs.capability.task-cpu-mem-limit']) assert.ok(attr(cap), `capability ${cap}`);
     assert.equal(ci.versionInfo?.agentVersion, VERSION);
     assert.match(ci.ec2InstanceId ?? '', /^i-[0-9a-f]{17}$/);
-    await eventually(async () => h.berth.acs.sessions.has(a.instanceArn), 'the agent’s ACS session');
+    await eventually('the agent’s ACS session', async () => h.berth.services.ecs.acs.sessions.has(a.instanceArn));
     assert.equal((await h.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'c1', containerInstances: [a.instanceArn] }))).containerInstances![0].agentConnected, true);
     assert.equal(JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).instanceArn, a.instanceArn);
 
@@ -89,7 +81,7 @@ describe('agent with a Berth server (simulated runtime)', () => {
     ] }));
     const run = await h.ecs.send(new RunTaskCommand({ cluster: 'run', taskDefinition: 'web' }));
     const arn = run.tasks![0].taskArn!;
-    const running = await eventually(async () => { const t = await describeTask(arn, 'run'); return t.lastStatus === 'RUNNING' && t; }, 'RUNNING');
+    const running = await eventually('RUNNING', async () => { const t = await describeTask(arn, 'run'); return t.lastStatus === 'RUNNING' && t; });
     const web = running.containers!.find((c) => c.name === 'web')!;
     assert.equal(web.networkBindings?.[0].bindIP, '127.0.0.3');
     assert.equal(web.networkBindings?.[0].containerPort, 80);
@@ -113,11 +105,11 @@ describe('agent with a Berth server (simulated runtime)', () => {
     assert.ok(local.runtimeId && local.runtimeId in stats);
     assert.equal((await fetch(agent.metadata.uri('not-a-token'))).status, 404);
 
-    await eventually(async () => (await describeTask(arn, 'run')).containers!.find((c) => c.name === 'job')!.exitCode === 4, 'the non-essential exit');
+    await eventually('the non-essential exit', async () => (await describeTask(arn, 'run')).containers!.find((c) => c.name === 'job')!.exitCode === 4);
     assert.equal((await describeTask(arn, 'run')).lastStatus, 'RUNNING');
 
     await h.ecs.send(new StopTaskCommand({ cluster: 'run', task: arn, reason: 'done here' }));
-    const stopped = await eventually(async () => { const t = await describeTask(arn, 'run'); return t.lastStatus === 'STOPPED' && t; }, 'STOPPED');
+    const stopped = await eventually('STOPPED', async () => { const t = await describeTask(arn, 'run'); return t.lastStatus === 'STOPPED' && t; });
     assert.equal(stopped.stoppedReason, 'done here');
     assert.equal(stopped.stopCode, 'UserInitiated');
     assert.equal(stopped.containers!.find((c) => c.name === 'web')!.exitCode, 143);
@@ -130,7 +122,7 @@ describe('agent with a Berth server (simulated runtime)', () => {
     const a = await start({ cluster: 'lost', ip: '127.0.0.9', stateDir });
     await h.ecs.send(new RegisterTaskDefinitionCommand({ family: 'lost', containerDefinitions: [{ name: 'main', image: 'busybox', memory: 16, command: ['httpd', '-f'] }] }));
     const arn = (await h.ecs.send(new RunTaskCommand({ cluster: 'lost', taskDefinition: 'lost' }))).tasks![0].taskArn!;
-    await eventually(async () => (await describeTask(arn, 'lost')).lastStatus === 'RUNNING', 'RUNNING');
+    await eventually('RUNNING', async () => (await describeTask(arn, 'lost')).lastStatus === 'RUNNING');
     await a.stop();
     agents.splice(agents.indexOf(a), 1);
     await h.ecs.send(new StopTaskCommand({ cluster: 'lost', task: arn, reason: 'scaled in' }));
@@ -145,7 +137,7 @@ describe('agent with a Berth server (simulated runtime)', () => {
     assert.deepEqual([(await describeTask(arn, 'lost')).lastStatus, (await describeTask(arn, 'lost')).desiredStatus], ['RUNNING', 'STOPPED']);
 
     const b = await start({ cluster: 'lost', ip: '127.0.0.9', stateDir });
-    const stopped = await eventually(async () => { const t = await describeTask(arn, 'lost'); return t.lastStatus === 'STOPPED' && t; }, 'STOPPED');
+    const stopped = await eventually('STOPPED', async () => { const t = await describeTask(arn, 'lost'); return t.lastStatus === 'STOPPED' && t; });
     assert.equal(stopped.stoppedReason, 'scaled in');
     assert.equal(stopped.stopCode, 'UserInitiated');
     assert.equal(b.engine.tasks[arn], undefined, 'not started again');
@@ -160,7 +152,7 @@ describe('three agents in three zones (simulated runtime, the server on a manual
   let dir: string;
   const agents: Agent[] = [];
   before(async () => {
-    h = await startHarness({ clock, acsHeartbeatMs: 100 }); // the default grace period: 30 s
+    h = await startHarness({ clock, config: { ecs: { acs: { heartbeatMs: 100 } } } }); // the default grace period: 30 s
     dir = mkdtempSync(join(tmpdir(), 'berth-trio-'));
     await h.ecs.send(new CreateClusterCommand({ clusterName: 'trio' }));
     await h.ecs.send(new RegisterTaskDefinitionCommand({ family: 'job', containerDefinitions: [{ name: 'j', image: 'busybox', memory: 16, command: ['sleep', '3600'] }] }));
@@ -187,28 +179,28 @@ describe('three agents in three zones (simulated runtime, the server on a manual
     assert.deepEqual((await h.ecs.send(new ListContainerInstancesCommand({ cluster: 'trio' }))).containerInstanceArns!.sort(), [...arns].sort());
     assert.deepEqual((await describe()).map((c) => [c.ec2InstanceId !== undefined, c.attributes?.find((x) => x.name === 'ecs.availability-zone')?.value]),
       zones.map((z) => [true, z]));
-    await eventually(async () => arns.every((arn) => h.berth.acs.sessions.has(arn)), 'three ACS sessions');
+    await eventually('three ACS sessions', async () => arns.every((arn) => h.berth.services.ecs.acs.sessions.has(arn)));
     assert.deepEqual(await connected(), [true, true, true]);
 
     await trio[1].stop();
     agents.splice(agents.indexOf(trio[1]), 1);
-    await eventually(async () => !h.berth.acs.sessions.has(arns[1]), 'the session of the stopped agent ending');
+    await eventually('the session of the stopped agent ending', async () => !h.berth.services.ecs.acs.sessions.has(arns[1]));
     clock.t += 29_000;
     assert.deepEqual(await connected(), [true, true, true], 'silent for less than the grace period: still connected');
     clock.t += 2_000;
     assert.equal((await describe())[1].agentConnected, false, 'silent for longer than the grace period');
-    await eventually(async () => { const c = await connected(); return c[0] && c[2] && !c[1]; }, 'the two live agents heard from again');
+    await eventually('the two live agents heard from again', async () => { const c = await connected(); return c[0] && c[2] && !c[1]; });
     const refused = await h.ecs.send(new StartTaskCommand({ cluster: 'trio', taskDefinition: 'job', containerInstances: [arns[1]] }));
     assert.deepEqual([refused.tasks, refused.failures], [[], [{ arn: arns[1], reason: 'AGENT' }]]);
 
     const back = await start(1);
     assert.equal(back.instanceArn, arns[1]);
-    await eventually(async () => (await connected())[1], 'connected again');
+    await eventually('connected again', async () => (await connected())[1]);
     assert.deepEqual(await connected(), [true, true, true]);
     const placed = await h.ecs.send(new StartTaskCommand({ cluster: 'trio', taskDefinition: 'job', containerInstances: [arns[1]] }));
     assert.deepEqual(placed.failures, []);
     const arn = placed.tasks![0].taskArn!;
-    await eventually(async () => (await h.ecs.send(new DescribeTasksCommand({ cluster: 'trio', tasks: [arn] }))).tasks![0].lastStatus === 'RUNNING', 'the task running on the returned agent');
+    await eventually('the task running on the returned agent', async () => (await h.ecs.send(new DescribeTasksCommand({ cluster: 'trio', tasks: [arn] }))).tasks![0].lastStatus === 'RUNNING');
   });
 });
 
@@ -216,7 +208,7 @@ describe('agent across a server restart (simulated runtime, sqlite store)', () =
   it('reconnects and re-sends state, so the server learns what happened while it was down', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-agent-restart-'));
     const runtime = new SimulatedRuntime();
-    let berth: Berth = await startBerth({ port: 0, store: join(dir, 'data'), acsHeartbeatMs: 200 });
+    let berth: Berth = await startBerth({ port: 0, store: join(dir, 'data'), config: { ecs: { acs: { heartbeatMs: 200 } } } });
     const port = Number(new URL(berth.url).port);
     const ecs = new ECSClient({ endpoint: berth.url, region: 'us-east-1', credentials, maxAttempts: 1 });
     await ecs.send(new CreateClusterCommand({ clusterName: 'r' }));
@@ -225,21 +217,21 @@ describe('agent across a server restart (simulated runtime, sqlite store)', () =
       await ecs.send(new RegisterTaskDefinitionCommand({ family: 'svc', containerDefinitions: [{ name: 'a', image: 'busybox', memory: 32, command: ['httpd'] }] }));
       const [one, two] = await Promise.all([1, 2].map(async () => (await ecs.send(new RunTaskCommand({ cluster: 'r', taskDefinition: 'svc' }))).tasks![0].taskArn!));
       const status = async (arn: string) => (await ecs.send(new DescribeTasksCommand({ cluster: 'r', tasks: [arn] }))).tasks![0];
-      await eventually(async () => (await status(one)).lastStatus === 'RUNNING' && (await status(two)).lastStatus === 'RUNNING', 'both RUNNING');
+      await eventually('both RUNNING', async () => (await status(one)).lastStatus === 'RUNNING' && (await status(two)).lastStatus === 'RUNNING');
 
       await berth.close();
       // While the server is down, task one's container dies.
       const [dead] = await runtime.listByLabel('com.amazonaws.ecs.task-arn', one);
       await runtime.stop(dead.id, 0);
-      await eventually(async () => agent.engine.tasks[one].known === 'STOPPED' && true, 'the agent noticing');
+      await eventually('the agent noticing', async () => agent.engine.tasks[one].known === 'STOPPED' && true);
 
-      berth = await startBerth({ port, store: join(dir, 'data'), acsHeartbeatMs: 200 });
-      const stopped = await eventually(async () => { const t = await status(one); return t.lastStatus === 'STOPPED' && t; }, 'the server learning of the stop');
+      berth = await startBerth({ port, store: join(dir, 'data'), config: { ecs: { acs: { heartbeatMs: 200 } } } });
+      const stopped = await eventually('the server learning of the stop', async () => { const t = await status(one); return t.lastStatus === 'STOPPED' && t; });
       assert.equal(stopped.stoppedReason, 'Essential container in task exited');
       assert.equal(stopped.containers?.[0].exitCode, 143);
       assert.equal((await status(two)).lastStatus, 'RUNNING');
       await ecs.send(new StopTaskCommand({ cluster: 'r', task: two }));
-      await eventually(async () => (await status(two)).lastStatus === 'STOPPED', 'StopTask after the restart reaching the agent');
+      await eventually('StopTask after the restart reaching the agent', async () => (await status(two)).lastStatus === 'STOPPED');
     } finally {
       await agent.stop();
       ecs.destroy();

@@ -1,7 +1,7 @@
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AcsTask } from './acs-protocol.js';
+import type { AcsTask } from '../protocol/acs.js';
 import { agentManagedDirs, containerSpec, LABELS, pullBehaviorFromEnv, runtimeName, SpecError, stopTimeoutFromEnv, type SpecContext } from './container-spec.js';
 
 const ARN = 'arn:aws:ecs:us-east-1:000000000000:task/prod/0123456789abcdef0123456789abcdef';

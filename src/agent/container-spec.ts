@@ -4,7 +4,7 @@
 // every container carries the labels the ECS agent sets plus the metadata endpoint's URI.
 import type { ContainerDefinition, ContainerOverride, KeyValuePair, Volume } from '@aws-sdk/client-ecs';
 import { resolve } from 'node:path';
-import type { AcsTask } from './acs-protocol.js';
+import type { AcsTask } from '../protocol/acs.js';
 import type { ContainerSpec, MountSpec, PortBinding } from './runtime/types.js';
 
 /** The labels the ECS agent puts on every container (docker ps --filter label=…). */

@@ -1,7 +1,7 @@
 // Sends task health to the server over the ACS socket (TaskHealthRequest, a Berth extension of the
 // protocol: SubmitTaskStateChange has no health fields). Only changes go out; after a reconnect
 // everything is sent again.
-import type { AgentMessage } from './acs-protocol.js';
+import type { AgentMessage } from '../protocol/acs.js';
 import { healthOf, type TaskState } from './task-state.js';
 
 export class HealthReporter {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { acsTask, EngineFixture, stopped } from './engine-fixture.js';
+import { acsTask, EngineFixture, stopped } from '../testing/engine-fixture.js';
 import { NO_CONTAINERS, NOT_IN_MANIFEST } from './task-engine.js';
 import { ESSENTIAL_EXITED } from './task-runner.js';
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { acsTask, EngineFixture, stopped } from './engine-fixture.js';
+import { acsTask, EngineFixture, stopped } from '../testing/engine-fixture.js';
 import { ESSENTIAL_EXITED, OOM_REASON } from './task-runner.js';
 import { healthOf } from './task-state.js';
 import { freePort } from '../testing/processes.js';

@@ -6,7 +6,7 @@
 // container labels), so a restarted agent neither orphans nor duplicates a container.
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import type { AcsTask } from './acs-protocol.js';
+import type { AcsTask } from '../protocol/acs.js';
 import { containerSpec, LABELS, runtimeName, taskVolumeRoot, type SpecContext } from './container-spec.js';
 import type { HeldPort } from './ports.js';
 import type { ContainerStatus, Runtime, RuntimeEvent } from './runtime/types.js';

@@ -2,7 +2,7 @@
 // after every change so a restarted agent picks up where it left off (no orphan, no duplicate).
 // Statuses follow the ECS agent's: a task is NONE → PULLED → RUNNING → STOPPED and never goes back.
 import type { ContainerStateChange, NetworkBinding, SubmitTaskStateChangeRequest } from '@aws-sdk/client-ecs';
-import type { AcsTask, HealthStatus, TaskHealth } from './acs-protocol.js';
+import type { AcsTask, HealthStatus, TaskHealth } from '../protocol/acs.js';
 
 export type ContainerKnown = 'NONE' | 'CREATED' | 'RUNNING' | 'STOPPED';
 export type TaskKnown = 'NONE' | 'PULLED' | 'RUNNING' | 'STOPPED';

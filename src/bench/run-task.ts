@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Agent } from '../agent/agent.js';
-import { removeContainersOf } from '../agent/docker-fixture.js';
+import { removeContainersOf } from '../testing/docker-fixture.js';
 import { DockerClient } from '../agent/runtime/docker-api.js';
 import { startBerth, VERSION } from '../server/berth.js';
 import { TEST_IMAGE } from '../testing/requirements.js';

@@ -1,7 +1,7 @@
 // `berth explain-placement`: asks a running server where tasks of a definition would go (and why
 // not elsewhere) without launching anything — POST /_berth/explain-placement — and prints a table.
-import type { Explained, ExplainInput } from '../services/ecs/placement-explain.js';
-import { parseConstraintArg, parseStrategyArg } from '../services/ecs/placement-explain.js';
+import type { Explained, ExplainInput } from '../services/ecs/launch/placement-explain.js';
+import { parseConstraintArg, parseStrategyArg } from '../services/ecs/launch/placement-explain.js';
 import { flag, flagList, type Args } from './args.js';
 
 export const EXPLAIN_HELP = `  berth explain-placement            where tasks would be placed, and why not elsewhere (launches nothing)

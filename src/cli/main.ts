@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Agent } from '../agent/agent.js';
 import { agentCredentials } from '../agent/acs-client.js';
 import { probeEngine } from '../agent/engine-probe.js';
-import { parseDurationSeconds } from '../controllers/service-lost.js';
+import { serviceList, type ServiceConfigs } from '../services/registry.js';
 import { startBerth, VERSION, type Berth } from '../server/berth.js';
 import { AGENT_HELP, agentOptionsFromArgs } from './agent-args.js';
 import { EXPLAIN_HELP, explainPlacementCommand } from './explain-placement.js';
@@ -21,15 +21,34 @@ Usage:
     --data DIR                       data directory, SQLite    (BERTH_DATA_DIR, default ./.berth)
     --store memory://                keep everything in memory instead
     --store etcd://HOST:2379[,…][/NS] an etcd cluster (multi-host), keys under /NS   (BERTH_STORE)
-    --agent-grace 30                 seconds before a silent agent shows disconnected
-    --lost-after 5m                  silence after which an agent's service tasks are replaced
-                                     elsewhere (30s, 5m, 1h; 0 = never)
-    --stopped-task-retention 1h      how long STOPPED tasks stay describable (0 = forever)
+${serviceFlagHelp()}
 ${AGENT_HELP}
 ${EXPLAIN_HELP}
   berth --version | --help
 
 Point any AWS client at it: aws --endpoint-url http://localhost:4566 ecs list-clusters`;
+
+/** Every service's flags, as help lines under `berth server`. */
+function serviceFlagHelp(): string {
+  return serviceList.flatMap((s) => s.config?.flags ?? []).map((f) => `    ${f.help}`).join('\n');
+}
+
+/** Each service's config section from its flags (or their environment variables); unset flags
+ *  keep the service's defaults. */
+function serviceConfigFromArgs(args: Args): ServiceConfigs {
+  const out: Record<string, unknown> = {};
+  for (const service of serviceList) {
+    const section = service.config;
+    if (!section?.flags) continue;
+    const config = section.defaults();
+    for (const f of section.flags) {
+      const raw = flag(args, f.name) ?? (f.env ? process.env[f.env] : undefined);
+      if (raw !== undefined) f.apply(config, raw);
+    }
+    out[service.name] = config;
+  }
+  return out as ServiceConfigs;
+}
 
 /** Stops what runs, in order, on SIGINT/SIGTERM, then exits. */
 function onSignal(stoppers: (() => Promise<void>)[]) {
@@ -47,9 +66,7 @@ export async function serverFromArgs(args: Args, signals = true): Promise<Berth>
     host: flag(args, 'host') ?? process.env.BERTH_HOST ?? '127.0.0.1',
     port: Number(flag(args, 'port') ?? process.env.BERTH_PORT ?? 4566),
     store,
-    agentGraceSeconds: Number(flag(args, 'agent-grace') ?? 30),
-    lostAfterSeconds: parseDurationSeconds(flag(args, 'lost-after') ?? process.env.BERTH_LOST_AFTER ?? '5m'),
-    stoppedTaskRetentionSeconds: parseDurationSeconds(flag(args, 'stopped-task-retention') ?? '1h'),
+    config: serviceConfigFromArgs(args),
   });
   console.log(`berth ${VERSION} listening on ${berth.url} (store: ${berth.app.store.name})`);
   if (signals) onSignal([() => berth.close()]);

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { eventually, removeContainersOf } from '../agent/docker-fixture.js';
+import { eventually, removeContainersOf } from '../testing/docker-fixture.js';
 import { spawnBerth } from '../testing/processes.js';
 import { credentials } from '../testing/harness.js';
 import { requireAwsCliV1, requireTestImage, TEST_IMAGE } from '../testing/requirements.js';
@@ -27,7 +27,7 @@ async function upAndRun(env: NodeJS.ProcessEnv, expectRuntime: RegExp, exercise:
     instanceArn = (await up.waitFor(/agent: (arn:\S+container-instance\/default\/\w+)/))[1];
     const client = ecs.client = new ECSClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });
     assert.deepEqual((await client.send(new ListContainerInstancesCommand({}))).containerInstanceArns, [instanceArn]);
-    await eventually(async () => (await client.send(new DescribeContainerInstancesCommand({ containerInstances: [instanceArn] }))).containerInstances![0].agentConnected, 'connected');
+    await eventually('connected', async () => (await client.send(new DescribeContainerInstancesCommand({ containerInstances: [instanceArn] }))).containerInstances![0].agentConnected);
     await exercise(client, url, cwd);
     assert.equal(await up.kill('SIGTERM'), 0, 'a clean exit on SIGTERM');
   } finally {
@@ -43,9 +43,9 @@ const runAndStop = (image: string): Exercise => async (client) => {
   await client.send(new RegisterTaskDefinitionCommand({ family: 'up', containerDefinitions: [{ name: 's', image, memory: 32, command: ['sleep', '3600'], stopTimeout: 1 }] }));
   const arn = (await client.send(new RunTaskCommand({ taskDefinition: 'up' }))).tasks![0].taskArn!;
   const status = async () => (await client.send(new DescribeTasksCommand({ tasks: [arn] }))).tasks![0].lastStatus;
-  await eventually(async () => (await status()) === 'RUNNING', 'RUNNING');
+  await eventually('RUNNING', async () => (await status()) === 'RUNNING');
   await client.send(new StopTaskCommand({ task: arn }));
-  await eventually(async () => (await status()) === 'STOPPED', 'STOPPED');
+  await eventually('STOPPED', async () => (await status()) === 'STOPPED');
 };
 
 /** The AWS CLI v1 in a clean environment (test credentials, no config files, JSON output). */
@@ -67,15 +67,15 @@ const readmeDemo: Exercise = async (client, url, cwd) => {
     stopTimeout: 2, command: ['httpd', '-f', '-p', '80', '-h', '/var/www'], portMappings: [{ containerPort: 80, hostPort: 0 }] }] }));
   await aws(url, cwd, 'ecs', 'register-task-definition', '--cli-input-json', 'file://web.json');
   const arn: string = (await aws(url, cwd, 'ecs', 'run-task', '--task-definition', 'web')).tasks[0].taskArn;
-  const running = await eventually(async () => { const t = (await client.send(new DescribeTasksCommand({ tasks: [arn] }))).tasks![0]; return t.lastStatus === 'RUNNING' && t; }, 'RUNNING');
+  const running = await eventually('RUNNING', async () => { const t = (await client.send(new DescribeTasksCommand({ tasks: [arn] }))).tasks![0]; return t.lastStatus === 'RUNNING' && t; });
   const binding = running.containers![0].networkBindings![0];
   assert.equal(binding.containerPort, 80);
   assert.ok((binding.hostPort ?? 0) > 0, 'a dynamic host port');
-  const body = await eventually(async () => (await fetch(`http://${binding.bindIP}:${binding.hostPort}/`)).text(), 'httpd answering');
+  const body = await eventually('httpd answering', async () => (await fetch(`http://${binding.bindIP}:${binding.hostPort}/`)).text());
   assert.equal(body.trim(), 'hello from berth-test');
 
   await aws(url, cwd, 'ecs', 'stop-task', '--task', arn);
-  await eventually(async () => (await client.send(new DescribeTasksCommand({ tasks: [arn] }))).tasks![0].lastStatus === 'STOPPED', 'STOPPED');
+  await eventually('STOPPED', async () => (await client.send(new DescribeTasksCommand({ tasks: [arn] }))).tasks![0].lastStatus === 'STOPPED');
   const stopped = (await aws(url, cwd, 'ecs', 'describe-tasks', '--tasks', arn)).tasks[0];
   assert.equal(stopped.stopCode, 'UserInitiated');
   assert.equal(stopped.stoppedReason, 'Task stopped by user');

@@ -1,5 +1,8 @@
 // ARNs: arn:aws:<service>:<region>:<account>:<resource>.
 
+/** The account of a caller whose access key is not a 12-digit account ID (open mode). */
+export const DEFAULT_ACCOUNT = '000000000000';
+
 export interface Arn { partition: string; service: string; region: string; account: string; resource: string }
 
 export const arn = (service: string, region: string, account: string, resource: string) =>

@@ -1,17 +1,14 @@
 // The gateway is one ordered chain (STYLE: requestId → resolveService → authenticate → parse →
 // authorize → dispatch → serialize/error). Each stage is a plain function; this file composes them.
-import { AwsError, internalError, notImplemented } from '../common/errors.js';
+import { AwsError, internalError } from '../common/errors.js';
 import { protocols } from '../protocol/index.js';
 import { escapeXml } from '../protocol/query.js';
-import type { OperationSchema, RawRequest, WireResponse } from '../protocol/types.js';
-import { validateInput } from '../protocol/validate.js';
+import type { RawRequest, WireResponse } from '../protocol/types.js';
+import type { AppContext, RequestContext } from '../services/context.js';
+import { handlerFor, invoke, operationSchema } from '../services/invoke.js';
 import type { ServiceDef } from '../services/types.js';
 import { authenticate } from './auth.js';
-import type { AppContext, RequestContext } from './context.js';
 import { resolveService } from './resolve.js';
-
-const isOperationSchema = (v: unknown): v is OperationSchema => Array.isArray(v) && v[0] === 9;
-const camel = (op: string) => op[0].toLowerCase() + op.slice(1);
 
 export function createPipeline(app: AppContext, services: readonly ServiceDef[]) {
   return async function handle(req: RawRequest): Promise<WireResponse> {
@@ -28,25 +25,18 @@ export function createPipeline(app: AppContext, services: readonly ServiceDef[])
       const principal = authenticate(resolved.scope);
       // 4. parse
       operation = protocol.operationName(req);
-      const schemas = service.sdk();
-      const op = operation ? schemas[`${operation}$`] : undefined;
-      if (!operation || !isOperationSchema(op)) throw unknownOperation(service, operation);
+      const op = operationSchema(service, operation);
+      if (!operation || !op) throw unknownOperation(service, operation);
       // An operation without a handler answers 501 whatever its input, so a caller is never
       // told to fix parameters of a call Berth could not serve anyway.
-      const handler = (await service.handlers())[camel(operation)];
-      if (!handler) throw notImplemented(service.name, operation);
+      await handlerFor(service, operation);
       const input = await protocol.parse(req, op, service);
-      validateInput(input, op[4], service.constraints(), {
-        invalid: service.validationErrorCode,
-        type: service.protocol.startsWith('awsJson') ? 'SerializationException' : service.validationErrorCode,
-      });
-      // 5. authorize: IAM policy evaluation plugs in here (IAM issue).
-      // 6. dispatch
+      // 5. validate → authorize → 6. dispatch (src/services/invoke.ts, shared with the internal client)
       const ctx: RequestContext = {
         requestId, account: principal.account, region: resolved.region, accessKeyId: principal.accessKeyId,
         principalArn: principal.arn, service: service.name, operation, app,
       };
-      const output = await handler(input, ctx);
+      const output = await invoke(service, op, operation, input, ctx);
       // 7. serialize
       return protocol.serialize(output, op, service, requestId);
     } catch (err) {
@@ -56,7 +46,6 @@ export function createPipeline(app: AppContext, services: readonly ServiceDef[])
     }
   };
 }
-
 function unknownOperation(service: ServiceDef, operation: string | undefined) {
   if (service.protocol.startsWith('awsJson')) {
     return new AwsError('UnknownOperationException', `Unknown operation ${operation ?? '(none)'} for ${service.name}`);

@@ -1,19 +1,17 @@
-// The one HTTP listener: operational endpoints under /_berth/, websocket upgrades for agents, and
-// every AWS API request through the pipeline.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+// The one HTTP listener: routes services own (operational endpoints, registries…), websocket
+// upgrades for agents, and every AWS API request through the pipeline.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { RawRequest } from '../protocol/types.js';
-import type { ServiceDef } from '../services/types.js';
-import type { AppContext } from './context.js';
+import type { AppContext } from '../services/context.js';
+import type { RouteHandler, ServiceDef, StreamRouteHandler, UpgradeHandler } from '../services/types.js';
 import { createPipeline } from './pipeline.js';
-
-export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
-export type RouteHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>;
 
 export interface Gateway {
   server: Server;
-  /** Routes under /_berth/ (exact path, any method). */
-  route(path: string, handler: RouteHandler): void;
+  /** A route: exact path (any method), or every path under it with { prefix: true }. */
+  route(path: string, handler: RouteHandler, options?: { prefix?: boolean }): void;
+  /** A route whose handler reads the request body itself. */
+  streamRoute(path: string, handler: StreamRouteHandler, options?: { prefix?: boolean }): void;
   /** Websocket (or other) upgrades whose path starts with prefix. */
   upgrade(prefix: string, handler: UpgradeHandler): void;
 }
@@ -32,12 +30,25 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return Buffer.concat(chunks);
 }
 
+type Route = { stream: false; handler: RouteHandler } | { stream: true; handler: StreamRouteHandler };
+
 export function createGateway(app: AppContext, services: readonly ServiceDef[]): Gateway {
   const handle = createPipeline(app, services);
-  const routes = new Map<string, RouteHandler>();
+  const exact = new Map<string, Route>();
+  const prefixes: Array<[string, Route]> = [];
   const upgrades: Array<[string, UpgradeHandler]> = [];
+  const find = (path: string) => exact.get(path) ?? prefixes.find(([p]) => path.startsWith(p))?.[1];
+  const add = (path: string, route: Route, prefix?: boolean) => {
+    if (prefix) { prefixes.push([path, route]); prefixes.sort((a, b) => b[0].length - a[0].length); } else exact.set(path, route);
+  };
 
   const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = find(url.pathname);
+    if (route?.stream) {
+      try { await route.handler(req, res); } catch (err) { fail(err); }
+      return;
+    }
     let body: Buffer | undefined;
     try {
       body = await readBody(req);
@@ -47,10 +58,8 @@ export function createGateway(app: AppContext, services: readonly ServiceDef[]):
       return;
     }
     if (!body) { res.writeHead(413, { connection: 'close' }).end(); return; }
-    const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      const route = routes.get(url.pathname);
-      if (route) { await route(req, res, body); return; }
+      if (route) { await route.handler(req, res, body); return; }
       const headers: Record<string, string | undefined> = {};
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : v;
       const raw: RawRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body };
@@ -58,6 +67,9 @@ export function createGateway(app: AppContext, services: readonly ServiceDef[]):
       res.writeHead(out.status, { ...out.headers, 'content-length': Buffer.byteLength(out.body) });
       res.end(out.body);
     } catch (err) {
+      fail(err);
+    }
+    function fail(err: unknown) {
       console.error('request failed', err);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('internal error');
@@ -73,7 +85,8 @@ export function createGateway(app: AppContext, services: readonly ServiceDef[]):
 
   return {
     server,
-    route: (path, handler) => { routes.set(path, handler); },
+    route: (path, handler, options) => add(path, { stream: false, handler }, options?.prefix),
+    streamRoute: (path, handler, options) => add(path, { stream: true, handler }, options?.prefix),
     upgrade: (prefix, handler) => { upgrades.push([prefix, handler]); },
   };
 }

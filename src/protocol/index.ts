@@ -1,7 +1,6 @@
-import type { ProtocolName } from '../services/types.js';
 import { jsonProtocol } from './json.js';
 import { queryProtocol } from './query.js';
-import type { Protocol } from './types.js';
+import type { Protocol, ProtocolName } from './types.js';
 
 export const protocols: Record<ProtocolName, Protocol> = {
   awsJson1_0: jsonProtocol('1.0'),

@@ -3,8 +3,7 @@
 import { JsonShapeDeserializer, JsonShapeSerializer } from '@aws-sdk/core';
 import { AwsError } from '../common/errors.js';
 import { reviveTimestamps } from './timestamps.js';
-import type { ServiceDef } from '../services/types.js';
-import type { OperationSchema, Protocol, RawRequest, WireResponse } from './types.js';
+import type { OperationSchema, Protocol, RawRequest, WireResponse, ProtocolService } from './types.js';
 
 const settings = { timestampFormat: { useTrait: true, default: 7 as const }, jsonName: false };
 
@@ -38,14 +37,14 @@ export function jsonProtocol(version: '1.0' | '1.1'): Protocol {
       }
     },
 
-    serialize(output: unknown, op: OperationSchema, _service: ServiceDef, requestId: string): WireResponse {
+    serialize(output: unknown, op: OperationSchema, _service: ProtocolService, requestId: string): WireResponse {
       const serializer = new JsonShapeSerializer(settings);
       serializer.write(op[5] as never, reviveTimestamps(output ?? {}, op[5]));
       const body = serializer.flush() || '{}';
       return { status: 200, headers: { 'content-type': contentType, 'x-amzn-requestid': requestId }, body };
     },
 
-    serializeError(err: AwsError, _service: ServiceDef, requestId: string): WireResponse {
+    serializeError(err: AwsError, _service: ProtocolService, requestId: string): WireResponse {
       return {
         status: err.status,
         headers: { 'content-type': contentType, 'x-amzn-requestid': requestId, 'x-amzn-errortype': err.code },

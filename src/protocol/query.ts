@@ -6,8 +6,7 @@ import { XmlShapeSerializer } from '@aws-sdk/core';
 import { NormalizedSchema } from '@smithy/core/schema';
 import { AwsError } from '../common/errors.js';
 import { reviveTimestamps } from './timestamps.js';
-import type { ServiceDef } from '../services/types.js';
-import type { OperationSchema, Protocol, RawRequest, WireResponse } from './types.js';
+import type { OperationSchema, Protocol, RawRequest, WireResponse, ProtocolService } from './types.js';
 
 export const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -83,7 +82,7 @@ function parseForm(params: URLSearchParams, op: OperationSchema, flavor: Flavor)
   return out;
 }
 
-function renderInner(output: unknown, op: OperationSchema, service: ServiceDef, flavor: Flavor): string {
+function renderInner(output: unknown, op: OperationSchema, service: ProtocolService, flavor: Flavor): string {
   const serializer = new XmlShapeSerializer({
     timestampFormat: { useTrait: true, default: 5 },
     xmlNamespace: service.xmlNamespace ?? '',
@@ -109,7 +108,7 @@ export function queryProtocol(flavor: Flavor): Protocol {
       return parseForm(formParams(req), op, flavor);
     },
 
-    serialize(output: unknown, op: OperationSchema, service: ServiceDef, requestId: string): WireResponse {
+    serialize(output: unknown, op: OperationSchema, service: ProtocolService, requestId: string): WireResponse {
       const name = op[2];
       const inner = renderInner(output, op, service, flavor);
       const ns = service.xmlNamespace ? ` xmlns="${service.xmlNamespace}"` : '';
@@ -119,7 +118,7 @@ export function queryProtocol(flavor: Flavor): Protocol {
       return { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body };
     },
 
-    serializeError(err: AwsError, service: ServiceDef, requestId: string): WireResponse {
+    serializeError(err: AwsError, service: ProtocolService, requestId: string): WireResponse {
       const code = escapeXml(err.code);
       const message = escapeXml(err.message);
       const body = flavor === 'ec2'

@@ -1,15 +1,16 @@
-// Starts a Berth server: store, gateway, operational endpoints. Tests start one in-process on
-// port 0 with the memory store; `berth server` starts one from the command line.
+// Starts a Berth server: store, gateway, operational endpoints, then every registered service
+// through its contract (src/services/types.ts). This file names no service: it loops over the
+// registry. Tests start one in-process on port 0 with the memory store; `berth server` starts one
+// from the command line.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { randomIds, systemClock, type Clock, type Ids } from '../common/ids.js';
-import type { AppContext, ServerConfig } from '../gateway/context.js';
+import { authenticateRequest } from '../gateway/auth.js';
 import { createGateway, type Gateway } from '../gateway/server.js';
-import { startAcsServer, type AcsServer } from '../services/ecs/acs-server.js';
-import { registerExplainPlacement } from '../services/ecs/placement-explain-route.js';
-import { services } from '../services/registry.js';
-import { ServiceScheduler, type SchedulerOptions } from '../controllers/service-scheduler.js';
-import { TaskRetention, type TaskRetentionOptions } from '../controllers/task-retention.js';
+import type { AppContext, ServerConfig } from '../services/context.js';
+import { internalClient } from '../services/invoke.js';
+import { serviceList as services, type RunningServices, type ServiceConfigs } from '../services/registry.js';
+import type { Worker } from '../services/types.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 
@@ -22,53 +23,58 @@ export interface BerthOptions {
   store?: string | Store;
   clock?: Clock;
   ids?: Ids;
-  agentGraceSeconds?: number;
-  /** The base URL agents should use to reach this server (DiscoverPollEndpoint). */
+  /** The base URL agents and clients should use to reach this server. */
   publicUrl?: string;
-  /** Milliseconds between ACS HeartbeatMessages. */
-  acsHeartbeatMs?: number;
-  /** Seconds an agent may be silent before its service tasks are replaced elsewhere (lost-agent
-   *  policy, src/controllers/service-lost.ts; default 300, 0 = never). */
-  lostAfterSeconds?: number;
-  /** The service scheduler's tuning (tick interval, throttle), or false to not run it. */
-  scheduler?: SchedulerOptions | false;
-  /** Seconds a STOPPED task stays describable before its record is deleted (default 3600,
-   *  0 = forever; src/controllers/task-retention.ts). */
-  stoppedTaskRetentionSeconds?: number;
-  /** The STOPPED task retention controller's tuning (pass interval), or false to not run it. */
-  taskRetention?: TaskRetentionOptions | false;
+  /** Each service's config section (defaults come from the service). */
+  config?: ServiceConfigs;
 }
 
 export interface Berth {
   app: AppContext;
   gateway: Gateway;
-  /** The agents' websocket endpoint (ACS). */
-  acs: AcsServer;
-  /** The service scheduler (undefined when options.scheduler is false). */
-  scheduler?: ServiceScheduler;
-  /** The STOPPED task retention controller (undefined when options.taskRetention is false). */
-  taskRetention?: TaskRetention;
+  /** Each service's running handle (its workers, for tests and tools). */
+  services: RunningServices;
   /** http://host:port */
   url: string;
   close(): Promise<void>;
 }
 
+/** Each service's config section: its defaults with the given values on top. */
+function resolveConfig(given: ServiceConfigs = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const service of services) {
+    const section = (given as Record<string, object | undefined>)[service.name] ?? {};
+    const defaults = service.config?.defaults();
+    // A value given as undefined keeps the default.
+    const set = Object.fromEntries(Object.entries(section).filter(([, v]) => v !== undefined));
+    out[service.name] = defaults === undefined ? set : { ...defaults, ...set };
+  }
+  return out;
+}
+
 export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
   const store = typeof options.store === 'object' ? options.store : openStore(options.store ?? '.berth', { clock: options.clock });
-  const config: ServerConfig = {
-    host: options.host ?? '127.0.0.1',
-    port: options.port ?? 4566,
-    agentGraceSeconds: options.agentGraceSeconds ?? 30,
-    publicUrl: options.publicUrl,
-    acsHeartbeatMs: options.acsHeartbeatMs,
+  const config: ServerConfig = { host: options.host ?? '127.0.0.1', port: options.port ?? 4566, publicUrl: options.publicUrl };
+  const serviceConfig = resolveConfig(options.config);
+  const app: AppContext = {
+    store, clock: options.clock ?? systemClock, ids: options.ids ?? randomIds, config, serviceConfig, startedAt: new Date(), version: VERSION,
+    call: internalClient(() => app, services), authorize: () => {},
   };
-  const app: AppContext = { store, clock: options.clock ?? systemClock, ids: options.ids ?? randomIds, config, startedAt: new Date(), version: VERSION };
   const gateway = createGateway(app, services);
-  const acs = startAcsServer(app, gateway);
+  const running: Array<[string, Worker]> = [];
+
+  const close = async () => {
+    // Workers stop in reverse start order, all before the listener and the store close.
+    for (const [name, worker] of running.reverse()) await worker.stop().catch((err: Error) => console.error(`berth: stopping ${name}: ${err.message}`));
+    gateway.server.closeAllConnections();
+    if (gateway.server.listening) await new Promise<void>((resolve) => gateway.server.close(() => resolve()));
+    await store.close();
+  };
 
   gateway.route('/_berth/health', (_req, res) => {
     const body = JSON.stringify({ status: 'ok', version: VERSION, uptimeSeconds: Math.round((Date.now() - app.startedAt.getTime()) / 1000),
-      store: store.name, services: services.map((s) => s.name) });
+      store: store.name, services: services.map((s) => s.name),
+      stats: Object.fromEntries(running.filter(([, w]) => w.stats).map(([name, w]) => [name, w.stats!()])) });
     res.writeHead(200, { 'content-type': 'application/json' }).end(body);
   });
   gateway.route('/_berth/reset', async (req, res) => {
@@ -76,28 +82,28 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
     await store.wipe();
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"reset":true}');
   });
-  registerExplainPlacement(gateway, app);
 
-  await new Promise<void>((resolve, reject) => {
-    gateway.server.once('error', reject);
-    gateway.server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    for (const service of services) {
+      if (!service.start) continue;
+      const worker = await service.start({
+        app, config: serviceConfig[service.name], authenticate: authenticateRequest,
+        route: gateway.route, streamRoute: gateway.streamRoute, upgrade: gateway.upgrade,
+      });
+      running.push([service.name, worker]);
+    }
+    await new Promise<void>((resolve, reject) => {
+      gateway.server.once('error', reject);
+      gateway.server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (err) {
+    await close();
+    throw err;
+  }
   const address = gateway.server.address() as AddressInfo;
   config.port = address.port;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const scheduler = options.scheduler === false ? undefined
-    : await ServiceScheduler.start(app, { lostAfterSeconds: options.lostAfterSeconds, ...options.scheduler });
-  const taskRetention = options.taskRetention === false ? undefined
-    : TaskRetention.start(app, { retentionSeconds: options.stoppedTaskRetentionSeconds, ...options.taskRetention });
   return {
-    app, gateway, acs, scheduler, taskRetention, url: `http://${host}:${address.port}`,
-    async close() {
-      await taskRetention?.stop();
-      await scheduler?.stop();
-      await acs.close();
-      gateway.server.closeAllConnections();
-      await new Promise<void>((resolve) => gateway.server.close(() => resolve()));
-      await store.close();
-    },
+    app, gateway, services: Object.fromEntries(running) as RunningServices, url: `http://${host}:${address.port}`, close,
   };
 }

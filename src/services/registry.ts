@@ -1,6 +1,16 @@
-// Every service Berth answers on its one port.
+// Every service Berth answers on its one port, in start-up order (stopped in reverse). Adding a
+// service is one folder under src/services/ and one entry here (docs/ADDING-A-SERVICE.md).
 import { ecsService } from './ecs/index.js';
 import { stsService } from './sts/index.js';
-import type { ServiceDef } from './types.js';
+import type { ConfigOf, RunningOf, ServiceDef } from './types.js';
 
-export const services: readonly ServiceDef[] = [ecsService, stsService];
+export const services = [ecsService, stsService] as const;
+
+/** The registry as the server loops over it (names and types erased). */
+export const serviceList: readonly ServiceDef[] = services as readonly ServiceDef[];
+
+type Registered = (typeof services)[number];
+/** Each service's config section, by name, as startBerth({ config }) takes it. */
+export type ServiceConfigs = { [S in Registered as S['name']]?: Partial<ConfigOf<S>> };
+/** Each started service's running handle, by name (berth.services.<name>). */
+export type RunningServices = { [S in Registered as S['name']]: RunningOf<S> };

@@ -1,26 +1,88 @@
-// A service plugs into the gateway by describing itself: its wire protocol, how to recognise its
-// requests, where its SDK schemas come from, and its handlers.
-import type { RequestContext } from '../gateway/context.js';
+// The one contract every service plugs in through (STYLE points 13–14). A service is a folder under
+// src/services/ with an index.ts exporting its ServiceDef, plus one line in registry.ts. The server
+// loops over the registry and knows no service by name.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { MetadataBearer } from '@smithy/types';
+import type { ProtocolService } from '../protocol/types.js';
+import type { AppContext, Caller, RequestContext } from './context.js';
 
-export type ProtocolName = 'awsJson1_0' | 'awsJson1_1' | 'awsQuery' | 'ec2Query';
+export type { ProtocolName } from '../protocol/types.js';
 
-// The wire path parses input against the SDK schema before a handler sees it, so handlers take
-// the SDK's typed request shapes (`import type { RunTaskRequest } from '@aws-sdk/client-ecs'`).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Handler = (input: any, ctx: RequestContext) => unknown | Promise<unknown>;
-export type Handlers = Record<string, Handler>;
+/** A handler as the dispatcher holds it: input already parsed and validated against the
+ *  operation's SDK schema. Providers are typed per operation (Provider below); this is the erased
+ *  form the gateway and the internal client call. */
+export type Handler = (input: never, ctx: RequestContext) => unknown;
+export type Handlers = Readonly<Record<string, Handler>>;
 
-export interface ServiceDef {
-  /** Short name, as in IAM actions and ARNs (`ecs`, `sts`). */
+// Handlers typed against the SDK: for an SDK client module M (`typeof import('@aws-sdk/client-ecs')`),
+// Provider<M> maps each `<Op>Command` to `op(input: <Op>CommandInput, ctx) => <Op>Response`. A
+// provider written `{ … } satisfies Provider<typeof Ecs>` fails tsc on a misspelled operation or a
+// wrong output member.
+type CommandIo<C> = C extends abstract new (...args: infer A) => {
+  resolveMiddleware(...a: never[]): (...a: never[]) => Promise<{ output: infer O }>;
+} ? { input: NonNullable<A[0]>; output: Omit<O, keyof MetadataBearer> } : never;
+type OperationOf<K> = K extends `${infer Op}Command` ? Op : never;
+
+export type Provider<M> = {
+  [K in keyof M as K extends `${string}Command` ? (CommandIo<M[K]> extends never ? never : Uncapitalize<OperationOf<K>>) : never]?:
+    (input: CommandIo<M[K]>['input'], ctx: RequestContext) => CommandIo<M[K]>['output'] | Promise<CommandIo<M[K]>['output']>;
+};
+
+/** A provider, erased for dispatch (the typing was checked where it was written). */
+export const handlersOf = <M>(provider: Provider<M>): Handlers => provider as unknown as Handlers;
+
+// ---- HTTP the service owns besides its API operations ----
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>;
+/** Gets the request unread (uploads, streams): the handler reads the body itself. */
+export type StreamRouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** What a running service can stop. Returned by start(); a service may expose more (the ECS
+ *  scheduler, the agents' websocket) for tests and tools through `berth.services.<name>`. */
+export interface Worker {
+  stop(): Promise<void>;
+  /** Counters the service maintains, shown by /_berth/health (e.g. connected agents). */
+  stats?(): Record<string, number>;
+}
+
+/** What a service gets when it starts. */
+export interface ServiceHost<C> {
+  app: AppContext;
+  /** This service's config section, defaults applied. */
+  config: C;
+  /** An HTTP route: exact path, or every path under it with { prefix: true }. */
+  route(path: string, handler: RouteHandler, options?: { prefix?: boolean }): void;
+  /** A route that receives the request body unread. */
+  streamRoute(path: string, handler: StreamRouteHandler, options?: { prefix?: boolean }): void;
+  /** Websocket (or other) upgrades for paths starting with prefix. */
+  upgrade(prefix: string, handler: UpgradeHandler): void;
+  /** Who signed a request that reached a route or upgrade (SigV4 in the headers or the query),
+   *  as the gateway's authenticate stage decides; throws an AwsError when it may not pass. The
+   *  region is the credential scope's. */
+  authenticate(req: IncomingMessage): Promise<Caller>;
+}
+
+/** A command-line flag (and environment variable) that sets part of a service's config section. */
+export interface ServiceFlag<C> {
+  /** `agent-grace` for --agent-grace. */
   name: string;
+  env?: string;
+  /** One help line: `--agent-grace 30   seconds before …`. */
+  help: string;
+  /** Parses the raw value into the config; throws an Error naming the flag on a bad value. */
+  apply(config: C, raw: string): void;
+}
+
+export interface ServiceConfigSection<C> {
+  defaults(): C;
+  flags?: readonly ServiceFlag<C>[];
+}
+
+export interface ServiceDef<N extends string = string, C = unknown, R extends Worker = Worker> extends ProtocolService {
+  name: N;
   /** SigV4 signing names that select this service (credential scope). */
   signingNames: string[];
-  protocol: ProtocolName;
-  /** awsJson: the X-Amz-Target prefix. */
-  targetPrefix?: string;
-  /** awsQuery/ec2Query: the API version and XML namespace. */
-  apiVersion?: string;
-  xmlNamespace?: string;
   /** The error code this service uses for invalid parameters. */
   validationErrorCode: string;
   /** The SDK client module: its `<Operation>$` exports are the operation schemas. */
@@ -28,4 +90,16 @@ export interface ServiceDef {
   /** Enum value sets generated from the service model (scripts/gen-constraints.mjs). */
   constraints(): Record<string, string[]>;
   handlers(): Promise<Handlers>;
+  /** This service's section of the server config. */
+  config?: ServiceConfigSection<C>;
+  /** Starts the service's workers, routes and websockets. Called in registry order before the
+   *  server listens; stop() is called in reverse order before the store closes. */
+  start?(host: ServiceHost<C>): R | Promise<R>;
 }
+
+/** Declares a service, keeping its name, config and worker types for the registry. */
+export const defineService = <N extends string, C = undefined, R extends Worker = Worker>(def: ServiceDef<N, C, R>) => def;
+
+/** A service's config section type and running worker type, from its definition. */
+export type ConfigOf<S> = S extends ServiceDef<string, infer C, Worker> ? C : never;
+export type RunningOf<S> = S extends { start?(host: never): infer R } ? Awaited<R> : never;

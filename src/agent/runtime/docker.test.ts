@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { eventually } from '../../testing/eventually.js';
 import { requireTestImage, TEST_IMAGE } from '../../testing/requirements.js';
 import { DockerRuntime } from './docker.js';
 import { testSpec } from './test-spec.js';
@@ -14,16 +15,6 @@ const PREFIX = `berth-rt-test-${process.pid}-`;
 /** The shell holds 200 MiB in a variable: OOM-killed under a 32 MiB limit. */
 const MEMORY_HOG = 'x=$(head -c 200m /dev/zero | tr "\\0" x)';
 
-/** Polls until check returns a value; the deadline only keeps a broken run from hanging. */
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, seconds = 60): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The promise rejects with a message (not String(err), which repeats the error name) matching re. */
 const pullFails = (p: Promise<unknown>, re: RegExp) => assert.rejects(p, (err: Error) => {
@@ -48,14 +39,14 @@ describe('docker runtime (real engine)', requireTestImage(), () => {
     await rt.start(id);
     return id;
   };
-  const exited = (id: string) => until<ContainerStatus>(`${id} to exit`, async () => {
+  const exited = (id: string) => eventually<ContainerStatus>(`${id} to exit`, async () => {
     const s = await rt.inspect(id);
     return s?.state === 'exited' && s;
   });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the engine's own document, read loosely
   const raw = async (id: string) => (await rt.client.json<any>('GET', `/containers/${id}/json`)).body;
   /** Waits for a line the container prints once it is ready (its logs, read raw). */
-  const ready = (id: string) => until(`${id} to print ready`, async () =>
+  const ready = (id: string) => eventually(`${id} to print ready`, async () =>
     (await rt.client.text('GET', `/containers/${id}/logs`, { query: { stdout: 1 } })).includes('ready'));
 
   before(() => { rt = new DockerRuntime(); });
@@ -112,7 +103,7 @@ describe('docker runtime (real engine)', requireTestImage(), () => {
       const s = await exited(id);
       assert.equal(s.exitCode, 137);
       assert.equal(s.oomKilled, true);
-      await until('the oom and die events', async () => events.some((e) => e.id === id && e.type === 'die'));
+      await eventually('the oom and die events', async () => events.some((e) => e.id === id && e.type === 'die'));
       assert.ok(events.some((e) => e.id === id && e.type === 'oom'));
       assert.equal(events.find((e) => e.id === id && e.type === 'die')?.exitCode, 137);
     } finally { off(); }
@@ -126,7 +117,7 @@ describe('docker runtime (real engine)', requireTestImage(), () => {
       const killed = await run({ command: ['sleep', '60'] });
       await rt.remove(removed);
       await rt.client.json('POST', `/containers/${killed}/kill`);
-      await until('both die events', async () => atDie.has(removed) && atDie.has(killed));
+      await eventually('both die events', async () => atDie.has(removed) && atDie.has(killed));
       assert.equal(await atDie.get(removed), undefined);
       const k = await atDie.get(killed);
       assert.deepEqual([k?.state, k?.exitCode], ['exited', 137]);
@@ -149,7 +140,7 @@ describe('docker runtime (real engine)', requireTestImage(), () => {
     assert.equal(b.hostIp, '127.0.0.1');
     assert.equal(b.containerPort, 8080);
     assert.ok(b.hostPort >= 1024, `a host port was assigned (${b.hostPort})`);
-    const body = await until('httpd to answer', async () => {
+    const body = await eventually('httpd to answer', async () => {
       try { return await (await fetch(`http://127.0.0.1:${b.hostPort}/index.html`)).text(); } catch { return undefined; }
     });
     assert.equal(body.trim(), 'hello from berth-test');
@@ -180,12 +171,12 @@ describe('docker runtime (real engine)', requireTestImage(), () => {
       const check = (cmd: string) => ({ command: ['CMD-SHELL', cmd], interval: 1, timeout: 2, retries: 2, startPeriod: 0 });
       const good = await run({ command: ['sleep', '60'], healthCheck: check('test -d /tmp') });
       const bad = await run({ command: ['sleep', '60'], healthCheck: check('exit 1') });
-      await until('healthy', async () => (await rt.inspect(good))?.health === 'healthy');
-      await until('unhealthy', async () => (await rt.inspect(bad))?.health === 'unhealthy');
+      await eventually('healthy', async () => (await rt.inspect(good))?.health === 'healthy');
+      await eventually('unhealthy', async () => (await rt.inspect(bad))?.health === 'unhealthy');
       const doc = await raw(good);
       assert.equal(doc.Config.Healthcheck.Interval, 1_000_000_000);
       assert.deepEqual(doc.Config.Healthcheck.Test, ['CMD-SHELL', 'test -d /tmp']);
-      await until('the health events', async () =>
+      await eventually('the health events', async () =>
         events.some((e) => e.id === good && e.health === 'healthy') && events.some((e) => e.id === bad && e.health === 'unhealthy'));
       for (const id of [good, bad]) await rt.stop(id, 0);
     } finally { off(); }
@@ -257,7 +248,7 @@ describe('docker runtime (real engine)', requireTestImage(), () => {
       await rt.start(id);
       await exited(id);
       await rt.remove(id);
-      await until('start, die and destroy', async () =>
+      await eventually('start, die and destroy', async () =>
         ['start', 'die', 'destroy'].every((t) => events.some((e) => e.id === id && e.type === t)));
       const mine = events.filter((e) => e.id === id);
       assert.deepEqual(mine.map((e) => e.type), ['start', 'die', 'destroy']);

@@ -1,12 +1,29 @@
-// ECS: awsJson1_1, target prefix AmazonEC2ContainerServiceV20141113.
+// ECS: awsJson1_1, target prefix AmazonEC2ContainerServiceV20141113. Besides its API it runs the
+// agents' websocket (ACS), the explain-placement endpoint, the service scheduler and the STOPPED
+// task retention controller.
 import { createRequire } from 'node:module';
-import type { ServiceDef } from '../types.js';
+import { defineService, type Worker } from '../types.js';
+import { startAcsServer, type AcsServer } from './acs/acs-server.js';
+import { ecsConfigSection, type EcsConfig } from './config.js';
+import { ServiceScheduler } from './controllers/service-scheduler.js';
+import { TaskRetention } from './controllers/task-retention.js';
+import { registerExplainPlacement } from './launch/placement-explain-route.js';
 
 const require = createRequire(import.meta.url);
 let sdk: Record<string, unknown> | undefined;
 let constraints: Record<string, string[]> | undefined;
 
-export const ecsService: ServiceDef = {
+/** What a running ECS service exposes (berth.services.ecs). */
+export interface EcsRunning extends Worker {
+  /** The agents' websocket endpoint (ACS). */
+  acs: AcsServer;
+  /** The service scheduler (undefined when config.scheduler is false). */
+  scheduler?: ServiceScheduler;
+  /** The STOPPED task retention controller (undefined when config.taskRetention is false). */
+  taskRetention?: TaskRetention;
+}
+
+export const ecsService = defineService<'ecs', EcsConfig, EcsRunning>({
   name: 'ecs',
   signingNames: ['ecs'],
   protocol: 'awsJson1_1',
@@ -16,4 +33,23 @@ export const ecsService: ServiceDef = {
   sdk: () => (sdk ??= require('@aws-sdk/client-ecs') as Record<string, unknown>),
   constraints: () => (constraints ??= require('./constraints.json') as Record<string, string[]>),
   handlers: async () => (await import('./provider.js')).handlers,
-};
+  config: ecsConfigSection,
+  async start(host) {
+    const { app, config } = host;
+    const acs = startAcsServer(app, host, config);
+    registerExplainPlacement(host);
+    const scheduler = config.scheduler === false ? undefined
+      : await ServiceScheduler.start(app, { lostAfterSeconds: config.lostAfterSeconds, ...config.scheduler });
+    const taskRetention = config.taskRetention === false ? undefined
+      : TaskRetention.start(app, { retentionSeconds: config.stoppedTaskRetentionSeconds, ...config.taskRetention });
+    return {
+      acs, scheduler, taskRetention,
+      stats: () => ({ agentSessions: acs.sessions.size }),
+      async stop() {
+        await taskRetention?.stop();
+        await scheduler?.stop();
+        await acs.close();
+      },
+    };
+  },
+});

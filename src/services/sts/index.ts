@@ -1,11 +1,11 @@
 // STS: awsQuery. GetCallerIdentity is what Terraform and many tools call first.
 import { createRequire } from 'node:module';
-import type { ServiceDef } from '../types.js';
+import { defineService } from '../types.js';
 
 const require = createRequire(import.meta.url);
 let sdk: Record<string, unknown> | undefined;
 
-export const stsService: ServiceDef = {
+export const stsService = defineService({
   name: 'sts',
   signingNames: ['sts'],
   protocol: 'awsQuery',
@@ -15,4 +15,4 @@ export const stsService: ServiceDef = {
   sdk: () => (sdk ??= require('@aws-sdk/client-sts') as Record<string, unknown>),
   constraints: () => ({}),
   handlers: async () => (await import('./provider.js')).handlers,
-};
+});

@@ -1,0 +1,69 @@
+// What a handler and a worker can reach: the caller's identity and scope, and the application's
+// shared parts. This is the services layer: the gateway builds these, services only read them.
+import type { Clock, Ids } from '../common/ids.js';
+import type { Scope } from '../common/records.js';
+import type { Store } from '../store/types.js';
+
+/** The server-wide configuration. Each service's own settings live in its config section
+ *  (ServiceDef.config), reached through `app.serviceConfig[name]`. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** The base URL agents and clients reach this server at; default http://<host>:<port>. */
+  publicUrl?: string;
+}
+
+/** Who is calling: an authenticated principal of an account. */
+export interface Principal {
+  accessKeyId: string;
+  account: string;
+  /** The principal's ARN (the account root until IAM is enforced). */
+  arn: string;
+}
+
+/** The identity and region a call is made as; a RequestContext is one, so a handler that calls
+ *  another service passes its own `ctx` and the callee sees the same principal. */
+export interface Caller extends Scope {
+  accessKeyId: string;
+  principalArn: string;
+}
+
+/** The internal client: runs validate → authorize → handler of any service's operation, exactly as
+ *  a wire request does minus the transport. AWS errors are thrown as AwsError. */
+export type InternalCall = <Output = unknown>(service: string, operation: string, input: object, caller: Caller) => Promise<Output>;
+
+/** Decides whether a caller may run an operation; throws an AwsError (AccessDenied…) when not. The
+ *  default allows everything (open mode); the IAM service installs policy evaluation. */
+export type Authorizer = (ctx: RequestContext, input: Readonly<Record<string, unknown>>) => void | Promise<void>;
+
+export interface AppContext {
+  store: Store;
+  clock: Clock;
+  ids: Ids;
+  config: ServerConfig;
+  /** Each service's resolved config section, by service name. */
+  serviceConfig: Readonly<Record<string, unknown>>;
+  startedAt: Date;
+  version: string;
+  /** Calls another service (STYLE point 14). */
+  call: InternalCall;
+  /** The authorize stage, shared by wire requests and internal calls. */
+  authorize: Authorizer;
+}
+
+export interface RequestContext extends Caller {
+  requestId: string;
+  service: string;
+  operation: string;
+  app: AppContext;
+  /** True when the call came through the internal client rather than the wire. */
+  internal?: boolean;
+}
+
+/** A Caller for the principal and region of `ctx` (e.g. a worker acting for a request). */
+export const callerOf = (ctx: Caller): Caller =>
+  ({ account: ctx.account, region: ctx.region, accessKeyId: ctx.accessKeyId, principalArn: ctx.principalArn });
+
+/** The account root as a caller: for workers acting on behalf of an account with no request. */
+export const accountRoot = (scope: Scope): Caller =>
+  ({ account: scope.account, region: scope.region, accessKeyId: 'internal', principalArn: `arn:aws:iam::${scope.account}:root` });

@@ -1,0 +1,211 @@
+// The server end of the ACS websocket, driven by a protocol-level agent: refusals, the manifest on
+// (re)connect and after a server restart, payloads, heartbeats, acks and resends, lastHeartbeatAt.
+import {
+  CreateClusterCommand, DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, DescribeTasksCommand,
+  RegisterTaskDefinitionCommand, RunTaskCommand, StartTaskCommand, StopTaskCommand,
+} from '@aws-sdk/client-ecs';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { WebSocket } from 'ws';
+import { startHarness, type Harness } from '../../../testing/harness.js';
+import { TestAgent } from '../../../testing/acs-test-agent.js';
+
+const T0 = Date.parse('2026-11-25T12:00:00.000Z');
+const clock = { t: T0, now() { return new Date(this.t); } };
+
+async function setUp(h: Harness) {
+  await h.ecs.send(new CreateClusterCommand({ clusterName: 'acs' }));
+  await h.ecs.send(new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'app', image: 'nginx', memory: 64 }] }));
+}
+
+describe('ACS websocket server', () => {
+  let h: Harness;
+  const agents: TestAgent[] = [];
+  const newAgent = async (autoAck = true, answerHeartbeats = true) => {
+    const a = await TestAgent.register(h.ecs, { cluster: 'acs', autoAck, answerHeartbeats });
+    agents.push(a);
+    return a;
+  };
+  before(async () => { h = await startHarness({ clock, config: { ecs: { acs: { heartbeatMs: 40 } } } }); });
+  after(async () => { await h.close(); });
+  beforeEach(async () => { await h.reset(); clock.t = T0; await setUp(h); });
+  afterEach(async () => { for (const a of agents.splice(0)) await a.close(); });
+
+  const run = async (count = 1) => (await h.ecs.send(new RunTaskCommand({ cluster: 'acs', taskDefinition: 'web', count }))).tasks!.map((t) => t.taskArn!);
+  const connected = async (arn: string) =>
+    (await h.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'acs', containerInstances: [arn] }))).containerInstances![0].agentConnected;
+
+  it('sends the manifest of every task not yet STOPPED on connect, and again on reconnect', async () => {
+    const agent = await newAgent();
+    const [a, b, c] = await run(3);
+    await h.ecs.send(new StopTaskCommand({ cluster: 'acs', task: b }));
+    await agent.report(c, 'STOPPED');
+    await agent.connect();
+    const manifest = await agent.next('TaskManifestMessage');
+    assert.equal(manifest.message.containerInstanceArn, agent.instanceArn);
+    assert.equal(manifest.message.clusterArn, 'arn:aws:ecs:us-east-1:000000000000:cluster/acs');
+    assert.deepEqual(manifest.message.tasks.map((t) => [t.arn, t.desiredStatus]).sort(), [[a, 'RUNNING'], [b, 'STOPPED']].sort());
+    assert.equal(manifest.message.tasks.find((t) => t.arn === b)?.stopCode, 'UserInitiated');
+    await agent.close();
+    await agent.connect();
+    const again = await agent.next('TaskManifestMessage');
+    assert.deepEqual(again.message.tasks.map((t) => t.arn).sort(), [a, b].sort());
+  });
+
+  it('pushes a PayloadMessage per desired-state change, only to the instance that runs the task', async () => {
+    const one = await newAgent();
+    await one.connect();
+    await one.next('TaskManifestMessage');
+    const [task] = await run();
+    const started = await one.payloadFor(task, 'RUNNING');
+    assert.equal(started.message.message.seqNum, 1);
+    await one.report(task, 'RUNNING');
+    const two = await newAgent();
+    await two.connect();
+    assert.deepEqual((await two.next('TaskManifestMessage')).message.tasks, []);
+    await h.ecs.send(new StopTaskCommand({ cluster: 'acs', task, reason: 'done here' }));
+    const stopped = await one.payloadFor(task, 'STOPPED');
+    assert.equal(stopped.task.stoppedReason, 'done here');
+    assert.ok(stopped.message.message.seqNum > started.message.message.seqNum);
+    // The agent's RUNNING report bumped the task's version, not its generation: no payload for it
+    // (a payload may be resent if its ack is late, with the same generation).
+    const generations = one.received.flatMap((m) => (m.type === 'PayloadMessage' ? m.message.tasks.map((t) => t.generation) : []));
+    assert.deepEqual([...new Set(generations)], [1, 2]);
+    assert.equal(two.received.filter((m) => m.type === 'PayloadMessage').length, 0);
+  });
+
+  it('resends a payload that is not acknowledged', async () => {
+    const agent = await newAgent(false);
+    await agent.connect();
+    await agent.next('TaskManifestMessage');
+    const [task] = await run();
+    const first = await agent.payloadFor(task, 'RUNNING');
+    const second = await agent.payloadFor(task, 'RUNNING');
+    assert.notEqual(second.message.message.messageId, first.message.message.messageId);
+    assert.ok(second.message.message.seqNum > first.message.message.seqNum);
+    agent.ack(second.message.message.messageId);
+  });
+
+  it('sends heartbeats; an inbound frame refreshes lastHeartbeatAt so the agent counts as connected', async () => {
+    const agent = await newAgent(true, false);
+    await agent.connect();
+    await agent.next('HeartbeatMessage');
+    clock.t = T0 + 120_000;
+    assert.equal(await connected(agent.instanceArn), false);
+    const refused = await h.ecs.send(new RunTaskCommand({ cluster: 'acs', taskDefinition: 'web' }));
+    assert.deepEqual(refused.failures, [{ arn: agent.instanceArn, reason: 'AGENT' }]);
+    // One frame from the agent; the server records the contact (asynchronously: poll, paced by heartbeats).
+    agent.send({ type: 'HeartbeatAckRequest', message: { messageId: (await agent.next('HeartbeatMessage')).message.messageId } });
+    for (let i = 0; i < 200 && !(await connected(agent.instanceArn)); i++) await agent.next('HeartbeatMessage');
+    assert.equal(await connected(agent.instanceArn), true);
+    assert.equal((await run()).length, 1);
+  });
+
+  it('records task health from TaskHealthRequest, for the sending instance\'s tasks only', async () => {
+    const agent = await newAgent();
+    const other = await newAgent();
+    await agent.connect();
+    await agent.next('TaskManifestMessage');
+    const start = async (on: TestAgent) => (await h.ecs.send(new StartTaskCommand({
+      cluster: 'acs', taskDefinition: 'web', containerInstances: [on.instanceArn] }))).tasks![0].taskArn!;
+    const mine = await start(agent);
+    const theirs = await start(other);
+    const health = (taskArn: string, status: string) => ({ taskArn, healthStatus: status, containers: [{ containerName: 'app', healthStatus: status }] });
+    const send = (tasks: unknown[]) => agent.send({ type: 'TaskHealthRequest', message: { cluster: 'acs', containerInstance: agent.instanceArn, tasks } });
+    send([health(theirs, 'UNHEALTHY')]);
+    send([health(mine, 'HEALTHY')]);
+    const describe = async (arn: string) => (await h.ecs.send(new DescribeTasksCommand({ cluster: 'acs', tasks: [arn] }))).tasks![0];
+    for (let i = 0; i < 200 && (await describe(mine)).healthStatus !== 'HEALTHY'; i++) await agent.next('HeartbeatMessage');
+    const t = await describe(mine);
+    assert.equal(t.healthStatus, 'HEALTHY');
+    assert.equal(t.containers?.[0].healthStatus, 'HEALTHY');
+    // Handled in order: the foreign entry was seen first and ignored.
+    const foreign = await describe(theirs);
+    assert.equal(foreign.healthStatus, 'UNKNOWN');
+    assert.equal(foreign.version, 1);
+  });
+
+  it('refuses unknown and deregistered instances with InactiveInstanceException, then closes', async () => {
+    const ghost = TestAgent.forArn(h.ecs, 'acs', 'arn:aws:ecs:us-east-1:000000000000:container-instance/acs/0123456789abcdef0123456789abcdef');
+    await ghost.connect();
+    const refused = await ghost.next('InactiveInstanceException');
+    assert.match(refused.message.message, /not registered/);
+    assert.equal((await ghost.closed)?.code, 1008);
+
+    const agent = await newAgent();
+    await agent.connect();
+    await agent.next('TaskManifestMessage');
+    await h.ecs.send(new DeregisterContainerInstanceCommand({ cluster: 'acs', containerInstance: agent.instanceArn }));
+    await agent.next('InactiveInstanceException');
+    assert.equal((await agent.closed)?.code, 1008);
+    assert.equal(h.berth.services.ecs.acs.sessions.size, 0);
+  });
+
+  it('refuses upgrades without a container instance ARN or for another cluster', async () => {
+    const agent = await newAgent();
+    const status = (url: string) => new Promise<number>((resolve) => {
+      const ws = new WebSocket(url);
+      ws.on('unexpected-response', (_req, res) => { resolve(res.statusCode ?? 0); ws.terminate(); });
+      ws.on('open', () => { resolve(101); ws.close(); });
+      ws.on('error', () => resolve(-1));
+    });
+    const base = h.url.replace('http:', 'ws:');
+    assert.equal(await status(`${base}/ws?clusterArn=acs`), 400);
+    assert.equal(await status(`${base}/ws?clusterArn=other&containerInstanceArn=${encodeURIComponent(agent.instanceArn)}`), 400);
+    // The cluster's ARN passes; the ARN of a cluster of the same name in another region or account does not.
+    const instance = encodeURIComponent(agent.instanceArn);
+    assert.equal(await status(`${base}/ws?clusterArn=arn:aws:ecs:us-east-1:000000000000:cluster/acs&containerInstanceArn=${instance}`), 101);
+    assert.equal(await status(`${base}/ws?clusterArn=arn:aws:ecs:eu-west-1:000000000000:cluster/acs&containerInstanceArn=${instance}`), 400);
+    assert.equal(await status(`${base}/ws?clusterArn=arn:aws:ecs:us-east-1:111111111111:cluster/acs&containerInstanceArn=${instance}`), 400);
+  });
+
+  it('replaces an older connection of the same instance', async () => {
+    const agent = await newAgent();
+    await agent.connect();
+    const older = agent.closed!;
+    const twin = TestAgent.forArn(h.ecs, 'acs', agent.instanceArn);
+    agents.push(twin);
+    await twin.connect();
+    await twin.next('TaskManifestMessage');
+    await agent.next('CloseMessage');
+    await older;
+    assert.equal(h.berth.services.ecs.acs.sessions.size, 1);
+  });
+});
+
+describe('ACS heartbeat interval', () => {
+  it('is 10 s by default, and at least three per grace period when the grace is shorter', async () => {
+    for (const [grace, expected] of [[undefined, 10_000], [30, 10_000], [3, 1_000]] as const) {
+      const h = await startHarness({ config: { ecs: { agentGraceSeconds: grace } } });
+      try {
+        assert.equal(h.berth.services.ecs.acs.timings.heartbeatMs, expected, `grace ${grace ?? 'default'}`);
+        assert.ok(h.berth.services.ecs.acs.timings.touchMs <= expected, 'every heartbeat answered refreshes lastHeartbeatAt');
+      } finally { await h.close(); }
+    }
+  });
+});
+
+describe('ACS after a server restart', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-acs-'));
+  after(() => { rmSync(dir, { recursive: true, force: true }); });
+
+  it('a reconnecting agent gets the manifest again from the persisted store', async () => {
+    const first = await startHarness({ store: `sqlite://${join(dir, 'berth.db')}` });
+    await setUp(first);
+    const agent = await TestAgent.register(first.ecs, { cluster: 'acs' });
+    const [task] = (await first.ecs.send(new RunTaskCommand({ cluster: 'acs', taskDefinition: 'web' }))).tasks!;
+    await first.close();
+
+    const second = await startHarness({ store: `sqlite://${join(dir, 'berth.db')}` });
+    try {
+      const again = TestAgent.forArn(second.ecs, 'acs', agent.instanceArn);
+      await again.connect();
+      const manifest = await again.next('TaskManifestMessage');
+      assert.deepEqual(manifest.message.tasks.map((t) => [t.arn, t.desiredStatus, t.taskDefinition.family]), [[task.taskArn, 'RUNNING', 'web']]);
+      await again.close();
+    } finally { await second.close(); }
+  });
+});

@@ -1,0 +1,97 @@
+// The ACS websocket endpoint agents connect to (`<endpoint>/ws?clusterArn=…&containerInstanceArn=…`,
+// see src/protocol/acs.ts). Registered on the gateway's upgrade hook; `ws` in noServer mode.
+// One session per container instance: a newer connection replaces an older one. After a server
+// restart agents reconnect and get the manifest again; nothing here lives only in memory.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { ACS_PATH } from '../../../protocol/acs.js';
+import { parseArn } from '../../../common/arn.js';
+import { AwsError } from '../../../common/errors.js';
+import type { AppContext, RequestContext } from '../../context.js';
+import type { ServiceHost } from '../../types.js';
+import type { EcsConfig } from '../config.js';
+import { ownClusterName } from '../model/common.js';
+import { AcsSession, type AcsTimings } from './acs-session.js';
+
+export interface AcsServer {
+  /** Live sessions, by container instance ARN. */
+  readonly sessions: ReadonlyMap<string, AcsSession>;
+  /** The timings in effect (heartbeat interval derived from the grace period unless configured). */
+  readonly timings: AcsTimings;
+  close(): Promise<void>;
+}
+
+export function startAcsServer(app: AppContext, host: Pick<ServiceHost<unknown>, 'upgrade' | 'authenticate'>,
+  config: Pick<EcsConfig, 'agentGraceSeconds' | 'acs'>): AcsServer {
+  const timings = config.acs;
+  // By default a heartbeat every 10 s, and at least three per grace period: a shorter grace
+  // (--agent-grace 3) must not show a live agent disconnected between two heartbeats.
+  const heartbeatMs = timings.heartbeatMs ?? Math.max(100, Math.min(10_000, (config.agentGraceSeconds * 1000) / 3));
+  const full: AcsTimings = {
+    heartbeatMs,
+    manifestMs: timings.manifestMs ?? Math.max(60_000, heartbeatMs * 6),
+    touchMs: timings.touchMs ?? Math.min(5_000, heartbeatMs),
+    ackTimeoutMs: timings.ackTimeoutMs ?? heartbeatMs * 3,
+  };
+  const wss = new WebSocketServer({ noServer: true });
+  const sessions = new Map<string, AcsSession>();
+
+  host.upgrade(ACS_PATH, async (req, socket, head) => {
+    const target = await connectTarget(app, host, req);
+    if ('status' in target) { refuse(socket, target.status, target.message); return; }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const session = new AcsSession(target.ctx, ws, target.cluster, target.clusterArn, target.instanceArn, full, (s) => {
+        if (sessions.get(s.instanceArn) === s) sessions.delete(s.instanceArn);
+      });
+      sessions.get(target.instanceArn)?.close('Replaced by a newer connection of the same container instance.');
+      sessions.set(target.instanceArn, session);
+      session.start().catch((err) => { console.error('acs: session failed to start', err); session.terminate(); });
+    });
+  });
+
+  return {
+    sessions,
+    timings: full,
+    async close() {
+      for (const s of [...sessions.values()]) s.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+type Target = { ctx: RequestContext; cluster: string; clusterArn: string; instanceArn: string } | { status: number; message: string };
+
+/** Who is connecting, for which instance: the scope comes from the instance ARN, which must match
+ *  the signing account (when that is a 12-digit account) and the clusterArn parameter. */
+async function connectTarget(app: AppContext, host: Pick<ServiceHost<unknown>, 'authenticate'>, req: IncomingMessage): Promise<Target> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const instanceArn = url.searchParams.get('containerInstanceArn') ?? '';
+  const parsed = parseArn(instanceArn);
+  const m = parsed && parsed.service === 'ecs' ? /^container-instance\/([^/]+)\/([^/]+)$/.exec(parsed.resource) : null;
+  if (!parsed || !m) return { status: 400, message: `containerInstanceArn must be a container instance ARN, got '${instanceArn}'` };
+  const cluster = m[1];
+  const clusterParam = url.searchParams.get('clusterArn') ?? cluster;
+  let named: string | undefined;
+  // Another account's or region's cluster ARN names no cluster of this instance's scope.
+  try { named = ownClusterName({ account: parsed.account, region: parsed.region }, clusterParam); } catch { named = undefined; }
+  if (named !== cluster) return { status: 400, message: `clusterArn '${clusterParam}' does not match the container instance's cluster '${cluster}'` };
+  let principal;
+  try { principal = await host.authenticate(req); } catch (err) {
+    if (err instanceof AwsError) return { status: 403, message: `${err.code}: ${err.message}` };
+    throw err;
+  }
+  if (/^\d{12}$/.test(principal.accessKeyId) && principal.account !== parsed.account) {
+    return { status: 403, message: `account ${principal.account} cannot connect for ${instanceArn}` };
+  }
+  const ctx: RequestContext = {
+    requestId: app.ids.uuid(), account: parsed.account, region: parsed.region, accessKeyId: principal.accessKeyId,
+    principalArn: principal.principalArn, service: 'ecs', operation: 'AcsConnect', app,
+  };
+  return { ctx, cluster, clusterArn: clusterParam.startsWith('arn:') ? clusterParam : `arn:aws:ecs:${parsed.region}:${parsed.account}:cluster/${cluster}`, instanceArn };
+}
+
+function refuse(socket: Duplex, status: number, message: string) {
+  const reason = status === 403 ? 'Forbidden' : 'Bad Request';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(message)}\r\nconnection: close\r\n\r\n${message}`);
+}

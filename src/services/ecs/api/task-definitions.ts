@@ -1,0 +1,196 @@
+// ECS task definitions: RegisterTaskDefinition, DescribeTaskDefinition, ListTaskDefinitions,
+// ListTaskDefinitionFamilies, DeregisterTaskDefinition (→ INACTIVE), DeleteTaskDefinitions
+// (INACTIVE → DELETE_IN_PROGRESS). Revisions count per family from 1 and are never reused: the
+// family counter and the new revision commit in one store transaction.
+import type {
+  ContainerDefinition, DeleteTaskDefinitionsRequest, DeleteTaskDefinitionsResponse, DeregisterTaskDefinitionRequest,
+  DeregisterTaskDefinitionResponse, DescribeTaskDefinitionRequest, DescribeTaskDefinitionResponse, Failure,
+  ListTaskDefinitionFamiliesRequest, ListTaskDefinitionFamiliesResponse, ListTaskDefinitionsRequest, ListTaskDefinitionsResponse,
+  NetworkMode, RegisterTaskDefinitionRequest, RegisterTaskDefinitionResponse, TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import { paginate } from '../../../common/pagination.js';
+import type { RequestContext } from '../../context.js';
+import { checkTags, clientException, db, invalidParameter } from '../model/common.js';
+import { compatibilities, requiresAttributes } from '../model/task-definition-compat.js';
+import {
+  findTaskDefinition, getRevision, parseTaskDefinitionRef, revisionId, revisionNumber, taskDefinitionArn,
+  taskDefinitionRecords, type TaskDefinitionRecord,
+} from '../model/task-definition-lookup.js';
+import { checkFamily, normalizeTaskCpu, normalizeTaskMemory, validateTaskDefinition } from '../model/task-definition-validate.js';
+
+export async function registerTaskDefinition(input: RegisterTaskDefinitionRequest, ctx: RequestContext): Promise<RegisterTaskDefinitionResponse> {
+  const family = input.family ?? '';
+  checkFamily(family);
+  checkTags(input.tags);
+  const draft = normalize(input);
+  validateTaskDefinition(draft);
+  draft.requiresAttributes = requiresAttributes(draft);
+  draft.compatibilities = compatibilities(draft);
+
+  const { store } = ctx.app;
+  const families = db(ctx).families;
+  const records = taskDefinitionRecords(ctx);
+  for (;;) {
+    const counter = await families.getVersioned(ctx, family);
+    const revision = (counter?.value.lastRevision ?? 0) + 1;
+    const record: TaskDefinitionRecord = {
+      taskDefinitionArn: taskDefinitionArn(ctx, family, revision),
+      ...draft,
+      family,
+      revision,
+      status: 'ACTIVE',
+      registeredAt: ctx.app.clock.now(), // stored as its ISO string
+      registeredBy: ctx.principalArn,
+      tags: input.tags ?? [],
+    };
+    const familyKey = families.key(ctx, family);
+    const recordKey = records.key(ctx, revisionId(family, revision));
+    const { succeeded } = await store.txn(
+      [{ key: familyKey, modRevision: counter?.revision ?? 0 }, { key: recordKey, modRevision: 0 }],
+      [
+        { type: 'put', key: familyKey, value: JSON.stringify({ family, lastRevision: revision }) },
+        { type: 'put', key: recordKey, value: JSON.stringify(record) },
+      ],
+    );
+    if (succeeded) return { taskDefinition: render(record), tags: input.tags };
+  }
+}
+
+export async function describeTaskDefinition(input: DescribeTaskDefinitionRequest, ctx: RequestContext): Promise<DescribeTaskDefinitionResponse> {
+  const ref = parseTaskDefinitionRef(input.taskDefinition ?? '');
+  const td = ref && (await findTaskDefinition(ctx, ref));
+  if (!td) throw clientException('Unable to describe task definition.');
+  return { taskDefinition: render(td), tags: input.include?.includes('TAGS') ? td.tags ?? [] : undefined };
+}
+
+export async function listTaskDefinitions(input: ListTaskDefinitionsRequest, ctx: RequestContext): Promise<ListTaskDefinitionsResponse> {
+  const status = input.status ?? 'ACTIVE';
+  const sign = input.sort === 'DESC' ? -1 : 1;
+  const records = taskDefinitionRecords(ctx);
+  // familyPrefix is the full family name here (unlike ListTaskDefinitionFamilies).
+  const all = await records.list(ctx, input.familyPrefix ? `${input.familyPrefix}/` : '');
+  const order = (a: Position, b: Position) => sign * (compareText(a.family, b.family) || a.revision - b.revision);
+  const items = all.filter((td) => td.status === status)
+    .map((td) => ({ family: td.family!, revision: td.revision!, arn: td.taskDefinitionArn! }))
+    .sort(order);
+  const prefix = records.prefix(ctx);
+  // The token holds the store key of the last item; resume finds where it sits in either order.
+  const { page, nextToken } = paginate(items, (i) => records.key(ctx, revisionId(i.family, i.revision)), input.maxResults, input.nextToken, {
+    resume: (key) => {
+      const m = key.startsWith(prefix) ? /^(.+)\/(\d{10})$/.exec(key.slice(prefix.length)) : null;
+      return m ? items.findIndex((i) => order(i, { family: m[1], revision: Number(m[2]) }) > 0) : undefined;
+    },
+  });
+  return { taskDefinitionArns: page.map((i) => i.arn), nextToken };
+}
+
+export async function listTaskDefinitionFamilies(input: ListTaskDefinitionFamiliesRequest, ctx: RequestContext): Promise<ListTaskDefinitionFamiliesResponse> {
+  const status = input.status ?? 'ALL';
+  const active = new Map<string, boolean>();
+  for (const td of await taskDefinitionRecords(ctx).list(ctx, input.familyPrefix ?? '')) {
+    active.set(td.family!, (active.get(td.family!) ?? false) || td.status === 'ACTIVE');
+  }
+  const names = [...active.keys()]
+    .filter((f) => status === 'ALL' || (status === 'ACTIVE') === active.get(f))
+    .sort(compareText);
+  const families = db(ctx).families;
+  const prefix = families.prefix(ctx);
+  const { page, nextToken } = paginate(names, (f) => families.key(ctx, f), input.maxResults, input.nextToken, {
+    resume: (key) => (key.startsWith(prefix) ? names.findIndex((f) => compareText(f, key.slice(prefix.length)) > 0) : undefined),
+  });
+  return { families: page, nextToken };
+}
+
+export async function deregisterTaskDefinition(input: DeregisterTaskDefinitionRequest, ctx: RequestContext): Promise<DeregisterTaskDefinitionResponse> {
+  const ref = parseTaskDefinitionRef(input.taskDefinition ?? '');
+  if (!ref) throw clientException(`Invalid task definition identifier: '${input.taskDefinition ?? ''}'. Use family:revision or the full ARN.`);
+  if (ref.revision === undefined) throw clientException('Revision is missing.');
+  const revision = revisionNumber(ref.revision);
+  for (;;) {
+    const current = await getRevision(ctx, ref.family, revision);
+    if (!current) throw clientException('The specified task definition does not exist.');
+    const td = current.value;
+    // Deregistering an INACTIVE revision again is a no-op that returns it unchanged.
+    if (td.status === 'INACTIVE') return { taskDefinition: render(td) };
+    if (td.status === 'DELETE_IN_PROGRESS') {
+      throw clientException('The task definition could not be deregistered because it is in the process of being deleted.');
+    }
+    const next: TaskDefinitionRecord = { ...td, status: 'INACTIVE', deregisteredAt: ctx.app.clock.now() };
+    if (await taskDefinitionRecords(ctx).put(ctx, revisionId(ref.family, revision), next, current.revision)) return { taskDefinition: render(next) };
+  }
+}
+
+export async function deleteTaskDefinitions(input: DeleteTaskDefinitionsRequest, ctx: RequestContext): Promise<DeleteTaskDefinitionsResponse> {
+  const refs = input.taskDefinitions ?? [];
+  if (refs.length < 1 || refs.length > 10) throw invalidParameter(`taskDefinitions must contain 1 to 10 items, but has ${refs.length}.`);
+  const taskDefinitions: TaskDefinition[] = [];
+  const failures: Failure[] = [];
+  for (const given of refs) {
+    const fail = (reason: string) => failures.push({ arn: given, reason });
+    const ref = parseTaskDefinitionRef(given);
+    const revision = ref?.revision !== undefined && /^\d{1,10}$/.test(ref.revision) ? Number(ref.revision) : 0;
+    if (!ref || revision < 1) {
+      fail('The specified task definition identifier is invalid. Specify a valid name or ARN and try again.');
+      continue;
+    }
+    const done = await markDeleted(ctx, ref.family, revision);
+    if (done === 'missing') fail('The specified task definition does not exist. Specify a valid account, family, revision and try again.');
+    else if (done === 'active') fail('The specified task definition is still in ACTIVE status. Please deregister the target and try again.');
+    else taskDefinitions.push(render(done));
+  }
+  return { taskDefinitions, failures };
+}
+
+/** INACTIVE → DELETE_IN_PROGRESS (already DELETE_IN_PROGRESS: unchanged), with compare-and-swap. */
+async function markDeleted(ctx: RequestContext, family: string, revision: number): Promise<TaskDefinitionRecord | 'missing' | 'active'> {
+  for (;;) {
+    const current = await getRevision(ctx, family, revision);
+    if (!current) return 'missing';
+    const td = current.value;
+    if (td.status === 'ACTIVE') return 'active';
+    if (td.status === 'DELETE_IN_PROGRESS') return td;
+    const next: TaskDefinitionRecord = { ...td, status: 'DELETE_IN_PROGRESS', deleteRequestedAt: ctx.app.clock.now() };
+    if (await taskDefinitionRecords(ctx).put(ctx, revisionId(family, revision), next, current.revision)) return next;
+  }
+}
+
+/** The request as ECS stores it: task cpu/memory in units/MiB, container defaults filled in. */
+function normalize(input: RegisterTaskDefinitionRequest): TaskDefinition {
+  const { tags: _tags, containerDefinitions, volumes, placementConstraints, cpu, memory, ...rest } = input;
+  return {
+    ...rest,
+    containerDefinitions: (containerDefinitions ?? []).map((c) => containerDefaults(c, input.networkMode)),
+    volumes: volumes ?? [],
+    placementConstraints: placementConstraints ?? [],
+    cpu: normalizeTaskCpu(cpu),
+    memory: normalizeTaskMemory(memory),
+  };
+}
+
+/** ECS fills these in when a container definition leaves them out. */
+function containerDefaults(c: ContainerDefinition, mode: NetworkMode | undefined): ContainerDefinition {
+  const sameHostPort = mode === 'awsvpc' || mode === 'host';
+  return {
+    ...c,
+    cpu: c.cpu ?? 0,
+    portMappings: (c.portMappings ?? []).map((pm) => ({
+      ...pm,
+      hostPort: pm.hostPort ?? (sameHostPort && pm.containerPortRange === undefined ? pm.containerPort : undefined),
+      protocol: pm.protocol ?? 'tcp',
+    })),
+    essential: c.essential ?? true,
+    environment: c.environment ?? [],
+    mountPoints: c.mountPoints ?? [],
+    volumesFrom: c.volumesFrom ?? [],
+  };
+}
+
+/** A record as the API shows it (tags are only returned on their own, when asked for). */
+function render(td: TaskDefinitionRecord): TaskDefinition {
+  const { tags: _tags, ...shown } = td;
+  return shown;
+}
+
+interface Position { family: string; revision: number }
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,0 +1,99 @@
+// What the service scheduler reads of one cluster in one pass: its container instances (with the
+// agent's connectivity judged once, against one clock reading), every task record, and the task
+// definitions the services' deployments run. The planners (service-replica.ts, service-daemon.ts,
+// service-rollout.ts) are pure functions of this view.
+import { ecsConfig } from '../config.js';
+import type { ContainerInstanceRecord } from '../model/common.js';
+import { clusterInstances } from '../model/container-instance-store.js';
+import { isAgentConnected } from '../model/container-instance-view.js';
+import { db } from '../model/common.js';
+import type { ServiceRecord } from '../model/service-model.js';
+import { clusterTasks } from '../model/service-store.js';
+import { hasHealthChecks, isHealthy, type ServiceTaskRecord } from '../model/service-tasks.js';
+import { findTaskDefinition, parseTaskDefinitionRef, type TaskDefinitionRecord } from '../model/task-definition-lookup.js';
+import { instanceIdOf } from '../model/task-model.js';
+import type { RequestContext } from '../../context.js';
+
+export interface InstanceView {
+  id: string;
+  arn: string;
+  /** ACTIVE, DRAINING, INACTIVE… */
+  status: string;
+  /** The agent was heard from within the grace period (agentConnected). */
+  connected: boolean;
+  /** The agent has been silent for longer than lostAfterSeconds (the lost-agent policy). */
+  lost: boolean;
+  zone?: string;
+  record: ContainerInstanceRecord;
+}
+
+export interface ClusterView {
+  cluster: string;
+  clusterArn: string;
+  now: Date;
+  /** By container instance id. */
+  instances: Map<string, InstanceView>;
+  /** Every task of the cluster (any status). */
+  tasks: ServiceTaskRecord[];
+  /** By task definition ARN. */
+  definitions: Map<string, TaskDefinitionRecord>;
+  /** Healthy: RUNNING, and HEALTHY when its task definition has container health checks. */
+  healthy(task: ServiceTaskRecord): boolean;
+}
+
+/** The `healthy` of a view over these definitions. */
+export function healthyIn(definitions: Map<string, TaskDefinitionRecord>): (task: ServiceTaskRecord) => boolean {
+  return (t) => isHealthy(t, hasHealthChecks(definitions.get(t.taskDefinitionArn ?? '')));
+}
+
+export interface SchedulerSettings {
+  /** An agent silent this long has its service tasks replaced elsewhere; 0 turns the policy off. */
+  lostAfterSeconds: number;
+  /** After 3 consecutive failed launches a service waits this long before trying again, doubling
+   *  with every further failure up to throttleMaxMs (ECS's service throttle logic). */
+  throttleBaseMs: number;
+  throttleMaxMs: number;
+}
+
+export const DEFAULT_SETTINGS: SchedulerSettings = { lostAfterSeconds: 300, throttleBaseMs: 10_000, throttleMaxMs: 15 * 60_000 };
+
+/** The instance a task runs on, if it is still registered in the view. */
+export const instanceOf = (view: ClusterView, task: ServiceTaskRecord): InstanceView | undefined =>
+  task.containerInstanceArn ? view.instances.get(instanceIdOf(task.containerInstanceArn)) : undefined;
+
+/** True when the agent has been silent for longer than lostAfterSeconds (never when the policy is off). */
+export function isLost(record: ContainerInstanceRecord, now: Date, lostAfterSeconds: number): boolean {
+  if (lostAfterSeconds <= 0 || record.status === 'INACTIVE') return false;
+  const last = Date.parse(String(record.lastHeartbeatAt ?? record.registeredAt ?? ''));
+  return Number.isFinite(last) && now.getTime() - last > lostAfterSeconds * 1000;
+}
+
+export function instanceView(record: ContainerInstanceRecord, now: Date, graceSeconds: number, lostAfterSeconds: number): InstanceView {
+  const arn = record.containerInstanceArn!;
+  return {
+    id: instanceIdOf(arn), arn, status: record.status ?? 'ACTIVE',
+    connected: isAgentConnected(record, now, graceSeconds),
+    lost: isLost(record, now, lostAfterSeconds),
+    zone: record.attributes?.find((a) => a.name === 'ecs.availability-zone')?.value,
+    record,
+  };
+}
+
+/** Reads the view of `cluster` for the given services (their deployments' task definitions). */
+export async function readClusterView(ctx: RequestContext, cluster: { name: string; arn: string }, services: ServiceRecord[],
+  settings: SchedulerSettings): Promise<ClusterView> {
+  const now = ctx.app.clock.now();
+  const instances = new Map<string, InstanceView>();
+  for (const { value: record } of await clusterInstances(ctx, cluster.name)) {
+    const view = instanceView(record, now, ecsConfig(ctx.app).agentGraceSeconds, settings.lostAfterSeconds);
+    instances.set(view.id, view);
+  }
+  const definitions = new Map<string, TaskDefinitionRecord>();
+  for (const arn of new Set(services.flatMap((s) => s.deployments.filter((d) => d.status !== 'INACTIVE').map((d) => d.taskDefinition)))) {
+    const ref = parseTaskDefinitionRef(arn);
+    const def = ref && await findTaskDefinition(ctx, ref);
+    if (def) definitions.set(arn, def);
+  }
+  return { cluster: cluster.name, clusterArn: cluster.arn, now, instances, tasks: await clusterTasks(ctx, cluster.name), definitions,
+    healthy: healthyIn(definitions) };
+}

@@ -1,0 +1,165 @@
+// The service scheduler: a level-triggered controller (STYLE point 8). For each cluster with
+// services it reads desired state (service records) and actual state (task and container-instance
+// records), decides (service-rollout.ts, service-replica.ts, service-daemon.ts — pure) and
+// converges (service-apply.ts). It runs when the store says something changed under /ecs/ (a
+// service, a task, an instance: watch) and on a periodic tick (time passes: lost agents, the
+// throttle, steady-state reminders). Passes over one cluster never overlap; passes are safe to
+// repeat and to run after a crash, since everything they decide from is in the store, and every
+// write is compare-and-swap. The only memory is which clusters have services (rebuilt from the
+// store at start-up).
+import type { Ids } from '../../../common/ids.js';
+import type { AppContext, RequestContext } from '../../context.js';
+import type { Unwatch, WatchEvent } from '../../../store/types.js';
+import { db } from '../model/common.js';
+import { serviceKey, serviceRecords, withEvents, type ServiceRecord } from '../model/service-model.js';
+import { tasksOf } from '../model/service-tasks.js';
+import type { Versioned } from '../../../common/records.js';
+import { DEFAULT_SETTINGS, readClusterView, type ClusterView, type SchedulerSettings } from './cluster-view.js';
+import { applyPlan } from './service-apply.js';
+import { planDaemon } from './service-daemon.js';
+import { planReplica } from './service-replica.js';
+import { advance } from './service-rollout.js';
+
+export interface SchedulerOptions extends Partial<SchedulerSettings> {
+  /** Milliseconds between periodic passes over every cluster with services (default 1000). */
+  intervalMs?: number;
+}
+
+interface ClusterRef { account: string; region: string; cluster: string }
+
+const refKey = (r: ClusterRef) => `${r.account}/${r.region}/${r.cluster}`;
+/** `/ecs/<account>/<region>/<kind>/<cluster>/…` → its parts (undefined for other keys). */
+function parseKey(key: string): (ClusterRef & { kind: string }) | undefined {
+  const [, svc, account, region, kind, cluster] = key.split('/');
+  return svc === 'ecs' && cluster ? { account, region, kind, cluster } : undefined;
+}
+const WATCHED = new Set(['services', 'tasks', 'container-instances']);
+
+export class ServiceScheduler {
+  private readonly known = new Map<string, ClusterRef>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private flushTimer?: NodeJS.Timeout;
+  private tickTimer?: NodeJS.Timeout;
+  private unwatch?: Unwatch;
+  private closed = false;
+
+  private constructor(private readonly app: AppContext, readonly settings: SchedulerSettings) {}
+
+  static async start(app: AppContext, options: SchedulerOptions = {}): Promise<ServiceScheduler> {
+    const { intervalMs = 1000, ...rest } = options;
+    const settings = { ...DEFAULT_SETTINGS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
+    const scheduler = new ServiceScheduler(app, settings);
+    const revision = await app.store.currentRevision();
+    for (const kv of await app.store.list('/ecs/')) {
+      const ref = parseKey(kv.key);
+      if (ref?.kind === 'services') scheduler.known.set(refKey(ref), ref);
+    }
+    scheduler.unwatch = app.store.watch('/ecs/', revision, (e) => scheduler.onEvent(e));
+    scheduler.tickTimer = setInterval(() => scheduler.tick(), intervalMs);
+    scheduler.tickTimer.unref?.();
+    scheduler.tick();
+    return scheduler;
+  }
+
+  /** Stops watching and ticking; resolves when passes under way have finished. */
+  async stop() {
+    this.closed = true;
+    this.unwatch?.();
+    clearInterval(this.tickTimer);
+    clearTimeout(this.flushTimer);
+    while (this.running.size) await Promise.allSettled([...this.running.values()]);
+  }
+
+  /** One pass over every cluster with services, now (tests use it to skip the wait for a tick). */
+  async runOnce(): Promise<void> {
+    for (const ref of this.known.values()) this.kick(refKey(ref));
+    while (this.running.size) await Promise.allSettled([...this.running.values()]);
+  }
+
+  private onEvent(event: WatchEvent) {
+    const ref = parseKey(event.key);
+    if (!ref || !WATCHED.has(ref.kind)) return;
+    const key = refKey(ref);
+    if (ref.kind === 'services' && event.type === 'put') this.known.set(key, ref);
+    if (!this.known.has(key)) return;
+    this.dirty.add(key);
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      for (const k of this.dirty) this.kick(k);
+      this.dirty.clear();
+    }, 5);
+  }
+
+  private tick() { for (const key of this.known.keys()) this.kick(key); }
+
+  /** Runs a pass over the cluster, or one more after the pass under way. */
+  private kick(key: string) {
+    if (this.closed) return;
+    if (this.running.has(key)) { this.again.add(key); return; }
+    const ref = this.known.get(key);
+    if (!ref) return;
+    const pass = this.pass(ref)
+      .catch((err) => { console.error(`service scheduler: pass over cluster ${ref.cluster} (${ref.account}, ${ref.region}) failed`, err); })
+      .finally(() => {
+        this.running.delete(key);
+        if (this.again.delete(key)) this.kick(key);
+      });
+    this.running.set(key, pass);
+  }
+
+  private async pass(ref: ClusterRef) {
+    const ctx = scopeContext(this.app, ref);
+    const cluster = await db(ctx).clusters.get(ctx, ref.cluster);
+    const services = (await serviceRecords(this.app.store).listVersioned(ctx, `${ref.cluster}/`)).filter((v) => v.value.status !== 'INACTIVE');
+    if (!cluster || services.length === 0) { this.known.delete(refKey(ref)); return; }
+    const view = await readClusterView(ctx, { name: ref.cluster, arn: cluster.clusterArn! }, services.map((v) => v.value), this.settings);
+    for (const service of services) {
+      if (this.closed) return;
+      await this.reconcile(ctx, service, view);
+    }
+  }
+
+  /** One service: advance its state, then plan and apply the task changes. */
+  private async reconcile(ctx: RequestContext, current: Versioned<ServiceRecord>, view: ClusterView) {
+    const records = serviceRecords(this.app.store);
+    let service = current.value;
+    const tasks = tasksOf(service, view.tasks);
+    const next = advance(service, tasks, view, this.app.ids);
+    if (next !== service) {
+      // On a conflict someone else wrote the service: that write triggers another pass.
+      if (!(await records.put(ctx, serviceKey(service.cluster, service.serviceName), next, current.revision))) return;
+      service = next;
+    }
+    if (service.status === 'INACTIVE') return;
+    const plan = service.schedulingStrategy === 'DAEMON'
+      ? planDaemon(service, tasks, view, this.settings)
+      : planReplica(service, tasks, view, this.settings);
+    if (!plan.lost.length && !plan.stops.length && !plan.starts.length && !plan.events.length) return;
+    const events = await applyPlan(ctx, service, plan, view, this.settings);
+    await appendEvents(ctx, service, events, this.app.ids);
+  }
+}
+
+/** Adds events to the stored service (compare-and-swap, retried). */
+async function appendEvents(ctx: RequestContext, service: ServiceRecord, messages: string[], ids: Ids) {
+  if (messages.length === 0) return;
+  const records = serviceRecords(ctx.app.store);
+  const key = serviceKey(service.cluster, service.serviceName);
+  for (;;) {
+    const current = await records.getVersioned(ctx, key);
+    if (!current || current.value.createdAt !== service.createdAt) return;
+    const next = withEvents(current.value, messages, ids, ctx.app.clock.now().toISOString());
+    if (await records.put(ctx, key, next, current.revision)) return;
+  }
+}
+
+/** The scheduler acts inside one account and region, as ECS's service-linked principal. */
+function scopeContext(app: AppContext, ref: ClusterRef): RequestContext {
+  return {
+    requestId: app.ids.uuid(), account: ref.account, region: ref.region, accessKeyId: 'ecs-service-scheduler',
+    principalArn: `arn:aws:iam::${ref.account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS`,
+    service: 'ecs', operation: 'ServiceScheduler', app,
+  };
+}

@@ -1,0 +1,48 @@
+// Reading and changing stored services: lookup by name or ARN, compare-and-swap updates, and a
+// service's tasks. Registers the cluster's activeServicesCount (DescribeClusters, DeleteCluster)
+// with counts.ts when loaded.
+import { AwsError } from '../../../common/errors.js';
+import type { Versioned } from '../../../common/records.js';
+import type { RequestContext } from '../../context.js';
+import { db, invalidParameter } from './common.js';
+import { registerCountSource } from './counts.js';
+import { parseServiceRef, serviceKey, serviceRecords, type ServiceRecord } from './service-model.js';
+import { tasksOf, type ServiceTaskRecord } from './service-tasks.js';
+
+export const serviceNotFound = () => new AwsError('ServiceNotFoundException', 'Service not found.');
+export const serviceNotActive = () => new AwsError('ServiceNotActiveException', 'Service was not ACTIVE.');
+
+export const services = (ctx: RequestContext) => serviceRecords(ctx.app.store);
+
+/** The service a reference names in `cluster` (name or ARN; an ARN of another cluster names nothing). */
+export async function findService(ctx: RequestContext, cluster: string, ref: string | undefined): Promise<Versioned<ServiceRecord> | undefined> {
+  if (!ref) throw invalidParameter('service is required and cannot be empty.');
+  const parsed = parseServiceRef(ref);
+  if (parsed.cluster !== undefined && parsed.cluster !== cluster) return undefined;
+  return services(ctx).getVersioned(ctx, serviceKey(cluster, parsed.name));
+}
+
+/** Read-modify-write with compare-and-swap, retried on conflict. `change` returns the next record,
+ *  or the same object for "no change"; it may throw to refuse. */
+export async function modifyService(ctx: RequestContext, cluster: string, ref: string | undefined,
+  change: (current: ServiceRecord) => ServiceRecord): Promise<ServiceRecord> {
+  for (;;) {
+    const current = await findService(ctx, cluster, ref);
+    if (!current) throw serviceNotFound();
+    const next = change(current.value);
+    if (next === current.value) return next;
+    if (await services(ctx).put(ctx, serviceKey(cluster, next.serviceName), next, current.revision)) return next;
+  }
+}
+
+/** Every task record of a cluster (the scheduler's and DescribeServices' one read of tasks). */
+export const clusterTasks = (ctx: RequestContext, cluster: string) =>
+  db(ctx).tasks.list(ctx, `${cluster}/`) as Promise<ServiceTaskRecord[]>;
+
+export async function serviceTasks(ctx: RequestContext, service: ServiceRecord): Promise<ServiceTaskRecord[]> {
+  return tasksOf(service, await clusterTasks(ctx, service.cluster));
+}
+
+registerCountSource(async (ctx, cluster) => ({
+  activeServicesCount: (await services(ctx).list(ctx, `${cluster}/`)).filter((s) => s.status === 'ACTIVE').length,
+}));
