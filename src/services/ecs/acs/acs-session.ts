@@ -12,7 +12,7 @@ import { db, type TaskRecord } from '../model/common.js';
 import { acsTasks, DefinitionCache, instanceTasks } from './acs-tasks.js';
 import { instanceIdOf, taskId } from '../model/task-model.js';
 import { taskIndexPrefix, type LiveEntry } from '../model/task-index.js';
-import { openLiveness, recordHeartbeat } from '../model/liveness.js';
+import { keepLiveness, openLiveness, recordHeartbeat } from '../model/liveness.js';
 import { ecsConfig } from '../config.js';
 import { applyHealth } from '../model/task-state.js';
 import { modifyTask } from '../model/task-store.js';
@@ -198,17 +198,19 @@ export class AcsSession {
     return lease;
   }
 
-  /** The agent was heard: keep its liveness lease alive, at most once per touchMs of the app's
-   *  clock. A keep-alive writes nothing (model/liveness.ts); a lease found expired (the agent was
+  /** The agent was heard: keep its liveness lease alive, at most once per touchMs (and at least
+   *  three times per grace period) of the app's clock. A keep-alive writes nothing (model/liveness.ts); a lease found expired (the agent was
    *  silent for the grace period but its socket stayed open) is opened again. */
   private touch() {
     const now = this.ctx.app.clock.now().getTime();
-    if (now - this.lastTouch < this.timings.touchMs || !this.lease || this.closed) return;
+    // At least three keep-alives per TTL (the grace period), as etcd clients do.
+    const every = Math.min(this.timings.touchMs, (ecsConfig(this.ctx.app).agentGraceSeconds * 1000) / 3);
+    if (now - this.lastTouch < every || !this.lease || this.closed) return;
     this.lastTouch = now;
     const lease = this.lease;
     this.enqueue(async () => {
-      const ttl = await this.ctx.app.store.keepAlive(await lease);
-      if (ttl === undefined && !this.closed && this.lease === lease) this.lease = this.openLease();
+      const alive = await lease.then((id) => keepLiveness(this.ctx, this.cluster, this.instanceId, id), () => false);
+      if (!alive && !this.closed && this.lease === lease) this.lease = this.openLease();
     });
   }
 }

@@ -26,6 +26,19 @@ export async function openLiveness(ctx: RequestContext, cluster: string, id: str
   return lease.id;
 }
 
+/** Keeps the lease alive and makes sure the liveness key is attached to it (a replaced session's
+ *  put may have landed last, on a lease nobody keeps alive). False when the lease is gone. */
+export async function keepLiveness(ctx: RequestContext, cluster: string, id: string, lease: string): Promise<boolean> {
+  if (await ctx.app.store.keepAlive(lease) === undefined) return false;
+  const key = leaseKeyPrefix(ctx, cluster) + id;
+  const kv = await ctx.app.store.get(key);
+  if (kv?.lease !== lease) {
+    const value = JSON.stringify({ connectedAt: ctx.app.clock.now().toISOString() });
+    await ctx.app.store.txn([], [{ type: 'put', key, value, lease }]);
+  }
+  return true;
+}
+
 /** Records that the agent of `<cluster>/<id>` was last heard at `at` (when its session ends). */
 export async function recordHeartbeat(ctx: RequestContext, cluster: string, id: string, at: Date): Promise<void> {
   await db(ctx).liveness.put(ctx, `${cluster}/${id}`, { lastHeartbeatAt: at.toISOString() });

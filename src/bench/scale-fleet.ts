@@ -1,0 +1,95 @@
+// bench:scale's fleet phase: a Berth server (child process, SQLite) and `berth agent --runtime
+// simulated --fleet N` (a second child process), then RunTask throughput and a big service.
+import {
+  CreateClusterCommand, CreateServiceCommand, DescribeContainerInstancesCommand, DescribeServicesCommand, ListContainerInstancesCommand,
+  RegisterTaskDefinitionCommand, RunTaskCommand,
+} from '@aws-sdk/client-ecs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { spawnBerth as spawnCli } from '../testing/processes.js';
+import { repoRoot, spawnBerth } from '../testing/child-server.js';
+import { LeanEcsClient } from './lean-client.js';
+import { latency, rssMiB, type Client } from './scale-measure.js';
+
+const FLEET = Number(process.env.BENCH_FLEET ?? 1000);
+const RUNTASK_CALLS = Number(process.env.BENCH_RUNTASK_CALLS ?? 300);
+const SERVICE_TASKS = Number(process.env.BENCH_SERVICE_TASKS ?? 10_000);
+const SERVICE_LIMIT_S = Number(process.env.BENCH_SERVICE_LIMIT_S ?? 300);
+
+export interface FleetResult {
+  instances: number;
+  registerSeconds: number;
+  runTask: { tasks: number; seconds: number; perSecond: number; p50: number; p99: number };
+  service: { desired: number; running: number; seconds: number; reached: boolean };
+  overCommitted: number;
+  serverRss: number;
+  fleetRss: number;
+}
+
+const sleep = (msec: number) => new Promise((resolve) => setTimeout(resolve, msec));
+
+export async function runFleet(dir: string): Promise<FleetResult> {
+  const server = await spawnBerth({ store: `sqlite://${join(dir, 'fleet.db')}` });
+  const api: Client = new LeanEcsClient(server.url);
+  const cluster = 'fleet';
+  await api.send(new CreateClusterCommand({ clusterName: cluster }));
+  const t0 = performance.now();
+  const fleet = spawnCli(['agent', '--runtime', 'simulated', '--fleet', String(FLEET), '--cluster', cluster, '--endpoint', server.url,
+    '--instance-type', 'm5.xlarge', '--state-dir', join(dir, 'fleet')], { cwd: repoRoot });
+  try {
+    await fleet.waitFor(/fleet: \d+ simulated agents/, 1_800_000);
+    let listed = 0;
+    for (let token: string | undefined; ;) {
+      const page = await api.send(new ListContainerInstancesCommand({ cluster, nextToken: token, maxResults: 100 }));
+      listed += page.containerInstanceArns.length;
+      if (!(token = page.nextToken)) break;
+    }
+    const registerSeconds = (performance.now() - t0) / 1000;
+    console.error(`bench:scale: ${listed} instances registered in ${registerSeconds.toFixed(1)} s`);
+
+    // RunTask, count 10, 16 clients: tasks acknowledged (placed and written) per second.
+    await api.send(new RegisterTaskDefinitionCommand({ family: 'burst', containerDefinitions: [{ name: 'a', image: 'busybox', cpu: 8, memory: 16, command: ['sleep', 'infinity'] }] }));
+    let placed = 0;
+    const start = performance.now();
+    const lat = await latency(server.url, RUNTASK_CALLS, 0, async (c) => {
+      const out = await c.send(new RunTaskCommand({ cluster, taskDefinition: 'burst', count: 10 }));
+      if (out.failures?.length) throw new Error(`RunTask failures: ${JSON.stringify(out.failures).slice(0, 300)}`);
+      placed += out.tasks.length;
+    });
+    const seconds = (performance.now() - start) / 1000;
+    console.error(`bench:scale: ${placed} RunTask tasks in ${seconds.toFixed(1)} s`);
+
+    // A service of SERVICE_TASKS tasks: time until runningCount reaches it.
+    await api.send(new RegisterTaskDefinitionCommand({ family: 'svc', containerDefinitions: [{ name: 'a', image: 'busybox', cpu: 4, memory: 8, command: ['sleep', 'infinity'] }] }));
+    const s0 = performance.now();
+    await api.send(new CreateServiceCommand({ cluster, serviceName: 'big', taskDefinition: 'svc', desiredCount: SERVICE_TASKS }));
+    let running = 0;
+    for (;;) {
+      running = (await api.send(new DescribeServicesCommand({ cluster, services: ['big'] }))).services[0].runningCount;
+      if (running >= SERVICE_TASKS || (performance.now() - s0) / 1000 > SERVICE_LIMIT_S) break;
+      await sleep(250);
+    }
+    const serviceSeconds = (performance.now() - s0) / 1000;
+
+    // No over-commit: every instance's remaining CPU and memory are non-negative.
+    let overCommitted = 0;
+    for (let token: string | undefined; ;) {
+      const page = await api.send(new ListContainerInstancesCommand({ cluster, nextToken: token, maxResults: 100 }));
+      const described = await api.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: page.containerInstanceArns }));
+      for (const ci of described.containerInstances) {
+        const remaining = (name: string) => ci.remainingResources.find((r: { name: string }) => r.name === name)?.integerValue ?? 0;
+        if (remaining('CPU') < 0 || remaining('MEMORY') < 0) overCommitted++;
+      }
+      if (!(token = page.nextToken)) break;
+    }
+    return {
+      instances: listed, registerSeconds,
+      runTask: { tasks: placed, seconds, perSecond: placed / seconds, p50: lat.p50, p99: lat.p99 },
+      service: { desired: SERVICE_TASKS, running, seconds: serviceSeconds, reached: running >= SERVICE_TASKS },
+      overCommitted, serverRss: rssMiB(server.child.pid), fleetRss: rssMiB(fleet.child.pid),
+    };
+  } finally {
+    await fleet.kill('SIGTERM');
+    await server.stop();
+  }
+}
