@@ -22,7 +22,7 @@ export function createPipeline(app: AppContext, services: readonly ServiceDef[])
     let operation: string | undefined;
     try {
       // 3. authenticate
-      const principal = authenticate(resolved.scope);
+      const principal = await authenticate(app, req, resolved.scope, service.protocol);
       // 4. parse
       operation = protocol.operationName(req);
       const op = operationSchema(service, operation);
