@@ -2,6 +2,7 @@
 // shared parts. This is the services layer: the gateway builds these, services only read them.
 import type { Clock, Ids } from '../common/ids.js';
 import type { Scope } from '../common/records.js';
+import type { ProtocolName } from '../protocol/types.js';
 import type { Store } from '../store/types.js';
 
 /** The server-wide configuration. Each service's own settings live in its config section
@@ -83,6 +84,8 @@ export interface RequestContext extends Caller {
   app: AppContext;
   /** True when the call came through the internal client rather than the wire. */
   internal?: boolean;
+  /** The service's wire protocol (errors such as AccessDenied are named after it). */
+  protocol?: ProtocolName;
 }
 
 /** A Caller for the principal and region of `ctx` (e.g. a worker acting for a request). */
