@@ -62,8 +62,9 @@ export async function authenticate(app: AppContext, req: RawRequest, scope: Cred
     if (!credential) throw authError('unknownKey', protocol);
     // A session token must come with exactly the key it was issued with, and long-term keys take none.
     if ((sig.sessionToken ?? '') !== (credential.sessionToken ?? '')) throw authError('unknownKey', protocol);
-    verifySignature(req, sig, credential.secretAccessKey, app.clock.now());
+    // As AWS does, an expired session token is reported before the signature is looked at.
     if (credential.expiration && Date.parse(credential.expiration) <= app.clock.now().getTime()) throw authError('tokenExpired', protocol);
+    verifySignature(req, sig, credential.secretAccessKey, app.clock.now());
     return { accessKeyId: credential.accessKeyId, account: credential.account, arn: credential.principalArn };
   } catch (err) {
     if (err instanceof SigV4Failure) throw authError(err.kind, protocol, err.message);
