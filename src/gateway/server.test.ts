@@ -2,6 +2,7 @@
 // server down; /_berth/health and /_berth/reset; STS through the real SDK (the account comes from
 // the access key) and unsigned query requests resolved by their Action.
 import { CreateClusterCommand, ListClustersCommand } from '@aws-sdk/client-ecs';
+import { serviceList } from '../services/registry.js';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -47,7 +48,7 @@ describe('gateway listener and operational endpoints', () => {
     assert.equal(typeof body.uptimeSeconds, 'number');
     assert.ok((body.uptimeSeconds as number) >= 0);
     assert.equal(body.store, 'memory');
-    assert.deepEqual(body.services, ['ecs', 'sts']);
+    assert.deepEqual(body.services, serviceList.map((s) => s.name), 'every registered service, in registry order');
   });
 
   it('POST /_berth/reset wipes all state; other methods are refused and wipe nothing', async () => {

@@ -33,12 +33,14 @@ function memberKey(name: string, ns: NormalizedSchema, flavor: Flavor): string {
 
 function readValue(params: URLSearchParams, prefix: string, ns: NormalizedSchema, flavor: Flavor, keys: string[]): unknown {
   if (ns.isStructSchema()) {
+    // A nested structure's members are `<prefix>.<Member>` (list items come with the dot already).
+    const base = prefix && !prefix.endsWith('.') ? `${prefix}.` : prefix;
     const out: Record<string, unknown> = {};
     for (const [name, member] of ns.structIterator()) {
-      const v = readValue(params, `${prefix}${memberKey(name, member, flavor)}`, member, flavor, keys);
+      const v = readValue(params, `${base}${memberKey(name, member, flavor)}`, member, flavor, keys);
       if (v !== undefined) out[name] = v;
     }
-    return prefix && !keys.some((k) => k.startsWith(`${prefix}.`) || k === prefix) ? undefined : out;
+    return base && !keys.some((k) => k.startsWith(base)) ? undefined : out;
   }
   if (ns.isListSchema()) {
     const traits = ns.getMergedTraits() as Record<string, unknown>;
