@@ -92,7 +92,6 @@ describe('ELBv2 + ECS walkthrough (AWS CLI, Docker)', () => {
     const service = (name: string, td: string, tg: string, count: number) => aws('ecs', 'create-service', '--cluster', 'default', '--service-name', name,
       '--task-definition', td, '--desired-count', String(count), '--health-check-grace-period-seconds', '0',
       '--load-balancers', `targetGroupArn=${tg},containerName=web,containerPort=80`);
-    mark("await service('web', 'web', we");
     await Promise.all([service('web', 'web', webTg, 3), service('api', 'api', apiTg, 1)]);
 
     // Waiting polls through the SDK (each CLI call starts a Python process); the steps use the CLI.
@@ -119,7 +118,6 @@ describe('ELBv2 + ECS walkthrough (AWS CLI, Docker)', () => {
     assert.equal(registered.reduce((s, m) => s + Number(/registered (\d+) targets/.exec(m)![1]), 0), 3);
 
     // Rolling update to a new revision while requests keep coming: no answer but 200.
-    mark("await taskDefinition('web', 'v");
     await taskDefinition('web', 'v2');
     let stop = false;
     const statuses = new Map<number, number>();
