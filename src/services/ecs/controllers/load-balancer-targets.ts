@@ -13,7 +13,7 @@
 import type { LoadBalancer } from '@aws-sdk/client-ecs';
 import type { DescribeTargetHealthOutput, TargetDescription, TargetHealth } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AwsError } from '../../../common/errors.js';
-import { callerOf, type RequestContext } from '../../context.js';
+import { accountRoot, type RequestContext } from '../../context.js';
 import { requestStop } from '../launch/task-run.js';
 import { said, taskList, type ServiceRecord } from '../model/service-model.js';
 import { isLive, SCHEDULER_STOP_CODE, type ServiceTaskRecord } from '../model/service-tasks.js';
@@ -48,7 +48,8 @@ const keyOf = (tg: string, t: { Id?: string; Port?: number }) => `${tg} ${t.Id}:
 export async function syncLoadBalancers(ctx: RequestContext, service: ServiceRecord, tasks: ServiceTaskRecord[], view: ClusterView): Promise<LoadBalancerPass | undefined> {
   const lbs = (service.loadBalancers ?? []).filter((lb) => lb.targetGroupArn && lb.containerName && lb.containerPort);
   if (!lbs.length) return undefined;
-  const caller = callerOf(ctx);
+  // ECS acts with its service-linked role on the account's behalf: the account root for the internal client.
+  const caller = accountRoot(ctx);
   const call = <O>(op: string, input: object) => ctx.app.call<O>(ELB, op, input, caller);
   const health = new Map<string, TargetHealth>();
   const events: string[] = [];

@@ -1,11 +1,12 @@
 // CreateService's checks of `loadBalancers` (ECS's side of the ELBv2 integration): each names a
 // container and port of the task definition, and a target group that exists, is attached to a load
 // balancer, and whose target type fits the network mode (awsvpc → ip; bridge/host → instance).
-// The target group is read through the internal client as the caller.
+// The target group is read through the internal client as ECS (its service-linked role) would:
+// the account root, whatever ELB permissions the caller has.
 import type { LoadBalancer, TaskDefinition } from '@aws-sdk/client-ecs';
 import type { DescribeTargetGroupsOutput } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AwsError } from '../../../common/errors.js';
-import { callerOf, type RequestContext } from '../../context.js';
+import { accountRoot, type RequestContext } from '../../context.js';
 import { invalidParameter } from './common.js';
 
 export async function checkLoadBalancers(ctx: RequestContext, loadBalancers: LoadBalancer[] | undefined, def: TaskDefinition) {
@@ -21,7 +22,7 @@ export async function checkLoadBalancers(ctx: RequestContext, loadBalancers: Loa
     }
     let found: DescribeTargetGroupsOutput;
     try {
-      found = await ctx.app.call<DescribeTargetGroupsOutput>('elasticloadbalancing', 'DescribeTargetGroups', { TargetGroupArns: [lb.targetGroupArn] }, callerOf(ctx));
+      found = await ctx.app.call<DescribeTargetGroupsOutput>('elasticloadbalancing', 'DescribeTargetGroups', { TargetGroupArns: [lb.targetGroupArn] }, accountRoot(ctx));
     } catch (err) {
       if (err instanceof AwsError) throw invalidParameter(`Unable to validate the target group ${lb.targetGroupArn}: ${err.message}`);
       throw err;
