@@ -89,8 +89,10 @@ describe('ELBv2 + ECS walkthrough (AWS CLI, Docker)', () => {
       taskDefinition('web', 'v1'),
       taskDefinition('api', 'api', '/api'),
     ]);
+    // The grace period covers an httpd slow to start on a loaded machine: health checks run every
+    // 0.5 s here, so without it a task failing its first two checks would be replaced at once.
     const service = (name: string, td: string, tg: string, count: number) => aws('ecs', 'create-service', '--cluster', 'default', '--service-name', name,
-      '--task-definition', td, '--desired-count', String(count), '--health-check-grace-period-seconds', '0',
+      '--task-definition', td, '--desired-count', String(count), '--health-check-grace-period-seconds', '5',
       '--load-balancers', `targetGroupArn=${tg},containerName=web,containerPort=80`);
     await Promise.all([service('web', 'web', webTg, 3), service('api', 'api', apiTg, 1)]);
 
