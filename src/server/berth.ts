@@ -4,6 +4,7 @@
 // from the command line.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import { randomIds, systemClock, type Clock, type Ids } from '../common/ids.js';
 import { authenticateRequest } from '../gateway/auth.js';
 import { createGateway, type Gateway } from '../gateway/server.js';
@@ -52,9 +53,18 @@ function resolveConfig(given: ServiceConfigs = {}): Record<string, unknown> {
   return out;
 }
 
+/** The directory a store spec keeps its files in: the data directory, or a sqlite file's folder. */
+function dataDirOf(spec: string): string | undefined {
+  if (spec.startsWith('sqlite://')) return dirname(resolve(spec.slice('sqlite://'.length)));
+  return spec.includes('://') || spec === 'memory' ? undefined : resolve(spec);
+}
+
 export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
   const store = typeof options.store === 'object' ? options.store : openStore(options.store ?? '.berth', { clock: options.clock });
-  const config: ServerConfig = { host: options.host ?? '127.0.0.1', port: options.port ?? 4566, publicUrl: options.publicUrl };
+  const config: ServerConfig = {
+    host: options.host ?? '127.0.0.1', port: options.port ?? 4566, publicUrl: options.publicUrl,
+    dataDir: typeof options.store === 'object' ? undefined : dataDirOf(options.store ?? '.berth'),
+  };
   const serviceConfig = resolveConfig(options.config);
   const app: AppContext = {
     store, clock: options.clock ?? systemClock, ids: options.ids ?? randomIds, config, serviceConfig, startedAt: new Date(), version: VERSION,
