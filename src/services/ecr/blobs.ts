@@ -24,12 +24,14 @@ export class BlobStore {
   /** Hash state of uploads this process has appended to, so a commit does not re-read the file. */
   private readonly running = new Map<string, Running>();
 
-  private constructor(readonly dir: string) {}
+  /** `now` is the server's clock: a blob's modification time is set from it when it is stored or
+   *  used, so GC's grace period runs on the same clock as everything else. */
+  private constructor(readonly dir: string, private readonly now: () => Date) {}
 
-  static async open(dir: string): Promise<BlobStore> {
+  static async open(dir: string, now: () => Date = () => new Date()): Promise<BlobStore> {
     await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
     await mkdir(join(dir, 'uploads'), { recursive: true });
-    return new BlobStore(dir);
+    return new BlobStore(dir, now);
   }
 
   blobPath(digest: string): string {
@@ -46,7 +48,7 @@ export class BlobStore {
 
   /** Marks the blob as just used (GC spares blobs younger than its grace period). */
   async touch(digest: string): Promise<void> {
-    const now = new Date();
+    const now = this.now();
     await utimes(this.blobPath(digest), now, now).catch(() => {});
   }
 
@@ -98,6 +100,7 @@ export class BlobStore {
     const fd = await open(path, 'r+');
     try { await fd.sync(); } finally { await fd.close(); }
     await mkdir(dirname(target), { recursive: true });
+    await utimes(path, this.now(), this.now());
     await rename(path, target);
     await syncDir(dirname(target));
     return state.size;
@@ -123,12 +126,9 @@ export class BlobStore {
     }
   }
 
-  /** Upload files with their modification time (for GC of abandoned uploads). */
-  async *uploadFiles(): AsyncGenerator<{ uuid: string; mtimeMs: number }> {
-    for (const uuid of await readdir(join(this.dir, 'uploads'))) {
-      const s = await stat(this.uploadPath(uuid)).catch(() => undefined);
-      if (s) yield { uuid, mtimeMs: s.mtimeMs };
-    }
+  /** The uploads that have a file (for GC of abandoned uploads). */
+  async uploadFiles(): Promise<string[]> {
+    return readdir(join(this.dir, 'uploads'));
   }
 
   private async state(uuid: string): Promise<Running> {

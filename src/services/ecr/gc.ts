@@ -12,19 +12,21 @@ export interface GcResult { blobsRemoved: number; bytesFreed: number; uploadsRem
 export async function collectGarbage(app: AppContext, blobs: BlobStore, graceSeconds: number): Promise<GcResult> {
   const cutoff = app.clock.now().getTime() - graceSeconds * 1000;
   const result: GcResult = { blobsRemoved: 0, bytesFreed: 0, uploadsRemoved: 0 };
-  const sessions = await uploads(app.store).listVersioned(GLOBAL);
+  // Files first, then sessions: a session is created before its file, so a file listed here whose
+  // session is missing (or too old) afterwards is abandoned.
+  const files = await blobs.uploadFiles();
   const live = new Set<string>();
-  for (const s of sessions) {
-    if (new Date(s.value.startedAt).getTime() >= cutoff) { live.add(s.value.uuid); continue; }
+  for (const s of await uploads(app.store).listVersioned(GLOBAL)) {
+    if (new Date(s.value.startedAt).getTime() > cutoff) { live.add(s.value.uuid); continue; }
     await app.store.delete(s.key, s.revision);
   }
-  for await (const f of blobs.uploadFiles()) {
-    if (live.has(f.uuid) || f.mtimeMs >= cutoff) continue;
-    await blobs.abort(f.uuid);
+  for (const uuid of files) {
+    if (live.has(uuid)) continue;
+    await blobs.abort(uuid);
     result.uploadsRemoved++;
   }
   for await (const b of blobs.blobs()) {
-    if (b.mtimeMs >= cutoff) continue;
+    if (b.mtimeMs > cutoff) continue;
     if ((await app.store.list(refPrefix(b.digest), { limit: 1 })).length) continue;
     result.bytesFreed += await blobs.size(b.digest) ?? 0;
     await blobs.remove(b.digest);

@@ -42,7 +42,7 @@ export const ecrService = defineService<'ecr', EcrConfig, EcrRunning>({
     // Blobs live beside the store's files; a store that keeps none (memory://, etcd://) gets a temp dir.
     const temp = config.blobDir || app.config.dataDir ? undefined : mkdtempSync(join(tmpdir(), 'berth-ecr-'));
     const dir = config.blobDir ?? temp ?? join(app.config.dataDir!, 'ecr');
-    const blobs = await BlobStore.open(dir);
+    const blobs = await BlobStore.open(dir, () => app.clock.now());
     attachRuntime(app, { blobs, secret: await tokenSecret(app.store), config });
     host.streamRoute('/v2/', registryHandler(app), { prefix: true });
     host.streamRoute('/v2', registryHandler(app));

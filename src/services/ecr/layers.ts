@@ -22,8 +22,8 @@ export async function initiateLayerUpload(given: InitiateLayerUploadRequest, ctx
   checkRegistryId(ctx, input.registryId);
   await mustGetRepo(ctx.app.store, ctx, input.repositoryName);
   const uploadId = ctx.app.ids.uuid();
-  await ecrRuntime(ctx.app).blobs.begin(uploadId);
   await uploads(ctx.app.store).create(GLOBAL, uploadId, { account: ctx.account, region: ctx.region, repositoryName: input.repositoryName, uuid: uploadId, startedAt: ctx.app.clock.now().toISOString() });
+  await ecrRuntime(ctx.app).blobs.begin(uploadId);
   return { uploadId, partSize: PART_SIZE };
 }
 

@@ -51,9 +51,10 @@ const created = (r: RegistryRequest, digest: string) => r.res.writeHead(201, {
 
 async function newUpload(r: RegistryRequest): Promise<string> {
   const uuid = r.app.ids.uuid();
-  await ecrRuntime(r.app).blobs.begin(uuid);
+  // The session before the file: GC takes a file without a session for abandoned.
   await uploads(r.app.store).create(GLOBAL, uuid, { account: r.scope.account, region: r.scope.region, repositoryName: r.name, uuid,
     startedAt: r.app.clock.now().toISOString() });
+  await ecrRuntime(r.app).blobs.begin(uuid);
   return uuid;
 }
 
