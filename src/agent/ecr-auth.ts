@@ -47,7 +47,9 @@ export class EcrRegistryAuth {
       const decoded = Buffer.from(data.authorizationToken, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       const host = new URL(data.proxyEndpoint).host;
-      const auth = Buffer.from(JSON.stringify({ username: decoded.slice(0, colon), password: decoded.slice(colon + 1), serveraddress: host })).toString('base64url');
+      // The engine decodes base64url *with* padding (Go's base64.URLEncoding); Node's 'base64url' drops it.
+      const auth = Buffer.from(JSON.stringify({ username: decoded.slice(0, colon), password: decoded.slice(colon + 1), serveraddress: host }))
+        .toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
       const expires = data.expiresAt?.getTime() ?? this.now() + 3600_000;
       this.cached = { auth, host, refreshAt: Math.max(this.now(), expires - 30 * 60_000) };
       return this.cached;
