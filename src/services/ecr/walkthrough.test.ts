@@ -6,6 +6,7 @@
 // older ones; a wrong token is refused; a missing image fails the task with CannotPullContainerError.
 // Docker's credentials go to a temp DOCKER_CONFIG, never the user's ~/.docker.
 import { CreateClusterCommand, DescribeTasksCommand, RegisterTaskDefinitionCommand, RunTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import { CreateRepositoryCommand, ECRClient, ListImagesCommand, PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { Agent } from '../../agent/agent.js';
 import { VERSION } from '../../server/berth.js';
 import { removeContainersOf } from '../../testing/docker-fixture.js';
 import { eventually } from '../../testing/eventually.js';
-import { startHarness, type Harness } from '../../testing/harness.js';
+import { credentials, startHarness, type Harness } from '../../testing/harness.js';
 import { AWS_CLI_V2, requireAwsCliV2, requireTestImage, TEST_IMAGE } from '../../testing/requirements.js';
 
 const SERVER_IP = '127.0.60.2';
@@ -57,8 +58,7 @@ describe('ECR walkthrough with the aws and docker CLIs', requirements(), () => {
   const build = async (ref: string, text: string) => {
     writeFileSync(join(dir, 'marker'), `${text}\n`);
     writeFileSync(join(dir, 'Dockerfile'), `FROM ${TEST_IMAGE}\nCOPY marker /marker\nCMD ["cat", "/marker"]\n`);
-    await must('docker', ['build', '-q', '-t', ref, dir]);
-    images.push(ref);
+    images.push((await must('docker', ['build', '-q', '-t', ref, dir])).trim());
   };
 
   before(async () => {
@@ -77,7 +77,7 @@ describe('ECR walkthrough with the aws and docker CLIs', requirements(), () => {
   after(async () => {
     await agent?.stop();
     if (agent) removeContainersOf(agent.instanceArn);
-    for (const ref of images) await run('docker', ['rmi', '-f', ref]);
+    if (images.length) await run('docker', ['rmi', '-f', ...images]);
     await h?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -124,7 +124,9 @@ describe('ECR walkthrough with the aws and docker CLIs', requirements(), () => {
   });
 
   it('IMMUTABLE refuses a re-push of the tag; a lifecycle policy keeping 2 images expires the older', async () => {
-    await aws('ecr', 'create-repository', '--repository-name', 'walk/frozen', '--image-tag-mutability', 'IMMUTABLE');
+    // (The SDK from here on: each aws CLI start costs seconds on a loaded machine.)
+    const ecr = new ECRClient({ endpoint: h.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'walk/frozen', imageTagMutability: 'IMMUTABLE' }));
     await build(`${registry}/walk/frozen:v1`, 'first');
     assert.ok((await run('docker', ['push', `${registry}/walk/frozen:v1`])).ok);
     await build(`${registry}/walk/frozen:v1`, 'second');
@@ -137,10 +139,11 @@ describe('ECR walkthrough with the aws and docker CLIs', requirements(), () => {
       assert.ok((await run('docker', ['push', `${registry}/walk/app:${tag}`])).ok);
     }
     const rules = { rules: [{ rulePriority: 1, description: 'keep the two newest images', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 2 }, action: { type: 'expire' } }] };
-    await aws('ecr', 'put-lifecycle-policy', '--repository-name', 'walk/app', '--lifecycle-policy-text', JSON.stringify(rules));
+    await ecr.send(new PutLifecyclePolicyCommand({ repositoryName: 'walk/app', lifecyclePolicyText: JSON.stringify(rules) }));
     assert.equal(await h.berth.services.ecr.applyLifecyclePolicies(), 2);
-    const left = await aws<{ imageIds: { imageTag?: string }[] }>('ecr', 'list-images', '--repository-name', 'walk/app');
-    assert.deepEqual(left.imageIds.map((i) => i.imageTag).sort(), ['three', 'two']);
+    const left = await ecr.send(new ListImagesCommand({ repositoryName: 'walk/app' }));
+    assert.deepEqual(left.imageIds?.map((i) => i.imageTag).sort(), ['three', 'two']);
+    ecr.destroy();
   });
 
   it('a wrong token is refused by docker login', async () => {
