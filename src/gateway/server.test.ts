@@ -47,7 +47,7 @@ describe('gateway listener and operational endpoints', () => {
     assert.equal(typeof body.uptimeSeconds, 'number');
     assert.ok((body.uptimeSeconds as number) >= 0);
     assert.equal(body.store, 'memory');
-    assert.deepEqual(body.services, ['ecs', 'sts']);
+    assert.deepEqual(body.services, ['ecs', 'ecr', 'sts']);
   });
 
   it('POST /_berth/reset wipes all state; other methods are refused and wipe nothing', async () => {
