@@ -66,10 +66,13 @@ async function berthReads(dir: string): Promise<SizeResult[]> {
     const taskArns = Array.from({ length: 200 }, (_, k) => `arn:aws:ecs:us-east-1:000000000000:task/${cluster}/bench${String(Math.floor((k * size) / 200)).padStart(27, '0')}`);
     const state: ReadState = { cluster, revisions: size, taskArns, serviceArns, tasks: true };
     const reads = new Map<string, Latency>();
-    for (const r of READS) reads.set(r.name, await latency(server.url, REQUESTS, WARMUP, (c, i) => r.call(c, state, i)));
-    out.push({ size, reads, rss: rssMiB(server.child.pid) });
-    console.error(`bench:scale: Berth reads at ${size} measured (RSS ${rssMiB(server.child.pid).toFixed(0)} MiB)`);
-    await server.stop();
+    try {
+      for (const r of READS) reads.set(r.name, await latency(server.url, REQUESTS, WARMUP, (c, i) => r.call(c, state, i)));
+      out.push({ size, reads, rss: rssMiB(server.child.pid) });
+      console.error(`bench:scale: Berth reads at ${size} measured (RSS ${rssMiB(server.child.pid).toFixed(0)} MiB)`);
+    } finally {
+      await server.stop();
+    }
   }
   return out;
 }
