@@ -181,7 +181,7 @@ export class SimulatedRuntime implements Runtime {
     const running = c.state === 'running';
     const limitMiB = c.spec.memory ?? this.options.hostMemoryMiB;
     // CPU time as Docker counts it (ns): the container's since its `cpu` began, the host's since
-    // the epoch over all its cores; precpu is one second earlier.
+    // the epoch over all its cores; precpu is one second earlier (or when `cpu` began, if later).
     const hostUnits = this.options.hostCpuUnits ?? 2048;
     const nowMs = this.timers.now().getTime();
     const usage = (atMs: number) => running && c.cpuUnits > 0 ? Math.round((c.cpuUnits / 1024) * 1e6 * Math.max(0, atMs - c.cpuSince)) : 0;
@@ -197,7 +197,7 @@ export class SimulatedRuntime implements Runtime {
       pids_stats: { current: running ? 1 : 0 },
       memory_stats: running ? { usage: (1 + c.allocatedMiB) * MiB, limit: limitMiB ? limitMiB * MiB : Number.MAX_SAFE_INTEGER } : {},
       cpu_stats: cpu,
-      precpu_stats: sample(nowMs - 1000),
+      precpu_stats: sample(running && c.cpuUnits > 0 ? Math.max(c.cpuSince, nowMs - 1000) : nowMs - 1000),
       networks: running && c.spec.networkMode !== 'none' ? { eth0: { rx_bytes: 0, tx_bytes: 0, rx_packets: 0, tx_packets: 0 } } : undefined,
     };
   }

@@ -7,10 +7,13 @@ import { TCS_PATH } from '../../../protocol/tcs.js';
 import type { AppContext } from '../../context.js';
 import type { ServiceHost } from '../../types.js';
 import { connectTarget, refuse } from '../acs/acs-server.js';
+import type { TaskSample } from './metrics.js';
 import { TcsSession, type TcsOptions } from './tcs-session.js';
 
 export interface TcsServer {
   readonly sessions: ReadonlyMap<string, TcsSession>;
+  /** The latest metrics sample of a task, from whichever connected agent runs it. */
+  latest(taskArn: string): TaskSample | undefined;
   close(): Promise<void>;
 }
 
@@ -32,6 +35,10 @@ export function startTcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
   });
   return {
     sessions,
+    latest: (taskArn) => {
+      for (const s of sessions.values()) { const found = s.metrics.latest.get(taskArn); if (found) return found; }
+      return undefined;
+    },
     async close() {
       for (const s of [...sessions.values()]) s.close();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

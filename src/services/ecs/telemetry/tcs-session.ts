@@ -27,7 +27,7 @@ const MAX_QUEUED = 50;
 export class TcsSession {
   private readonly instanceId: string;
   private readonly cache = new DefinitionCache();
-  private readonly metrics: MetricsIngest;
+  readonly metrics: MetricsIngest;
   private timer?: NodeJS.Timeout;
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
