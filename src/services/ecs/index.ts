@@ -48,7 +48,7 @@ export const ecsService = defineService<'ecs', EcsConfig, EcsRunning>({
       : TaskRetention.start(app, { retentionSeconds: config.stoppedTaskRetentionSeconds, ...config.taskRetention });
     return {
       acs, tcs, scheduler, taskRetention,
-      stats: () => ({ agentSessions: acs.sessions.size, telemetrySessions: tcs.sessions.size }),
+      stats: () => ({ agentSessions: acs.sessions.size, telemetrySessions: tcs.sessions.size, telemetryReceived: Object.fromEntries(tcs.received) }),
       async stop() {
         await taskRetention?.stop();
         await scheduler?.stop();

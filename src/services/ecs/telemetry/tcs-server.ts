@@ -12,6 +12,8 @@ import { TcsSession, type TcsOptions } from './tcs-session.js';
 
 export interface TcsServer {
   readonly sessions: ReadonlyMap<string, TcsSession>;
+  /** Messages handled since start, by type (PublishMetricsRequest…), over all sessions. */
+  readonly received: ReadonlyMap<string, number>;
   /** The latest metrics sample of a task, from whichever connected agent runs it. */
   latest(taskArn: string): TaskSample | undefined;
   close(): Promise<void>;
@@ -20,6 +22,7 @@ export interface TcsServer {
 export function startTcsServer(app: AppContext, host: Pick<ServiceHost<unknown>, 'upgrade' | 'authenticate'>, options: TcsOptions): TcsServer {
   const wss = new WebSocketServer({ noServer: true });
   const sessions = new Map<string, TcsSession>();
+  const received = new Map<string, number>();
   host.upgrade(TCS_PATH, async (req, socket, head) => {
     const target = await connectTarget(app, host, req, { instance: 'containerInstance', cluster: 'cluster' });
     if ('status' in target) { refuse(socket, target.status, target.message); return; }
@@ -27,7 +30,7 @@ export function startTcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
     wss.handleUpgrade(req, socket, head, (ws) => {
       const session = new TcsSession({ ...target.ctx, operation: 'TcsConnect' }, ws, target.cluster, target.instanceArn, url, host, options, (s) => {
         if (sessions.get(s.instanceArn) === s) sessions.delete(s.instanceArn);
-      });
+      }, received);
       sessions.get(target.instanceArn)?.close();
       sessions.set(target.instanceArn, session);
       session.start();
@@ -35,6 +38,7 @@ export function startTcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
   });
   return {
     sessions,
+    received,
     latest: (taskArn) => {
       for (const s of sessions.values()) { const found = s.metrics.latest.get(taskArn); if (found) return found; }
       return undefined;

@@ -32,12 +32,10 @@ export class TcsSession {
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
   private closed = false;
-  /** Frames handled, by type (for tests and stats). */
-  readonly received = new Map<string, number>();
 
   constructor(private readonly ctx: RequestContext, private readonly ws: WebSocket, readonly cluster: string, readonly instanceArn: string,
     private readonly url: string, private readonly host: Pick<ServiceHost<unknown>, 'authenticate'>, private readonly options: TcsOptions,
-    private readonly onClose: (s: TcsSession) => void) {
+    private readonly onClose: (s: TcsSession) => void, private readonly received: Map<string, number> = new Map()) {
     this.instanceId = instanceIdOf(instanceArn);
     this.metrics = new MetricsIngest(ctx, cluster, this.instanceId, this.cache);
   }
