@@ -48,7 +48,12 @@ export const ecsService = defineService<'ecs', EcsConfig, EcsRunning>({
       : TaskRetention.start(app, { retentionSeconds: config.stoppedTaskRetentionSeconds, ...config.taskRetention });
     return {
       acs, tcs, scheduler, taskRetention,
-      stats: () => ({ agentSessions: acs.sessions.size, telemetrySessions: tcs.sessions.size, telemetryReceived: Object.fromEntries(tcs.received) }),
+      stats: () => ({
+        agentSessions: acs.sessions.size, telemetrySessions: tcs.sessions.size,
+        telemetryMetricsReports: tcs.received.get('PublishMetricsRequest') ?? 0,
+        telemetryHealthReports: tcs.received.get('PublishHealthRequest') ?? 0,
+        telemetryInstanceStatusReports: tcs.received.get('PublishInstanceStatusRequest') ?? 0,
+      }),
       async stop() {
         await taskRetention?.stop();
         await scheduler?.stop();
