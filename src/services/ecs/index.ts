@@ -50,6 +50,7 @@ export const ecsService = defineService<'ecs', EcsConfig, EcsRunning>({
       acs, tcs, scheduler, taskRetention,
       stats: () => ({
         agentSessions: acs.sessions.size, telemetrySessions: tcs.sessions.size,
+        acsStopVerifications: acs.counters.stopVerifications, acsStopsConfirmed: acs.counters.stopsConfirmed, acsStopsRefused: acs.counters.stopsRefused,
         telemetryMetricsReports: tcs.received.get('PublishMetricsRequest') ?? 0,
         telemetryHealthReports: tcs.received.get('PublishHealthRequest') ?? 0,
         telemetryInstanceStatusReports: tcs.received.get('PublishInstanceStatusRequest') ?? 0,

@@ -13,11 +13,13 @@ import type { ServiceHost } from '../../types.js';
 import type { EcsConfig } from '../config.js';
 import { db, ownClusterName } from '../model/common.js';
 import { instanceIdOf } from '../model/task-model.js';
-import { AcsSession, type AcsTimings } from './acs-session.js';
+import { AcsSession, type AcsCounters, type AcsTimings } from './acs-session.js';
 
 export interface AcsServer {
   /** Live sessions, by container instance ARN. */
   readonly sessions: ReadonlyMap<string, AcsSession>;
+  /** Stop verifications answered, and the candidates confirmed / refused, since start. */
+  readonly counters: AcsCounters;
   /** The timings in effect (heartbeat interval derived from the grace period unless configured). */
   readonly timings: AcsTimings;
   close(): Promise<void>;
@@ -37,6 +39,7 @@ export function startAcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
   };
   const wss = new WebSocketServer({ noServer: true });
   const sessions = new Map<string, AcsSession>();
+  const counters: AcsCounters = { stopVerifications: 0, stopsConfirmed: 0, stopsRefused: 0 };
 
   host.upgrade(ACS_PATH, async (req, socket, head) => {
     const target = await connectTarget(app, host, req, ACS_PARAMS);
@@ -44,7 +47,7 @@ export function startAcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
     wss.handleUpgrade(req, socket, head, (ws) => {
       const session = new AcsSession(target.ctx, ws, target.cluster, target.clusterArn, target.instanceArn, full, (s) => {
         if (sessions.get(s.instanceArn) === s) sessions.delete(s.instanceArn);
-      }, target.versionInfo);
+      }, target.versionInfo, counters);
       sessions.get(target.instanceArn)?.close('Replaced by a newer connection of the same container instance.');
       sessions.set(target.instanceArn, session);
       session.start().catch((err) => { console.error('acs: session failed to start', err); session.terminate(); });
@@ -53,6 +56,7 @@ export function startAcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
 
   return {
     sessions,
+    counters,
     timings: full,
     async close() {
       for (const s of [...sessions.values()]) s.terminate();

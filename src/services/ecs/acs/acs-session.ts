@@ -31,6 +31,9 @@ export interface AcsTimings {
 
 interface Pending { sentAt: number; tasks: string[] }
 
+/** What all sessions did, for the server's stats. */
+export interface AcsCounters { stopVerifications: number; stopsConfirmed: number; stopsRefused: number }
+
 export class AcsSession {
   private readonly instanceId: string;
   private readonly cache = new DefinitionCache();
@@ -47,7 +50,8 @@ export class AcsSession {
 
   constructor(private readonly ctx: RequestContext, private readonly ws: WebSocket, readonly cluster: string,
     readonly clusterArn: string, readonly instanceArn: string, private readonly timings: AcsTimings,
-    private readonly onClose: (session: AcsSession) => void, private readonly versionInfo: VersionInfo = {}) {
+    private readonly onClose: (session: AcsSession) => void, private readonly versionInfo: VersionInfo = {},
+    private readonly counters: AcsCounters = { stopVerifications: 0, stopsConfirmed: 0, stopsRefused: 0 }) {
     this.instanceId = instanceIdOf(instanceArn);
     this.sequence = new AcsSequence(ctx, `${cluster}/${this.instanceId}`);
   }
@@ -188,6 +192,9 @@ export class AcsSession {
       if (task && here && task.desiredStatus !== 'STOPPED' && task.lastStatus !== 'STOPPED') keep.push(task);
       else stopTasks.push({ taskArn: c.taskArn, taskClusterArn: c.taskClusterArn ?? this.clusterArn, desiredStatus: 'STOPPED' });
     }
+    this.counters.stopVerifications++;
+    this.counters.stopsConfirmed += stopTasks.length;
+    this.counters.stopsRefused += keep.length;
     this.send({ type: 'TaskStopVerificationAck', message: { messageId, generatedAt: this.ctx.app.clock.now().getTime(), stopTasks } });
     if (keep.length) await this.sendPayload(await acsTasks(this.ctx, this.cache, keep));
   }
