@@ -143,7 +143,7 @@ describe('the real Amazon ECS agent runs Berth\'s tasks', requirements(), () => 
       '--deployment-configuration', 'minimumHealthyPercent=50,maximumPercent=100');
     const steady = (revision: number) => eventually(`3 tasks of svc:${revision} RUNNING`, async () => {
       const ts = await describeTasks(await listTasks('--service-name', 'web'));
-      const ok = ts.filter((t) => t.lastStatus === 'RUNNING' && t.taskDefinitionArn.endsWith(`:svc:${revision}`));
+      const ok = ts.filter((t) => t.lastStatus === 'RUNNING' && t.taskDefinitionArn.endsWith(`/svc:${revision}`));
       return ok.length === 3 && ts.length === 3 ? ok : undefined;
     }, WAIT_MS);
     const v1 = await steady(1);
@@ -161,7 +161,7 @@ describe('the real Amazon ECS agent runs Berth\'s tasks', requirements(), () => 
       const live = ts.filter((t) => t.lastStatus !== 'STOPPED' && t.desiredStatus === 'RUNNING');
       maxLive = Math.max(maxLive, live.length);
       minRunning = Math.min(minRunning, live.filter((t) => t.lastStatus === 'RUNNING').length);
-      return live.length === 3 && live.every((t) => t.lastStatus === 'RUNNING' && t.taskDefinitionArn.endsWith(':svc:2'));
+      return live.length === 3 && live.every((t) => t.lastStatus === 'RUNNING' && t.taskDefinitionArn.endsWith('/svc:2'));
     }, WAIT_MS, 250);
     assert.ok(maxLive <= 3, `at most 3 live tasks during the rollout, saw ${maxLive}`);
     assert.ok(minRunning >= 2, `at least 2 RUNNING during the rollout, saw ${minRunning}`);
