@@ -24,7 +24,7 @@ export function startTcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
   const sessions = new Map<string, TcsSession>();
   const received = new Map<string, number>();
   host.upgrade(TCS_PATH, async (req, socket, head) => {
-    const target = await connectTarget(app, host, req, { instance: 'containerInstance', cluster: 'cluster' });
+    const target = await connectTarget(app, host, req, { instance: 'containerInstance', cluster: 'cluster', operation: 'StartTelemetrySession' });
     if ('status' in target) { refuse(socket, target.status, target.message); return; }
     const url = req.url ?? TCS_PATH;
     wss.handleUpgrade(req, socket, head, (ws) => {
