@@ -7,7 +7,7 @@
 // hears nothing on for 1–2 min). Messages of one session are handled in order.
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
-import { parseFrame, type TcsAgentMessage, type TcsServerMessage } from '../../../protocol/tcs.js';
+import { parseFrame, type TcsAgentMessage, type TcsFrame, type TcsServerMessage } from '../../../protocol/tcs.js';
 import { AwsError } from '../../../common/errors.js';
 import type { RequestContext } from '../../context.js';
 import type { ServiceHost } from '../../types.js';
@@ -73,7 +73,7 @@ export class TcsSession {
       if (this.queued >= MAX_QUEUED) { this.fail('ServerException', 'Too many telemetry messages waiting; slow down.'); return; }
       this.queued++;
       this.chain = this.chain
-        .then(() => this.authenticate(frame.headers))
+        .then(() => this.authenticate(frame))
         .then(() => this.handle(message))
         .catch((err: Error) => {
           if (err instanceof AwsError && err.fault === 'client') this.fail('BadRequestException', `${err.code}: ${err.message}`);
@@ -85,12 +85,14 @@ export class TcsSession {
     }
   }
 
-  /** The frame's signed header block, through the gateway's authenticate stage: it must name the
-   *  connection's account. A bare JSON frame (no header block) is taken as the connection's. */
-  private async authenticate(headers: Record<string, string>) {
-    if (!headers.authorization) return;
-    const req = { method: 'GET', url: this.url, headers } as unknown as IncomingMessage;
-    const principal = await this.host.authenticate(req);
+  /** The frame's signed header block (a GET of the connection URL whose body is the JSON), through
+   *  the gateway's authenticate stage — in strict mode its signature is verified over that body —
+   *  and it must name the connection's account. A bare JSON frame (no header block) is refused in
+   *  strict mode and taken as the connection's otherwise. */
+  private async authenticate(frame: TcsFrame) {
+    if (!frame.headers.authorization && this.ctx.app.config.auth !== 'strict') return;
+    const req = { method: 'GET', url: this.url, headers: frame.headers } as unknown as IncomingMessage;
+    const principal = await this.host.authenticate(req, Buffer.from(frame.body, 'utf8'));
     if (/^\d{12}$/.test(principal.accessKeyId) && principal.account !== this.ctx.account) {
       throw new AwsError('AccessDeniedException', `account ${principal.account} cannot publish telemetry for ${this.instanceArn}`);
     }
