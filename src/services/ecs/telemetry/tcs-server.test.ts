@@ -12,12 +12,14 @@ import { signedFrame, tcsUrl } from '../../../agent/tcs-client.js';
 import { signedUpgradeHeaders } from '../../../agent/acs-client.js';
 import type { TcsAgentMessage, TcsServerMessage } from '../../../protocol/tcs.js';
 import { TestAgent } from '../../../testing/acs-test-agent.js';
+import { newRootCredentials } from '../../../server/root-credentials.js';
 import { credentials, startHarness, type Harness } from '../../../testing/harness.js';
 import type { RequestContext } from '../../context.js';
 import { MetricsIngest, type MetricDatum } from './metrics.js';
 import { DefinitionCache } from '../acs/acs-tasks.js';
 
 const GUARD_MS = 10_000;
+type Creds = { accessKeyId: string; secretAccessKey: string };
 
 class TcsPeer {
   readonly received: TcsServerMessage[] = [];
@@ -26,15 +28,19 @@ class TcsPeer {
     ws.on('message', (d) => { this.received.push(JSON.parse(String(d)) as TcsServerMessage); for (const w of this.waiters.splice(0)) w(); });
   }
 
-  static async connect(h: Harness, instanceArn: string, cluster = 'tcs'): Promise<TcsPeer> {
+  private creds: Creds = credentials;
+
+  static async connect(h: Harness, instanceArn: string, cluster = 'tcs', creds: Creds = credentials): Promise<TcsPeer> {
     const { telemetryEndpoint } = await h.ecs.send(new DiscoverPollEndpointCommand({ cluster, containerInstance: instanceArn }));
     const url = tcsUrl(telemetryEndpoint!, cluster, instanceArn, { agentVersion: '1.101.2' });
-    const ws = new WebSocket(url, { headers: await signedUpgradeHeaders(url, credentials, 'us-east-1') });
+    const ws = new WebSocket(url, { headers: await signedUpgradeHeaders(url, creds, 'us-east-1') });
     await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); ws.once('unexpected-response', (_q, r) => reject(new Error(`HTTP ${r.statusCode}`))); });
-    return new TcsPeer(ws, url);
+    const peer = new TcsPeer(ws, url);
+    peer.creds = creds;
+    return peer;
   }
 
-  async send(message: TcsAgentMessage) { this.ws.send(await signedFrame(this.url, message, credentials, 'us-east-1')); }
+  async send(message: TcsAgentMessage, creds = this.creds) { this.ws.send(await signedFrame(this.url, message, creds, 'us-east-1')); }
 
   async next(type: TcsServerMessage['type'], after = 0): Promise<TcsServerMessage> {
     const deadline = Date.now() + GUARD_MS;
@@ -163,5 +169,38 @@ describe('TCS websocket server', () => {
     assert.equal(datum('CPUUtilization').Value, 30, '614.4 of 2048 registered units');
     assert.equal(datum('MemoryUtilization').Value, (192 * 100) / 4096);
     assert.equal(cpu.Timestamp.toISOString(), '2026-11-30T12:00:00.000Z');
+  });
+});
+
+describe('TCS in strict mode', () => {
+  const root = newRootCredentials('222233334444');
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ auth: 'strict', rootCredentials: root, host: '127.0.70.3' });
+    await h.ecs.send(new CreateClusterCommand({ clusterName: 'tcs' }));
+  });
+  after(async () => { await h.close(); });
+
+  it('verifies every frame\'s signature over its JSON body: a forged or unsigned frame is refused, a signed one acked', async () => {
+    const a = await TestAgent.register(h.ecs, { cluster: 'tcs', credentials: root });
+    const peer = await TcsPeer.connect(h, a.instanceArn, 'tcs', root);
+    try {
+      const publish: TcsAgentMessage = { type: 'PublishMetricsRequest', message: {
+        metadata: { cluster: 'tcs', containerInstance: a.instanceArn, messageId: 'm', idle: true, fin: true }, taskMetrics: [] } };
+      await peer.send(publish);
+      await peer.next('AckPublishMetric');
+      let mark = peer.received.length;
+      await peer.send(publish, { accessKeyId: root.accessKeyId, secretAccessKey: 'not-the-secret' });
+      assert.match(JSON.stringify((await peer.next('BadRequestException', mark)).message), /InvalidSignatureException/);
+      mark = peer.received.length;
+      // The header block signed for one body, sent with another.
+      const frame = await signedFrame(peer.url, publish, root, 'us-east-1');
+      peer.ws.send(frame.replace('"idle":true', '"idle":false'));
+      assert.match(JSON.stringify((await peer.next('BadRequestException', mark)).message), /InvalidSignatureException/);
+      mark = peer.received.length;
+      peer.ws.send(JSON.stringify(publish));
+      assert.match(JSON.stringify((await peer.next('BadRequestException', mark)).message), /MissingAuthenticationToken/);
+      assert.equal(h.berth.services.ecs.tcs.received.get('PublishMetricsRequest'), 1, 'only the genuine frame was handled');
+    } finally { peer.close(); await a.close(); }
   });
 });
