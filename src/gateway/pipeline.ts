@@ -22,7 +22,7 @@ export function createPipeline(app: AppContext, services: readonly ServiceDef[])
     let operation: string | undefined;
     try {
       // 3. authenticate
-      const principal = authenticate(resolved.scope);
+      const principal = authenticate(resolved.scope, service.protocol.startsWith('awsJson'));
       // 4. parse
       operation = protocol.operationName(req);
       const op = operationSchema(service, operation);

@@ -1,5 +1,6 @@
 // What a handler and a worker can reach: the caller's identity and scope, and the application's
 // shared parts. This is the services layer: the gateway builds these, services only read them.
+import { rootArn } from '../common/arn.js';
 import type { Clock, Ids } from '../common/ids.js';
 import type { Scope } from '../common/records.js';
 import type { Store } from '../store/types.js';
@@ -66,4 +67,4 @@ export const callerOf = (ctx: Caller): Caller =>
 
 /** The account root as a caller: for workers acting on behalf of an account with no request. */
 export const accountRoot = (scope: Scope): Caller =>
-  ({ account: scope.account, region: scope.region, accessKeyId: 'internal', principalArn: `arn:aws:iam::${scope.account}:root` });
+  ({ account: scope.account, region: scope.region, accessKeyId: 'internal', principalArn: rootArn(scope.region, scope.account) });

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { ACS_PATH } from '../../../protocol/acs.js';
-import { parseArn } from '../../../common/arn.js';
+import { arn, parseArn } from '../../../common/arn.js';
 import { AwsError } from '../../../common/errors.js';
 import type { AppContext, RequestContext } from '../../context.js';
 import type { ServiceHost } from '../../types.js';
@@ -88,7 +88,7 @@ async function connectTarget(app: AppContext, host: Pick<ServiceHost<unknown>, '
     requestId: app.ids.uuid(), account: parsed.account, region: parsed.region, accessKeyId: principal.accessKeyId,
     principalArn: principal.principalArn, service: 'ecs', operation: 'AcsConnect', app,
   };
-  return { ctx, cluster, clusterArn: clusterParam.startsWith('arn:') ? clusterParam : `arn:aws:ecs:${parsed.region}:${parsed.account}:cluster/${cluster}`, instanceArn };
+  return { ctx, cluster, clusterArn: clusterParam.startsWith('arn:') ? clusterParam : arn('ecs', parsed.region, parsed.account, `cluster/${cluster}`), instanceArn };
 }
 
 function refuse(socket: Duplex, status: number, message: string) {

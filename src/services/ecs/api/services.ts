@@ -11,7 +11,7 @@ import type {
 import { paginate } from '../../../common/pagination.js';
 import type { RequestContext } from '../../context.js';
 import { clusterCompare, clusterTouch } from '../model/cluster-fence.js';
-import { activeCluster, activeClusterVersioned, checkTags, invalidParameter } from '../model/common.js';
+import { activeCluster, activeClusterVersioned, checkTags, ecsArn, invalidParameter } from '../model/common.js';
 import {
   checkClientToken, checkDeploymentConfiguration, checkDesiredCount, checkGracePeriod, checkScheduling, checkServiceName,
   checkServicePlacement, mergeDeploymentConfiguration, startsDeployment,
@@ -200,7 +200,8 @@ export async function describeServices(input: DescribeServicesRequest, ctx: Requ
   for (const ref of refs) {
     const found = await findService(ctx, name, ref);
     if (found) out.push(renderService(ctx, found.value, tasksOf(found.value, tasks), includeTags));
-    else failures.push({ arn: ref.startsWith('arn:') ? ref : serviceArn(ctx, name, parseServiceRef(ref).name), reason: 'MISSING' });
+    // A bare name that matches nothing comes back as AWS shows it: service/<name>, no cluster segment.
+    else failures.push({ arn: ref.startsWith('arn:') ? ref : ecsArn(ctx, `service/${ref}`), reason: 'MISSING' });
   }
   return { services: out, failures };
 }

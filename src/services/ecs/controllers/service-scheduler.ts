@@ -7,6 +7,7 @@
 // repeat and to run after a crash, since everything they decide from is in the store, and every
 // write is compare-and-swap. The only memory is which clusters have services (rebuilt from the
 // store at start-up).
+import { globalArn } from '../../../common/arn.js';
 import type { Ids } from '../../../common/ids.js';
 import type { AppContext, RequestContext } from '../../context.js';
 import type { Unwatch, WatchEvent } from '../../../store/types.js';
@@ -159,7 +160,7 @@ async function appendEvents(ctx: RequestContext, service: ServiceRecord, message
 function scopeContext(app: AppContext, ref: ClusterRef): RequestContext {
   return {
     requestId: app.ids.uuid(), account: ref.account, region: ref.region, accessKeyId: 'ecs-service-scheduler',
-    principalArn: `arn:aws:iam::${ref.account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS`,
+    principalArn: globalArn('iam', ref.region, ref.account, 'role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS'),
     service: 'ecs', operation: 'ServiceScheduler', app,
   };
 }
