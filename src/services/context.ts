@@ -1,6 +1,7 @@
 // What a handler and a worker can reach: the caller's identity and scope, and the application's
 // shared parts. This is the services layer: the gateway builds these, services only read them.
 import { rootArn } from '../common/arn.js';
+import type { ActivityLog } from '../common/activity-log.js';
 import type { Clock, Ids } from '../common/ids.js';
 import type { Scope } from '../common/records.js';
 import type { Store } from '../store/types.js';
@@ -50,6 +51,8 @@ export interface AppContext {
   call: InternalCall;
   /** The authorize stage, shared by wire requests and internal calls. */
   authorize: Authorizer;
+  /** The activity log: `app.log.info('task.running', { cluster, task })` (src/common/activity-log.ts). */
+  log: ActivityLog;
 }
 
 export interface RequestContext extends Caller {

@@ -39,6 +39,8 @@ export const ecsService = defineService<'ecs', EcsConfig, EcsRunning>({
   protocol: 'awsJson1_1',
   targetPrefix: 'AmazonEC2ContainerServiceV20141113',
   validationErrorCode: 'InvalidParameterException',
+  // ECS's largest request is a task definition (64 KiB) with its tags: 1 MiB is ample.
+  maxRequestBytes: 1024 * 1024,
   // Loaded on the first ECS request, not at start-up (≈54 ms).
   sdk: () => (sdk ??= require('@aws-sdk/client-ecs') as Record<string, unknown>),
   constraints: () => (constraints ??= withOverrides(require('./constraints.json') as Record<string, string[]>)),
