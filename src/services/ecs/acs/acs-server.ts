@@ -41,9 +41,12 @@ export function startAcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
     const target = await connectTarget(app, host, req);
     if ('status' in target) { refuse(socket, target.status, target.message); return; }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      const fields = { account: target.ctx.account, cluster: target.cluster, instance: target.instanceArn.slice(target.instanceArn.lastIndexOf('/') + 1) };
       const session = new AcsSession(target.ctx, ws, target.cluster, target.clusterArn, target.instanceArn, full, (s) => {
         if (sessions.get(s.instanceArn) === s) sessions.delete(s.instanceArn);
+        app.log.info('agent.disconnected', fields);
       });
+      app.log.info('agent.connected', fields);
       sessions.get(target.instanceArn)?.close('Replaced by a newer connection of the same container instance.');
       sessions.set(target.instanceArn, session);
       session.start().catch((err) => { console.error('acs: session failed to start', err); session.terminate(); });

@@ -16,6 +16,7 @@ import { serviceKey, serviceRecords, withEvents, type ServiceRecord } from '../m
 import { tasksOf } from '../model/service-tasks.js';
 import type { Versioned } from '../../../common/records.js';
 import { DEFAULT_SETTINGS, readClusterView, type ClusterView, type SchedulerSettings } from './cluster-view.js';
+import { logServiceEvents, newEventMessages } from './service-activity.js';
 import { applyPlan } from './service-apply.js';
 import { planDaemon } from './service-daemon.js';
 import { planReplica } from './service-replica.js';
@@ -131,6 +132,7 @@ export class ServiceScheduler {
     if (next !== service) {
       // On a conflict someone else wrote the service: that write triggers another pass.
       if (!(await records.put(ctx, serviceKey(service.cluster, service.serviceName), next, current.revision))) return;
+      logServiceEvents(this.app, next, newEventMessages(service, next));
       service = next;
     }
     if (service.status === 'INACTIVE') return;
@@ -140,6 +142,7 @@ export class ServiceScheduler {
     if (!plan.lost.length && !plan.stops.length && !plan.starts.length && !plan.events.length) return;
     const events = await applyPlan(ctx, service, plan, view, this.settings);
     await appendEvents(ctx, service, events, this.app.ids);
+    logServiceEvents(this.app, service, events);
   }
 }
 
