@@ -139,6 +139,8 @@ async function up(args: Args) {
     endpoint: berth.url, cluster: 'default', runtime, ip: '127.0.0.1', version: VERSION,
     stateDir: join(data.startsWith('memory:') || data.startsWith('sqlite:') ? '.berth' : data, 'agent-127.0.0.1'),
   });
+  console.log(`berth up: this agent serves cluster "default" only; for another cluster start its own agent, e.g.\n`
+    + `  berth agent --cluster NAME --endpoint ${berth.url} --ip 127.0.0.2 --state-dir .berth/agent-127.0.0.2`);
   const stopContainers = flag(args, 'stop-containers-on-exit') === 'true';
   onSignal([() => agent.stop({ stopContainers }), () => berth.close()], containersSay(stopContainers));
 }
