@@ -77,7 +77,9 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
     store, clock: options.clock ?? systemClock, ids: options.ids ?? randomIds, config, serviceConfig, startedAt: new Date(), version: VERSION,
     call: internalClient(() => app, services), authorize: () => {}, log: options.log ?? silentLog,
   };
-  const gateway = createGateway(app, services, { ...DEFAULT_CONNECTION_LIMITS, ...options.limits });
+  // A limit given as undefined keeps its default.
+  const limits = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined));
+  const gateway = createGateway(app, services, { ...DEFAULT_CONNECTION_LIMITS, ...limits });
   const running: Array<[string, Worker]> = [];
 
   const close = async () => {
