@@ -117,9 +117,12 @@ export async function serverFromArgs(args: Args, signals = true): Promise<Berth>
 }
 
 async function agentFromArgs(args: Args) {
-  const agent = await Agent.start(agentOptionsFromArgs(args, VERSION));
+  const options = agentOptionsFromArgs(args, VERSION);
   const stopContainers = flag(args, 'stop-containers-on-exit') === 'true';
-  onSignal([() => agent.stop({ stopContainers })], containersSay(stopContainers));
+  // Installed before the agent starts, so a Ctrl-C during start-up is answered the same way.
+  let agent: Agent | undefined;
+  onSignal([async () => { await agent?.stop({ stopContainers }); }], containersSay(stopContainers));
+  agent = await Agent.start(options);
 }
 
 /** Server + one local agent in cluster "default", in this process. */
