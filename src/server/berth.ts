@@ -16,7 +16,7 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { databaseFile, lockData, type DataLock } from './data-lock.js';
 import { registerPages } from './pages.js';
-import { probeStore } from './store-probe.js';
+import { probeStore, watchWrites } from './store-probe.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -64,13 +64,16 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
   // One server per data directory (data-lock.ts): taken before the database is opened.
   const dbFile = typeof options.store === 'object' ? undefined : databaseFile(options.store ?? '.berth');
   const lock: DataLock | undefined = dbFile === undefined ? undefined : lockData(dbFile);
-  let store: Store;
+  let opened: Store;
   try {
-    store = typeof options.store === 'object' ? options.store : openStore(options.store ?? '.berth', { clock: options.clock });
+    opened = typeof options.store === 'object' ? options.store : openStore(options.store ?? '.berth', { clock: options.clock });
   } catch (err) {
     lock?.release();
     throw err;
   }
+  // Every write's outcome is remembered for /_berth/health (store-probe.ts).
+  const watched = watchWrites(opened);
+  const store = watched.store;
   const config: ServerConfig = { host: options.host ?? '127.0.0.1', port: options.port ?? 4566, publicUrl: options.publicUrl };
   const serviceConfig = resolveConfig(options.config);
   const app: AppContext = {
@@ -94,7 +97,7 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
   // 200 {status: "ok"} while the store takes writes; 503 {status: "unavailable", reason} when it
   // cannot (disk full, etcd unreachable…): the probe is a real write (store-probe.ts).
   gateway.route('/_berth/health', async (_req, res) => {
-    const probe = await probeStore(store);
+    const probe = await probeStore(watched);
     const body = JSON.stringify({ status: probe.ok ? 'ok' : 'unavailable', reason: probe.ok ? undefined : probe.reason,
       version: VERSION, uptimeSeconds: Math.round((Date.now() - app.startedAt.getTime()) / 1000),
       store: store.name, services: services.map((s) => s.name),

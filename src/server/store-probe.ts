@@ -1,13 +1,43 @@
-// Can the store take a write right now? A real write of one key (/_berth/health/probe), bounded
-// in time. Generic on purpose: a full disk under SQLite (SQLITE_FULL), a read-only file, an etcd
-// cluster without quorum all show up here the same way, as the error the store gave.
+// Can the store take writes? Two generic signals, whatever the driver: the outcome of the last
+// write the server made (a disk that fills up fails the big writes first: SQLITE_FULL), and a
+// real write of one key (/_berth/health/probe), bounded in time (an unreachable etcd, a read-only
+// file). A read-only file, an etcd cluster without quorum and a full disk all show up here the
+// same way: as the error the store gave.
 import type { Store } from '../store/types.js';
 
 export const PROBE_KEY = '/_berth/health/probe';
 
 export type ProbeResult = { ok: true } | { ok: false; reason: string };
 
-export async function probeStore(store: Store, timeoutMs = 2_000): Promise<ProbeResult> {
+const WRITES = new Set(['create', 'update', 'delete', 'txn', 'grantLease', 'keepAlive', 'revokeLease']);
+
+export interface WatchedStore {
+  store: Store;
+  /** The error of the last write, unless a write has succeeded since. */
+  lastWriteError(): Error | undefined;
+}
+
+/** The store, with every write's outcome remembered (the wrapper adds no behaviour). */
+export function watchWrites(store: Store): WatchedStore {
+  let lastError: Error | undefined;
+  const proxy = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      const fn = value as (...args: unknown[]) => unknown;
+      if (typeof prop !== 'string' || !WRITES.has(prop)) return fn.bind(target);
+      return (...args: unknown[]) => (fn.apply(target, args) as Promise<unknown>).then(
+        (v) => { lastError = undefined; return v; },
+        (err: Error) => { if (err?.name !== 'LeaseNotFoundError') lastError = err; throw err; });
+    },
+  });
+  return { store: proxy, lastWriteError: () => lastError };
+}
+
+export async function probeStore(watched: WatchedStore, timeoutMs = 2_000): Promise<ProbeResult> {
+  const { store } = watched;
+  const failing = watched.lastWriteError();
+  if (failing) return { ok: false, reason: `the store (${store.name}) cannot write: ${failing.message}` };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<ProbeResult>((resolve) => {
     timer = setTimeout(() => resolve({ ok: false, reason: `the store (${store.name}) did not answer a write within ${timeoutMs} ms` }), timeoutMs);

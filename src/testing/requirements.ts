@@ -76,3 +76,12 @@ export function requireEtcd(): Requirement {
     return r.ok && r.out.includes('etcdserver') ? false : `${url} did not answer as etcd: ${r.out || r.error?.message}`;
   });
 }
+
+/** `unshare -rm` can mount a private tmpfs (a real small filesystem, e.g. to fill a disk). */
+export function requirePrivateTmpfs(): Requirement {
+  return requirement('a private tmpfs (unshare -rm + mount -t tmpfs)', () => {
+    const r = run('unshare', ['-rm', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs /mnt && echo mounted']);
+    if (r.error) return `unshare cannot run (${r.error.message})`;
+    return r.ok && r.out.includes('mounted') ? false : `'unshare -rm mount -t tmpfs' failed: ${r.out.split('\n').at(-1) ?? ''}`;
+  });
+}
