@@ -20,15 +20,21 @@ export interface WatchedStore {
 /** The store, with every write's outcome remembered (the wrapper adds no behaviour). */
 export function watchWrites(store: Store): WatchedStore {
   let lastError: Error | undefined;
+  // One wrapper per method, made once (the store's methods are hot paths).
+  const methods = new Map<PropertyKey, unknown>();
   const proxy = new Proxy(store, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
+      const known = methods.get(prop);
+      if (known) return known;
       const fn = value as (...args: unknown[]) => unknown;
-      if (typeof prop !== 'string' || !WRITES.has(prop)) return fn.bind(target);
-      return (...args: unknown[]) => (fn.apply(target, args) as Promise<unknown>).then(
-        (v) => { lastError = undefined; return v; },
-        (err: Error) => { if (err?.name !== 'LeaseNotFoundError') lastError = err; throw err; });
+      const wrapped = typeof prop !== 'string' || !WRITES.has(prop) ? fn.bind(target)
+        : (...args: unknown[]) => (fn.apply(target, args) as Promise<unknown>).then(
+          (v) => { lastError = undefined; return v; },
+          (err: Error) => { if (err?.name !== 'LeaseNotFoundError') lastError = err; throw err; });
+      methods.set(prop, wrapped);
+      return wrapped;
     },
   });
   return { store: proxy, lastWriteError: () => lastError };
