@@ -77,7 +77,7 @@ describe('gateway bounds, regions and the landing page', () => {
     const body = JSON.stringify({ clusterName: 'evil' });
     const out = await rawExchange(port, ecsHead(port, Buffer.byteLength(body), 'a:b*c')
       .replace('DescribeClusters', 'CreateCluster').replace('\r\n\r\n', '\r\nconnection: close\r\n\r\n'), body);
-    assert.match(out, /^HTTP\/1\.1 403 /);
+    assert.match(out, /^HTTP\/1\.1 400 /);
     assert.match(out, /"__type":"InvalidSignatureException"/);
     assert.match(out, /Credential should be scoped to a valid region, not 'a:b\*c'\. /);
     assert.equal(await berth.app.store.currentRevision(), before, 'nothing was written');

@@ -47,16 +47,26 @@ describe('gateway listener and operational endpoints', () => {
     assert.equal(typeof body.uptimeSeconds, 'number');
     assert.ok((body.uptimeSeconds as number) >= 0);
     assert.equal(body.store, 'memory');
-    assert.deepEqual(body.services, ['ecs', 'sts']);
+    for (const name of ['ecs', 'iam', 'sts']) assert.ok((body.services as string[]).includes(name), `${name} in ${String(body.services)}`);
   });
 
-  it('POST /_berth/reset wipes all state; other methods are refused and wipe nothing', async () => {
+  it('POST /_berth/reset with its JSON confirmation wipes all state; anything else is refused and wipes nothing', async () => {
     await h.ecs.send(new CreateClusterCommand({ clusterName: 'kept' }));
+    const kept = async () => assert.equal((await h.ecs.send(new ListClustersCommand({}))).clusterArns?.length, 1);
     const get = await fetch(`${h.url}/_berth/reset`);
     assert.equal(get.status, 405);
     assert.equal(get.headers.get('allow'), 'POST');
-    assert.equal((await h.ecs.send(new ListClustersCommand({}))).clusterArns?.length, 1);
-    const post = await fetch(`${h.url}/_berth/reset`, { method: 'POST' });
+    await kept();
+    // What a web page can send without a preflight: text/plain or a form, from another origin.
+    const plain = await fetch(`${h.url}/_berth/reset`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"confirm":"reset"}' });
+    assert.equal(plain.status, 400);
+    const unconfirmed = await fetch(`${h.url}/_berth/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(unconfirmed.status, 400);
+    const foreign = await fetch(`${h.url}/_berth/reset`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: '{"confirm":"reset"}' });
+    assert.equal(foreign.status, 403);
+    assert.equal(((await foreign.json()) as { __type: string }).__type, 'AccessDenied');
+    await kept();
+    const post = await fetch(`${h.url}/_berth/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"confirm":"reset"}' });
     assert.equal(post.status, 200);
     assert.deepEqual(await post.json(), { reset: true });
     assert.deepEqual((await h.ecs.send(new ListClustersCommand({}))).clusterArns, []);

@@ -11,6 +11,7 @@ import type { RawRequest } from '../protocol/types.js';
 import type { AppContext } from '../services/context.js';
 import type { RouteHandler, ServiceDef, StreamRouteHandler, UpgradeHandler } from '../services/types.js';
 import { limitFor, ROUTE_LIMIT, tooLarge, type Limit } from './limits.js';
+import { guardOperational, isGuarded } from './operational.js';
 import { createPipeline } from './pipeline.js';
 
 export interface Gateway {
@@ -80,8 +81,13 @@ export function createGateway(app: AppContext, services: readonly ServiceDef[], 
   }, async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = find(url.pathname);
+    const refuse = async (body: Buffer) => {
+      const denied = isGuarded(url.pathname) ? await guardOperational(app, req, body) : undefined;
+      if (denied) res.writeHead(denied.status, { 'content-type': 'application/json' }).end(JSON.stringify({ __type: denied.code, message: denied.message }));
+      return denied !== undefined;
+    };
     if (route?.stream) {
-      try { await route.handler(req, res); } catch (err) { fail(err); }
+      try { if (!(await refuse(Buffer.alloc(0)))) await route.handler(req, res); } catch (err) { fail(err); }
       return;
     }
     if (!route && landing && isLanding(req, url)) { landing(req, res); return; }
@@ -89,7 +95,7 @@ export function createGateway(app: AppContext, services: readonly ServiceDef[], 
     const limit: Limit = route ? { bytes: route.maxBodyBytes }
       : limitFor({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers }, services);
     const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
-    if (declared !== undefined && declared > limit.bytes) { refuse(limit, declared); return; }
+    if (declared !== undefined && declared > limit.bytes) { tooBig(limit, declared); return; }
     let body: Buffer | undefined;
     try {
       body = await readBody(req, limit.bytes);
@@ -98,9 +104,9 @@ export function createGateway(app: AppContext, services: readonly ServiceDef[], 
       res.destroy();
       return;
     }
-    if (!body) { refuse(limit, undefined); return; }
+    if (!body) { tooBig(limit, undefined); return; }
     try {
-      if (route) { await route.handler(req, res, body); return; }
+      if (route) { if (!(await refuse(body))) await route.handler(req, res, body); return; }
       const raw: RawRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body };
       const out = await handle(raw);
       res.writeHead(out.status, { ...out.headers, 'content-length': Buffer.byteLength(out.body) });
@@ -109,7 +115,7 @@ export function createGateway(app: AppContext, services: readonly ServiceDef[], 
       fail(err);
     }
     /** 413 without reading (the rest of) the body: the connection closes after the answer. */
-    function refuse(l: Limit, size: number | undefined) {
+    function tooBig(l: Limit, size: number | undefined) {
       const out = tooLarge(l, size, app.ids.uuid());
       res.writeHead(out.status, { ...out.headers, connection: 'close', 'content-length': Buffer.byteLength(out.body) });
       res.end(out.body);

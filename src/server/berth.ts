@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { silentLog, type ActivityLog } from '../common/activity-log.js';
 import { randomIds, systemClock, type Clock, type Ids } from '../common/ids.js';
-import { authenticateRequest } from '../gateway/auth.js';
+import { dirname } from 'node:path';
+import { requestAuthenticator } from '../gateway/auth.js';
 import { createGateway, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type Gateway } from '../gateway/server.js';
-import type { AppContext, ServerConfig } from '../services/context.js';
+import type { AppContext, AuthMode, ServerConfig } from '../services/context.js';
 import { internalClient } from '../services/invoke.js';
 import { serviceList as services, type RunningServices, type ServiceConfigs } from '../services/registry.js';
 import type { Worker } from '../services/types.js';
@@ -16,6 +17,7 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { databaseFile, lockData, type DataLock } from './data-lock.js';
 import { registerPages } from './pages.js';
+import { loadOrCreateRootCredentials, newRootCredentials, rootCredential, rootCredentialsPath, type RootCredentials } from './root-credentials.js';
 import { probeStore, watchWrites } from './store-probe.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -35,6 +37,14 @@ export interface BerthOptions {
   log?: ActivityLog;
   /** Connection bounds (src/gateway/server.ts; defaults documented in the README). */
   limits?: Partial<ConnectionLimits>;
+  /** open (default; loopback only unless insecure) or strict (SigV4 verified, IAM enforced). */
+  auth?: AuthMode;
+  /** Listen on a non-loopback address in open mode anyway. */
+  insecure?: boolean;
+  /** Where the root key lives (default: the store's data directory). */
+  dataDir?: string;
+  /** Strict mode: use this root key instead of the data directory's (tests). */
+  rootCredentials?: RootCredentials;
 }
 
 export interface Berth {
@@ -44,6 +54,8 @@ export interface Berth {
   services: RunningServices;
   /** http://host:port */
   url: string;
+  /** Strict mode: the root account's access key. */
+  rootCredentials?: RootCredentials;
   close(): Promise<void>;
 }
 
@@ -60,12 +72,41 @@ function resolveConfig(given: ServiceConfigs = {}): Record<string, unknown> {
   return out;
 }
 
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/** The data directory a store spec implies: a directory path or a sqlite file's directory. */
+function dataDirOf(store: BerthOptions['store']): string | undefined {
+  if (store === undefined) return '.berth';
+  if (typeof store !== 'string' || /^(memory|etcd):/.test(store)) return undefined;
+  return store.startsWith('sqlite://') ? dirname(store.slice('sqlite://'.length)) : store;
+}
+
+/** Strict mode's root key: given, stored in the data directory (created and printed once), or for a
+ *  store without a directory, made for this run and printed. */
+function rootCredentialsFor(options: BerthOptions): RootCredentials {
+  if (options.rootCredentials) return options.rootCredentials;
+  const dir = options.dataDir ?? dataDirOf(options.store);
+  const { credentials, created } = dir ? loadOrCreateRootCredentials(dir) : { credentials: newRootCredentials(), created: true };
+  if (created) {
+    console.log(`berth: root access key ${credentials.accessKeyId} secret ${credentials.secretAccessKey} (account ${credentials.account})`
+      + (dir ? ` — stored in ${rootCredentialsPath(dir)} (0600); \`berth credentials\` prints it again` : ' — for this run only (no data directory)'));
+  }
+  return credentials;
+}
+
 export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
-  // One server per data directory (data-lock.ts): taken before the database is opened.
+  const auth = options.auth ?? 'open';
+  const host = options.host ?? '127.0.0.1';
+  if (auth !== 'strict' && !isLoopback(host) && !options.insecure) {
+    throw new Error(`refusing to listen on ${host} with --auth ${auth}: anyone who reaches it could act as any account. Use --auth strict, or --insecure to accept that.`);
+  }
+  // One server per data directory (data-lock.ts): taken before the database (or its root key) is touched.
   const dbFile = typeof options.store === 'object' ? undefined : databaseFile(options.store ?? '.berth');
   const lock: DataLock | undefined = dbFile === undefined ? undefined : lockData(dbFile);
   let opened: Store;
+  let root: RootCredentials | undefined;
   try {
+    root = auth === 'strict' ? rootCredentialsFor(options) : undefined;
     opened = typeof options.store === 'object' ? options.store : openStore(options.store ?? '.berth', { clock: options.clock });
   } catch (err) {
     lock?.release();
@@ -74,11 +115,12 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
   // Every write's outcome is remembered for /_berth/health (store-probe.ts).
   const watched = watchWrites(opened);
   const store = watched.store;
-  const config: ServerConfig = { host: options.host ?? '127.0.0.1', port: options.port ?? 4566, publicUrl: options.publicUrl };
+  const config: ServerConfig = { host, port: options.port ?? 4566, publicUrl: options.publicUrl, auth };
   const serviceConfig = resolveConfig(options.config);
   const app: AppContext = {
     store, clock: options.clock ?? systemClock, ids: options.ids ?? randomIds, config, serviceConfig, startedAt: new Date(), version: VERSION,
     call: internalClient(() => app, services), authorize: () => {}, log: options.log ?? silentLog,
+    credentials: async (accessKeyId) => (root && accessKeyId === root.accessKeyId ? rootCredential(root) : undefined),
   };
   // A limit given as undefined keeps its default.
   const limits = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined));
@@ -105,8 +147,13 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
     res.writeHead(probe.ok ? 200 : 503, { 'content-type': 'application/json' }).end(body);
   });
   registerPages(gateway, VERSION);
-  gateway.route('/_berth/reset', async (req, res) => {
+  gateway.route('/_berth/reset', async (req, res, body) => {
     if (req.method !== 'POST') { res.writeHead(405, { allow: 'POST' }).end(); return; }
+    if (!confirmsReset(req.headers['content-type'], body)) {
+      res.writeHead(400, { 'content-type': 'application/json' })
+        .end('{"__type":"ValidationError","message":"Reset wipes every account: send Content-Type application/json and the body {\\"confirm\\": \\"reset\\"}."}');
+      return;
+    }
     await store.wipe();
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"reset":true}');
   });
@@ -115,7 +162,7 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
     for (const service of services) {
       if (!service.start) continue;
       const worker = await service.start({
-        app, config: serviceConfig[service.name], authenticate: authenticateRequest,
+        app, config: serviceConfig[service.name], authenticate: requestAuthenticator(app),
         route: gateway.route, streamRoute: gateway.streamRoute, upgrade: gateway.upgrade,
       });
       running.push([service.name, worker]);
@@ -130,9 +177,15 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
   }
   const address = gateway.server.address() as AddressInfo;
   config.port = address.port;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  lock?.setUrl(`http://${host}:${address.port}`);
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  lock?.setUrl(`http://${urlHost}:${address.port}`);
   return {
-    app, gateway, services: Object.fromEntries(running) as RunningServices, url: `http://${host}:${address.port}`, close,
+    app, gateway, services: Object.fromEntries(running) as RunningServices, url: `http://${urlHost}:${address.port}`, close, rootCredentials: root,
   };
+}
+
+/** A reset must say so in JSON: a form or text/plain POST (what a web page can send) never wipes. */
+function confirmsReset(contentType: string | undefined, body: Buffer): boolean {
+  if (!/^application\/json\b/i.test(contentType ?? '')) return false;
+  try { return (JSON.parse(body.toString('utf8')) as { confirm?: unknown } | null)?.confirm === 'reset'; } catch { return false; }
 }
