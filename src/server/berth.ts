@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { silentLog, type ActivityLog } from '../common/activity-log.js';
+import { dirname, resolve } from 'node:path';
 import { randomIds, systemClock, type Clock, type Ids } from '../common/ids.js';
-import { dirname } from 'node:path';
 import { requestAuthenticator } from '../gateway/auth.js';
 import { createGateway, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type Gateway } from '../gateway/server.js';
 import type { AppContext, AuthMode, ServerConfig } from '../services/context.js';
@@ -115,7 +115,8 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
   // Every write's outcome is remembered for /_berth/health (store-probe.ts).
   const watched = watchWrites(opened);
   const store = watched.store;
-  const config: ServerConfig = { host, port: options.port ?? 4566, publicUrl: options.publicUrl, auth };
+  const dataDir = options.dataDir ?? dataDirOf(options.store);
+  const config: ServerConfig = { host, port: options.port ?? 4566, publicUrl: options.publicUrl, auth, dataDir: dataDir && resolve(dataDir) };
   const serviceConfig = resolveConfig(options.config);
   const app: AppContext = {
     store, clock: options.clock ?? systemClock, ids: options.ids ?? randomIds, config, serviceConfig, startedAt: new Date(), version: VERSION,
