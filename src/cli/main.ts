@@ -111,7 +111,7 @@ async function up(args: Args) {
 }
 
 async function main(argv: string[]) {
-  const args = parseArgs(argv, ['help', 'version', 'insecure']);
+  const args = parseArgs(argv, ['help', 'version', 'insecure', 'disable-privileged']);
   if (flag(args, 'version')) { console.log(VERSION); return; }
   if (flag(args, 'help') || !args.command) { console.log(HELP); return; }
   switch (args.command) {
