@@ -47,7 +47,7 @@ describe('gateway listener and operational endpoints', () => {
     assert.equal(typeof body.uptimeSeconds, 'number');
     assert.ok((body.uptimeSeconds as number) >= 0);
     assert.equal(body.store, 'memory');
-    for (const name of ['ecs', 'iam', 'sts']) assert.ok((body.services as string[]).includes(name), `${name} in ${String(body.services)}`);
+    for (const name of ['ecs', 'ecr', 'iam', 'sts']) assert.ok((body.services as string[]).includes(name), `${name} in ${String(body.services)}`);
   });
 
   it('POST /_berth/reset with its JSON confirmation wipes all state; anything else is refused and wipes nothing', async () => {

@@ -4,8 +4,8 @@
 // from the command line.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import { randomIds, systemClock, type Clock, type Ids } from '../common/ids.js';
-import { dirname } from 'node:path';
 import { requestAuthenticator } from '../gateway/auth.js';
 import { createGateway, type Gateway } from '../gateway/server.js';
 import type { AppContext, AuthMode, ServerConfig } from '../services/context.js';
@@ -94,7 +94,8 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
   }
   const root = auth === 'strict' ? rootCredentialsFor(options) : undefined;
   const store = typeof options.store === 'object' ? options.store : openStore(options.store ?? '.berth', { clock: options.clock });
-  const config: ServerConfig = { host, port: options.port ?? 4566, publicUrl: options.publicUrl, auth };
+  const dataDir = options.dataDir ?? dataDirOf(options.store);
+  const config: ServerConfig = { host, port: options.port ?? 4566, publicUrl: options.publicUrl, auth, dataDir: dataDir && resolve(dataDir) };
   const serviceConfig = resolveConfig(options.config);
   const app: AppContext = {
     store, clock: options.clock ?? systemClock, ids: options.ids ?? randomIds, config, serviceConfig, startedAt: new Date(), version: VERSION,

@@ -12,6 +12,9 @@ export interface ServerConfig {
   port: number;
   /** The base URL agents and clients reach this server at; default http://<host>:<port>. */
   publicUrl?: string;
+  /** The directory the store keeps its files in (a data directory or sqlite file's folder); undefined
+   *  for stores that keep none (memory://, etcd://). Services put their own files beside it. */
+  dataDir?: string;
   /** open: any signature passes (local development, loopback only unless --insecure); strict:
    *  SigV4 verified against known access keys and IAM policies enforced. Default open. */
   auth?: AuthMode;
