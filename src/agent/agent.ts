@@ -35,6 +35,8 @@ export interface AgentOptions {
   memory?: number;
   availabilityZone?: string;
   attributes?: Record<string, string>;
+  /** Host protection (the real agent's ECS_DISABLE_PRIVILEGED): no privileged containers here. */
+  disablePrivileged?: boolean;
   stateDir?: string;
   region?: string;
   credentials?: Credentials;
@@ -99,6 +101,7 @@ export class Agent {
       dockerVersion: engineVersion?.version,
       dockerApiVersion: engineVersion?.apiVersion,
       runtime: runtime.kind,
+      disablePrivileged: opts.disablePrivileged,
     };
 
     const ecs = new ECSClient({ endpoint: opts.endpoint, region, credentials, maxAttempts: 1 });
