@@ -40,7 +40,9 @@ export function jsonProtocol(version: '1.0' | '1.1'): Protocol {
     serialize(output: unknown, op: OperationSchema, _service: ProtocolService, requestId: string): WireResponse {
       const serializer = new JsonShapeSerializer(settings);
       serializer.write(op[5] as never, reviveTimestamps(output ?? {}, op[5]));
-      const body = serializer.flush() || '{}';
+      // Operations without output (smithy.api#Unit) flush to a non-string: answer {}.
+      const flushed: unknown = serializer.flush();
+      const body = typeof flushed === 'string' && flushed ? flushed : '{}';
       return { status: 200, headers: { 'content-type': contentType, 'x-amzn-requestid': requestId }, body };
     },
 
