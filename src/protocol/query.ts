@@ -33,12 +33,14 @@ function memberKey(name: string, ns: NormalizedSchema, flavor: Flavor): string {
 
 function readValue(params: URLSearchParams, prefix: string, ns: NormalizedSchema, flavor: Flavor, keys: string[]): unknown {
   if (ns.isStructSchema()) {
+    // Members of a nested structure (or of a list item, given as `List.member.1.`) are `<prefix>.<Member>`.
+    const base = prefix && !prefix.endsWith('.') ? `${prefix}.` : prefix;
     const out: Record<string, unknown> = {};
     for (const [name, member] of ns.structIterator()) {
-      const v = readValue(params, `${prefix}${memberKey(name, member, flavor)}`, member, flavor, keys);
+      const v = readValue(params, `${base}${memberKey(name, member, flavor)}`, member, flavor, keys);
       if (v !== undefined) out[name] = v;
     }
-    return prefix && !keys.some((k) => k.startsWith(`${prefix}.`) || k === prefix) ? undefined : out;
+    return base && !keys.some((k) => k.startsWith(base)) ? undefined : out;
   }
   if (ns.isListSchema()) {
     const traits = ns.getMergedTraits() as Record<string, unknown>;
@@ -100,6 +102,8 @@ function renderInner(output: unknown, op: OperationSchema, service: ProtocolServ
 
 export function queryProtocol(flavor: Flavor): Protocol {
   return {
+    accepts: (req) => formParams(req).has('Action'),
+
     operationName(req: RawRequest) {
       return formParams(req).get('Action') ?? undefined;
     },
@@ -110,8 +114,13 @@ export function queryProtocol(flavor: Flavor): Protocol {
 
     serialize(output: unknown, op: OperationSchema, service: ProtocolService, requestId: string): WireResponse {
       const name = op[2];
-      const inner = renderInner(output, op, service, flavor);
       const ns = service.xmlNamespace ? ` xmlns="${service.xmlNamespace}"` : '';
+      // An operation without output (IAM's AttachUserPolicy…) answers only its response metadata.
+      if (flavor === 'query' && NormalizedSchema.of(op[5] as Parameters<typeof NormalizedSchema.of>[0]).isUnitSchema()) {
+        return { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+          body: `<${name}Response${ns}><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${name}Response>` };
+      }
+      const inner = renderInner(output, op, service, flavor);
       const body = flavor === 'ec2'
         ? `<?xml version="1.0" encoding="UTF-8"?>\n<${name}Response${ns}><requestId>${requestId}</requestId>${inner}</${name}Response>`
         : `<${name}Response${ns}><${name}Result>${inner}</${name}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${name}Response>`;

@@ -2,10 +2,11 @@
 // service is one folder under src/services/ and one entry here (docs/ADDING-A-SERVICE.md).
 import { ecsService } from './ecs/index.js';
 import { logsService } from './logs/index.js';
+import { monitoringService } from './monitoring/index.js';
 import { stsService } from './sts/index.js';
 import type { ConfigOf, RunningOf, ServiceDef } from './types.js';
 
-export const services = [ecsService, stsService, logsService] as const;
+export const services = [ecsService, stsService, logsService, monitoringService] as const;
 
 /** The registry as the server loops over it (names and types erased). */
 export const serviceList: readonly ServiceDef[] = services as readonly ServiceDef[];
