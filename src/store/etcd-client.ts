@@ -44,6 +44,7 @@ export class EtcdClient {
     });
   }
 
+  get endpointCount() { return this.endpoints.length; }
   get endpoint() { const e = this.endpoints[this.current]; return `${e.host}:${e.port}`; }
 
   /** One request/response call. Reads (idempotent) also move on after a connection that broke. */
@@ -51,8 +52,9 @@ export class EtcdClient {
     let lastError: unknown;
     let staleRetries = 0;
     for (let attempt = 0; attempt < this.endpoints.length; attempt++) {
+      const index = this.current;
       try {
-        return await this.once<T>(path, body);
+        return await this.once<T>(index, path, body);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         // A pooled keep-alive connection that etcd (or the network) closed while idle: the request
@@ -60,7 +62,7 @@ export class EtcdClient {
         if ((err as { reusedSocket?: boolean }).reusedSocket && code === 'ECONNRESET' && staleRetries++ < 2) { attempt--; continue; }
         if (err instanceof EtcdError || !code || !(NOT_SENT.has(code) || (idempotent && code === 'ECONNRESET'))) throw err;
         lastError = err;
-        this.current = (this.current + 1) % this.endpoints.length;
+        this.failed(index);
       }
     }
     throw lastError;
@@ -69,7 +71,8 @@ export class EtcdClient {
   /** A streaming call: onMessage gets each JSON message; resolves when the response ends. The
    *  returned cancel() ends it early (then it resolves too). */
   stream(path: string, body: object, onMessage: (message: unknown) => void): { done: Promise<void>; cancel: () => void } {
-    const { host, port } = this.endpoints[this.current];
+    const index = this.current;
+    const { host, port } = this.endpoints[index];
     let cancelled = false;
     let req: ClientRequest | undefined;
     const done = new Promise<void>((resolve, reject) => {
@@ -79,24 +82,28 @@ export class EtcdClient {
       req.on('socket', (s) => s.setKeepAlive(true, 10_000));
       req.on('error', (err) => {
         if (cancelled) { resolve(); return; }
-        if (NOT_SENT.has((err as NodeJS.ErrnoException).code ?? '')) this.current = (this.current + 1) % this.endpoints.length;
+        if (NOT_SENT.has((err as NodeJS.ErrnoException).code ?? '')) this.failed(index);
         reject(err);
       });
       req.on('close', () => { this.streams.delete(req!); if (cancelled) resolve(); });
       req.on('response', (res) => {
         if (res.statusCode !== 200) { readAll(res).then((text) => reject(toError(path, res.statusCode ?? 0, text)), reject); return; }
         let buffer = '';
+        /** A message that is not JSON (or a listener that throws) ends the stream with that error. */
+        const deliver = (text: string) => {
+          try { onMessage(JSON.parse(text)); return true; } catch (err) { reject(err); req!.destroy(); return false; }
+        };
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           buffer += chunk;
           for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
             const line = buffer.slice(0, nl).trim();
             buffer = buffer.slice(nl + 1);
-            if (line && !cancelled) onMessage(JSON.parse(line));
+            if (line && !cancelled && !deliver(line)) return;
           }
         });
         res.on('end', () => {
-          if (buffer.trim() && !cancelled) onMessage(JSON.parse(buffer));
+          if (buffer.trim() && !cancelled && !deliver(buffer)) return;
           resolve();
         });
         res.on('error', (err) => (cancelled ? resolve() : reject(err)));
@@ -111,8 +118,13 @@ export class EtcdClient {
     this.agent.destroy();
   }
 
-  private once<T>(path: string, body: object): Promise<T> {
-    const { host, port } = this.endpoints[this.current];
+  /** Moves off an endpoint that failed, unless a concurrent request already did. */
+  private failed(index: number) {
+    if (this.current === index) this.current = (index + 1) % this.endpoints.length;
+  }
+
+  private once<T>(index: number, path: string, body: object): Promise<T> {
+    const { host, port } = this.endpoints[index];
     const payload = JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
       const req = request({ host, port, path, method: 'POST', agent: this.agent, timeout: UNARY_TIMEOUT_MS,

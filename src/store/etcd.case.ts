@@ -64,9 +64,16 @@ export function etcdConformance() {
 
     test('an endpoint that refuses connections is skipped', async () => {
       const dead = await closedPort();
+      const from = await open(`etcd://${hosts[0]}`).currentRevision();
       const store = open(`etcd://127.0.0.1:${dead},${hosts[0]}${namespace()}`);
+      const w = collect(store, '/', from); // its first connection goes to the dead endpoint
       assert.equal(await store.create('/k', 'v'), true);
       assert.equal((await store.get('/k'))?.value, 'v');
+      assert.deepEqual((await w.next(1)).map((e) => [e.key, e.value]), [['/k', 'v']]);
+      w.stop();
+      const again = open(`etcd://127.0.0.1:${dead},${hosts[0]}${namespace()}`);
+      const lease = await store.grantLease(30);
+      assert.equal(await again.keepAlive(lease.id), 30, 'a keep-alive also moves on');
     });
   });
 }

@@ -204,13 +204,20 @@ export class EtcdStore implements Store {
   }
 
   async keepAlive(lease: string) {
-    let ttl: number | undefined;
-    const stream = this.client.stream('/v3/lease/keepalive', { ID: lease }, (message) => {
-      ttl = num((message as { result?: { TTL?: string } }).result?.TTL) || undefined;
-      stream.cancel();
-    });
-    await stream.done;
-    return ttl;
+    for (let attempt = 1; ; attempt++) {
+      let ttl: number | undefined;
+      const stream = this.client.stream('/v3/lease/keepalive', { ID: lease }, (message) => {
+        ttl = num((message as { result?: { TTL?: string } }).result?.TTL) || undefined;
+        stream.cancel();
+      });
+      try {
+        await stream.done;
+        return ttl;
+      } catch (err) {
+        // a keep-alive is idempotent: another endpoint may answer
+        if (err instanceof EtcdError || attempt >= this.client.endpointCount) throw err;
+      }
+    }
   }
 
   async revokeLease(lease: string) {

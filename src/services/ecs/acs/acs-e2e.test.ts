@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Agent } from '../../../agent/agent.js';
+import { eventually } from '../../../testing/eventually.js';
 import { credentials, startHarness, type Harness } from '../../../testing/harness.js';
 
 describe('ACS with the Berth agent (simulated runtime)', () => {
@@ -26,15 +27,11 @@ describe('ACS with the Berth agent (simulated runtime)', () => {
   });
   after(async () => { await agent.stop(); await h.close(); rmSync(dir, { recursive: true, force: true }); });
 
-  /** Polls DescribeTasks until `done` (a bounded loop guarding the run; no timing is asserted). */
-  const until = async (arn: string, done: (t: Task) => boolean): Promise<Task> => {
-    for (let i = 0; i < 300; i++) {
-      const t = (await h.ecs.send(new DescribeTasksCommand({ cluster: 'e2e', tasks: [arn] }))).tasks![0];
-      if (done(t)) return t;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`task ${arn} never reached the awaited state`);
-  };
+  /** The task once `done` holds for it. */
+  const until = (arn: string, done: (t: Task) => boolean): Promise<Task> => eventually(`task ${arn} in the awaited state`, async () => {
+    const t = (await h.ecs.send(new DescribeTasksCommand({ cluster: 'e2e', tasks: [arn] }))).tasks![0];
+    return done(t) && t;
+  });
 
   it('runs and stops a task end to end', async () => {
     await h.ecs.send(new RegisterTaskDefinitionCommand({ family: 'sleep', containerDefinitions: [{
