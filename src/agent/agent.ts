@@ -5,6 +5,7 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { arch } from 'node:os';
 import { AcsClient, agentCredentials, Backoff, type Credentials } from './acs-client.js';
+import { AwsLogs } from './awslogs.js';
 import { pullBehaviorFromEnv, stopTimeoutFromEnv, type SpecContext } from './container-spec.js';
 import { HealthReporter } from './health-reporter.js';
 import { bridgeGateway, containerIp, probeEngine, type EngineVersion } from './engine-probe.js';
@@ -42,6 +43,8 @@ export interface AgentOptions {
   cleanupAfterMs?: number;
   reconcileMs?: number;
   manifestGraceMs?: number;
+  /** Milliseconds awslogs lines wait to be batched (default 500). */
+  logFlushMs?: number;
 }
 
 export class Agent {
@@ -54,6 +57,8 @@ export class Agent {
     readonly acs: AcsClient,
     readonly metadata: MetadataServer,
     readonly state: StateFile,
+    /** The awslogs driver: ships awslogs containers' output to CloudWatch Logs. */
+    readonly awsLogs: AwsLogs,
     private readonly ecs: ECSClient,
     private readonly ownsRuntime: boolean,
   ) {}
@@ -103,12 +108,15 @@ export class Agent {
     const reporter = new StateReporter({ ecs, cluster: clusterArn, log });
     let acs: AcsClient | undefined;
     const health = new HealthReporter((msg) => acs?.sendMessage(msg) ?? false, clusterArn, instanceArn);
+    const awsLogs = new AwsLogs({ runtime, endpoint: opts.endpoint, region, credentials, stateDir: state.dir, log, flushMs: opts.logFlushMs });
     engine = new TaskEngine({
-      runtime, state, spec, log, onChange: (t) => { reporter.notify(t); health.notify(t); },
+      runtime, state, spec, log, onChange: (t) => { reporter.notify(t); health.notify(t); awsLogs.notify(t); },
       cleanupAfterMs: opts.cleanupAfterMs ?? cleanupFromEnv(), reconcileMs: opts.reconcileMs, manifestGraceMs: opts.manifestGraceMs,
     });
     await engine.start();
     const tasks = engine;
+    // Re-adopted containers resume shipping from their cursors.
+    for (const t of Object.values(tasks.tasks)) awsLogs.notify(t);
     acs = new AcsClient({
       ecs, clusterArn, instanceArn, credentials, region, log,
       inactivityMs: opts.inactivityMs, backoffMs: opts.backoffMs,
@@ -125,13 +133,14 @@ export class Agent {
     acs.start();
     log(`${instanceArn} (${ip}, ${identity.availabilityZone}, ${identity.cpu} CPU, ${identity.memory} MiB) runtime ${runtime.kind}`
       + `${engineVersion ? ` (Docker ${engineVersion.version})` : ''}, task metadata at ${metadata.baseUrl}`);
-    return new Agent(instanceArn, clusterArn, runtime, engine, reporter, acs, metadata, state, ecs, typeof opts.runtime !== 'object');
+    return new Agent(instanceArn, clusterArn, runtime, engine, reporter, acs, metadata, state, awsLogs, ecs, typeof opts.runtime !== 'object');
   }
 
   /** Stops the agent; running containers stay (a restarted agent adopts them). */
   async stop(): Promise<void> {
     await this.acs.stop();
     await this.engine.close();
+    await this.awsLogs.close();
     this.reporter.close();
     await this.metadata.close();
     if (this.ownsRuntime) await this.runtime.close();
