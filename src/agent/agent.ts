@@ -7,6 +7,7 @@ import { arch } from 'node:os';
 import { AcsClient, agentCredentials, Backoff, type Credentials } from './acs-client.js';
 import { AwsLogs } from './awslogs.js';
 import { pullBehaviorFromEnv, stopTimeoutFromEnv, type SpecContext } from './container-spec.js';
+import { EcrRegistryAuth } from './ecr-auth.js';
 import { HealthReporter } from './health-reporter.js';
 import { bridgeGateway, containerIp, probeEngine, type EngineVersion } from './engine-probe.js';
 import { hostResources, instanceTypeArchitecture, instanceTypeResources } from './instance-types.js';
@@ -61,6 +62,7 @@ export class Agent {
     readonly awsLogs: AwsLogs,
     private readonly ecs: ECSClient,
     private readonly ownsRuntime: boolean,
+    private readonly registryAuth: EcrRegistryAuth,
   ) {}
 
   static async start(opts: AgentOptions): Promise<Agent> {
@@ -69,7 +71,9 @@ export class Agent {
     const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     const credentials = opts.credentials ?? agentCredentials();
     const state = new StateFile(opts.stateDir ?? defaultStateDir(ip));
-    const runtime = typeof opts.runtime === 'object' ? opts.runtime : opts.runtime === 'simulated' ? new SimulatedRuntime() : new DockerRuntime();
+    const registryAuth = new EcrRegistryAuth({ endpoint: opts.endpoint, region, credentials, log });
+    const runtime = typeof opts.runtime === 'object' ? opts.runtime
+      : opts.runtime === 'simulated' ? new SimulatedRuntime() : new DockerRuntime({ registryAuth: registryAuth.forImage });
     const engineVersion: EngineVersion | undefined = runtime.kind === 'docker' ? await probeEngine() : undefined;
     if (runtime.kind === 'docker' && !engineVersion) throw new Error('no Docker engine answers (DOCKER_HOST or /var/run/docker.sock); use --runtime simulated');
 
@@ -133,7 +137,7 @@ export class Agent {
     acs.start();
     log(`${instanceArn} (${ip}, ${identity.availabilityZone}, ${identity.cpu} CPU, ${identity.memory} MiB) runtime ${runtime.kind}`
       + `${engineVersion ? ` (Docker ${engineVersion.version})` : ''}, task metadata at ${metadata.baseUrl}`);
-    return new Agent(instanceArn, clusterArn, runtime, engine, reporter, acs, metadata, state, awsLogs, ecs, typeof opts.runtime !== 'object');
+    return new Agent(instanceArn, clusterArn, runtime, engine, reporter, acs, metadata, state, awsLogs, ecs, typeof opts.runtime !== 'object', registryAuth);
   }
 
   /** Stops the agent; running containers stay (a restarted agent adopts them). */
@@ -145,6 +149,7 @@ export class Agent {
     await this.metadata.close();
     if (this.ownsRuntime) await this.runtime.close();
     this.ecs.destroy();
+    this.registryAuth.close();
   }
 }
 

@@ -4,12 +4,16 @@
 // cores with the server under test, is not the bottleneck; BENCH_CLIENT=sdk uses @aws-sdk/client-ecs.
 // Every response is checked; any error response fails the row loudly (it never counts as
 // throughput) and the run exits non-zero. BENCH_REQUESTS / BENCH_WARMUP change the request counts.
+// Berth runs twice: --auth open and --auth strict (every signature verified against the root key;
+// root needs no policy evaluation), and the per-request cost of SigV4 verification is measured
+// in-process. BENCH_AUTH=open skips the strict server.
 import {
   CreateClusterCommand, DescribeClustersCommand, DescribeTaskDefinitionCommand, ECSClient,
   ListTaskDefinitionsCommand, RegisterTaskDefinitionCommand,
 } from '@aws-sdk/client-ecs';
 import { performance } from 'node:perf_hooks';
 import { LeanEcsClient } from './lean-client.js';
+import { verificationCost } from './sigv4-cost.js';
 import { machineInfo, startBerthTarget, startMoto, type Target } from './targets.js';
 
 const CLIENTS = 16;
@@ -116,8 +120,8 @@ async function drive(clients: Client[], w: Workload, state: State, from: number,
 
 async function measure(target: Target, w: Workload, state: State): Promise<Result> {
   const clients: Client[] = Array.from({ length: CLIENTS }, () => (CLIENT_KIND === 'sdk'
-    ? new ECSClient({ endpoint: target.url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
-    : new LeanEcsClient(target.url)));
+    ? new ECSClient({ endpoint: target.url, region: 'us-east-1', maxAttempts: 1, credentials: target.credentials ?? { accessKeyId: 'test', secretAccessKey: 'test' } })
+    : new LeanEcsClient(target.url, target.credentials)));
   try {
     await w.setup?.(clients[0], state);
     await drive(clients, w, state, 0, WARMUP);
@@ -151,7 +155,9 @@ async function main() {
     process.exit(2);
   }
   const berth = await startBerthTarget().catch(async (err: Error) => { await moto.close(); throw err; });
-  const targets = [berth, moto];
+  const strict = process.env.BENCH_AUTH === 'open' ? undefined
+    : await startBerthTarget('strict').catch(async (err: Error) => { await berth.close(); await moto.close(); throw err; });
+  const targets = strict ? [berth, strict, moto] : [berth, moto];
   const states = new Map(targets.map((t) => [t, { taskDefinitionArns: [], clusters: [] } as State]));
   const rows: string[][] = [];
   const failures: string[] = [];
@@ -166,16 +172,20 @@ async function main() {
           console.error(`!! ${failures.at(-1)}`);
         }
       }
-      const b = results.get(berth), m = results.get(moto);
+      const b = results.get(berth), s = strict && results.get(strict), m = results.get(moto);
       const rate = (r?: Result) => (r ? r.reqPerSec.toFixed(0) : 'FAILED');
       const lat = (r?: Result) => (r ? `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}` : '-');
-      rows.push([w.op, rate(b), rate(m), b && m ? `${(b.reqPerSec / m.reqPerSec).toFixed(2)}x` : '-', lat(b), lat(m)]);
+      const ratio = (x?: Result, y?: Result) => (x && y ? `${(x.reqPerSec / y.reqPerSec).toFixed(2)}x` : '-');
+      rows.push([w.op, rate(b), ...(strict ? [rate(s || undefined), ratio(s || undefined, b)] : []), rate(m), ratio(b, m), lat(b), ...(strict ? [lat(s || undefined)] : []), lat(m)]);
     }
   } finally {
     await berth.close();
+    await strict?.close();
     await moto.close();
   }
-  printTable(['op', 'Berth req/s', 'moto req/s', 'Berth/moto', 'Berth p50/p99 ms', 'moto p50/p99 ms'], rows);
+  printTable(['op', 'Berth req/s', ...(strict ? ['strict req/s', 'strict/open'] : []), 'moto req/s', 'Berth/moto', 'Berth p50/p99 ms',
+    ...(strict ? ['strict p50/p99 ms'] : []), 'moto p50/p99 ms'], rows);
+  console.log(`\n${verificationCost()}`);
   if (failures.length) {
     console.error(`\n${failures.length} benchmark row(s) failed — errors are never counted as throughput:`);
     for (const f of failures) console.error(`  ${f}`);

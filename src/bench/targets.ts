@@ -10,14 +10,20 @@ import { freePort } from '../testing/processes.js';
 export interface Target {
   name: string;
   url: string;
+  /** The key requests are signed with (strict mode: the root key the server printed). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
   close(): Promise<void>;
 }
 
-export async function startBerthTarget(): Promise<Target> {
+/** Berth on a fresh data directory; with auth 'strict', every request's signature is verified. */
+export async function startBerthTarget(auth: 'open' | 'strict' = 'open'): Promise<Target> {
   const data = mkdtempSync(join(tmpdir(), 'berth-bench-'));
-  const server = await spawnBerth({ data });
+  const server = await spawnBerth({ data, extra: ['--auth', auth] });
+  const key = /root access key (\S+) secret (\S+)/.exec(server.output());
+  if (auth === 'strict' && !key) { await server.stop(); throw new Error(`strict Berth printed no root key:\n${server.output()}`); }
   return {
-    name: 'Berth', url: server.url,
+    name: auth === 'strict' ? 'Berth strict' : 'Berth', url: server.url,
+    credentials: key ? { accessKeyId: key[1], secretAccessKey: key[2] } : undefined,
     async close() { await server.stop(); rmSync(data, { recursive: true, force: true }); },
   };
 }

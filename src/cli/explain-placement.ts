@@ -2,6 +2,7 @@
 // not elsewhere) without launching anything — POST /_berth/explain-placement — and prints a table.
 import type { Explained, ExplainInput } from '../services/ecs/launch/placement-explain.js';
 import { parseConstraintArg, parseStrategyArg } from '../services/ecs/launch/placement-explain.js';
+import { postJson } from './signed-request.js';
 import { flag, flagList, type Args } from './args.js';
 
 export const EXPLAIN_HELP = `  berth explain-placement            where tasks would be placed, and why not elsewhere (launches nothing)
@@ -30,9 +31,7 @@ export async function explainPlacementCommand(args: Args): Promise<void> {
     region: flag(args, 'region') ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION,
     account: flag(args, 'account') ?? (/^\d{12}$/.test(key) ? key : undefined),
   };
-  const res = await fetch(`${endpoint}/_berth/explain-placement`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input),
-  });
+  const res = await postJson(`${endpoint}/_berth/explain-placement`, JSON.stringify(input));
   const body = await res.json() as Explained | { __type: string; message: string };
   if ('__type' in body) throw new Error(`${body.__type}: ${body.message}`);
   if (!res.ok) throw new Error(`the server answered HTTP ${res.status}`);

@@ -6,6 +6,7 @@ import { agentCredentials } from '../agent/acs-client.js';
 import { probeEngine } from '../agent/engine-probe.js';
 import { serviceList, type ServiceConfigs } from '../services/registry.js';
 import { startBerth, VERSION, type Berth } from '../server/berth.js';
+import { credentialsText, readRootCredentials } from '../server/root-credentials.js';
 import { AGENT_HELP, agentOptionsFromArgs } from './agent-args.js';
 import { EXPLAIN_HELP, explainPlacementCommand } from './explain-placement.js';
 import { flag, parseArgs, type Args } from './args.js';
@@ -21,9 +22,15 @@ Usage:
     --data DIR                       data directory, SQLite    (BERTH_DATA_DIR, default ./.berth)
     --store memory://                keep everything in memory instead
     --store etcd://HOST:2379[,…][/NS] an etcd cluster (multi-host), keys under /NS   (BERTH_STORE)
+    --auth open|strict               open: any signature passes (default; loopback only)
+                                     strict: SigV4 verified, IAM policies enforced; the root
+                                     access key is created on first start      (BERTH_AUTH)
+    --insecure                       allow --auth open on a non-loopback address
 ${serviceFlagHelp()}
 ${AGENT_HELP}
 ${EXPLAIN_HELP}
+  berth credentials [--data DIR]     print the root access key of a strict-mode data directory
+                                     (eval "$(berth credentials)" exports it)
   berth --version | --help
 
 Point any AWS client at it: aws --endpoint-url http://localhost:4566 ecs list-clusters`;
@@ -62,13 +69,16 @@ function onSignal(stoppers: (() => Promise<void>)[]) {
 
 export async function serverFromArgs(args: Args, signals = true): Promise<Berth> {
   const store = flag(args, 'store') ?? flag(args, 'data') ?? process.env.BERTH_STORE ?? process.env.BERTH_DATA_DIR ?? '.berth';
+  const auth = flag(args, 'auth') ?? process.env.BERTH_AUTH ?? 'open';
+  if (auth !== 'open' && auth !== 'strict') throw new Error(`--auth must be open or strict, got '${auth}'`);
   const berth = await startBerth({
+    auth, insecure: flag(args, 'insecure') === 'true',
     host: flag(args, 'host') ?? process.env.BERTH_HOST ?? '127.0.0.1',
     port: Number(flag(args, 'port') ?? process.env.BERTH_PORT ?? 4566),
     store,
     config: serviceConfigFromArgs(args),
   });
-  console.log(`berth ${VERSION} listening on ${berth.url} (store: ${berth.app.store.name})`);
+  console.log(`berth ${VERSION} listening on ${berth.url} (store: ${berth.app.store.name}, auth: ${auth})`);
   if (signals) onSignal([() => berth.close()]);
   return berth;
 }
@@ -82,7 +92,9 @@ async function agentFromArgs(args: Args) {
 async function up(args: Args) {
   const berth = await serverFromArgs(args, false);
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const ecs = new ECSClient({ endpoint: berth.url, region, credentials: agentCredentials() });
+  // In strict mode the local agent acts with the root key (an instance role is for agents elsewhere).
+  const credentials = berth.rootCredentials ?? agentCredentials();
+  const ecs = new ECSClient({ endpoint: berth.url, region, credentials });
   await ecs.send(new CreateClusterCommand({ clusterName: 'default' })); // idempotent
   ecs.destroy();
   const engine = await probeEngine();
@@ -92,14 +104,14 @@ async function up(args: Args) {
     : 'runtime: simulated (no Docker engine answers at DOCKER_HOST or /var/run/docker.sock: tasks run without containers)');
   const data = flag(args, 'data') ?? process.env.BERTH_DATA_DIR ?? '.berth';
   const agent = await Agent.start({
-    endpoint: berth.url, cluster: 'default', runtime, ip: '127.0.0.1', version: VERSION,
+    endpoint: berth.url, cluster: 'default', runtime, ip: '127.0.0.1', version: VERSION, credentials,
     stateDir: join(data.startsWith('memory:') || data.startsWith('sqlite:') ? '.berth' : data, 'agent-127.0.0.1'),
   });
   onSignal([() => agent.stop(), () => berth.close()]);
 }
 
 async function main(argv: string[]) {
-  const args = parseArgs(argv, ['help', 'version']);
+  const args = parseArgs(argv, ['help', 'version', 'insecure']);
   if (flag(args, 'version')) { console.log(VERSION); return; }
   if (flag(args, 'help') || !args.command) { console.log(HELP); return; }
   switch (args.command) {
@@ -112,6 +124,13 @@ async function main(argv: string[]) {
     case 'agent':
       await agentFromArgs(args);
       return;
+    case 'credentials': {
+      const dir = flag(args, 'data') ?? process.env.BERTH_DATA_DIR ?? '.berth';
+      const root = readRootCredentials(dir);
+      if (!root) throw new Error(`no root credentials in ${dir}: start 'berth server --auth strict --data ${dir}' once to create them`);
+      console.log(credentialsText(root));
+      return;
+    }
     case 'explain-placement':
       await explainPlacementCommand(args);
       return;

@@ -22,7 +22,7 @@ export function createPipeline(app: AppContext, services: readonly ServiceDef[])
     let operation: string | undefined;
     try {
       // 3. authenticate
-      const principal = authenticate(resolved.scope);
+      const principal = await authenticate(app, req, resolved.scope, service.protocol);
       // 4. parse
       operation = protocol.operationName(req);
       const op = operationSchema(service, operation);
@@ -34,7 +34,7 @@ export function createPipeline(app: AppContext, services: readonly ServiceDef[])
       // 5. validate → authorize → 6. dispatch (src/services/invoke.ts, shared with the internal client)
       const ctx: RequestContext = {
         requestId, account: principal.account, region: resolved.region, accessKeyId: principal.accessKeyId,
-        principalArn: principal.arn, service: service.name, operation, app,
+        principalArn: principal.arn, service: service.name, operation, app, protocol: service.protocol,
       };
       const output = await invoke(service, op, operation, input, ctx);
       // 7. serialize

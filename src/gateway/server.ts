@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { RawRequest } from '../protocol/types.js';
 import type { AppContext } from '../services/context.js';
 import type { RouteHandler, ServiceDef, StreamRouteHandler, UpgradeHandler } from '../services/types.js';
+import { guardOperational, isGuarded } from './operational.js';
 import { createPipeline } from './pipeline.js';
 
 export interface Gateway {
@@ -45,8 +46,13 @@ export function createGateway(app: AppContext, services: readonly ServiceDef[]):
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = find(url.pathname);
+    const refuse = async (body: Buffer) => {
+      const denied = isGuarded(url.pathname) ? await guardOperational(app, req, body) : undefined;
+      if (denied) res.writeHead(denied.status, { 'content-type': 'application/json' }).end(JSON.stringify({ __type: denied.code, message: denied.message }));
+      return denied !== undefined;
+    };
     if (route?.stream) {
-      try { await route.handler(req, res); } catch (err) { fail(err); }
+      try { if (!(await refuse(Buffer.alloc(0)))) await route.handler(req, res); } catch (err) { fail(err); }
       return;
     }
     let body: Buffer | undefined;
@@ -59,7 +65,7 @@ export function createGateway(app: AppContext, services: readonly ServiceDef[]):
     }
     if (!body) { res.writeHead(413, { connection: 'close' }).end(); return; }
     try {
-      if (route) { await route.handler(req, res, body); return; }
+      if (route) { if (!(await refuse(body))) await route.handler(req, res, body); return; }
       const headers: Record<string, string | undefined> = {};
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : v;
       const raw: RawRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body };

@@ -4,15 +4,17 @@
 // from the command line.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import { randomIds, systemClock, type Clock, type Ids } from '../common/ids.js';
-import { authenticateRequest } from '../gateway/auth.js';
+import { requestAuthenticator } from '../gateway/auth.js';
 import { createGateway, type Gateway } from '../gateway/server.js';
-import type { AppContext, ServerConfig } from '../services/context.js';
+import type { AppContext, AuthMode, ServerConfig } from '../services/context.js';
 import { internalClient } from '../services/invoke.js';
 import { serviceList as services, type RunningServices, type ServiceConfigs } from '../services/registry.js';
 import type { Worker } from '../services/types.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
+import { loadOrCreateRootCredentials, newRootCredentials, rootCredential, rootCredentialsPath, type RootCredentials } from './root-credentials.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -27,6 +29,14 @@ export interface BerthOptions {
   publicUrl?: string;
   /** Each service's config section (defaults come from the service). */
   config?: ServiceConfigs;
+  /** open (default; loopback only unless insecure) or strict (SigV4 verified, IAM enforced). */
+  auth?: AuthMode;
+  /** Listen on a non-loopback address in open mode anyway. */
+  insecure?: boolean;
+  /** Where the root key lives (default: the store's data directory). */
+  dataDir?: string;
+  /** Strict mode: use this root key instead of the data directory's (tests). */
+  rootCredentials?: RootCredentials;
 }
 
 export interface Berth {
@@ -36,6 +46,8 @@ export interface Berth {
   services: RunningServices;
   /** http://host:port */
   url: string;
+  /** Strict mode: the root account's access key. */
+  rootCredentials?: RootCredentials;
   close(): Promise<void>;
 }
 
@@ -52,13 +64,43 @@ function resolveConfig(given: ServiceConfigs = {}): Record<string, unknown> {
   return out;
 }
 
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/** The data directory a store spec implies: a directory path or a sqlite file's directory. */
+function dataDirOf(store: BerthOptions['store']): string | undefined {
+  if (store === undefined) return '.berth';
+  if (typeof store !== 'string' || /^(memory|etcd):/.test(store)) return undefined;
+  return store.startsWith('sqlite://') ? dirname(store.slice('sqlite://'.length)) : store;
+}
+
+/** Strict mode's root key: given, stored in the data directory (created and printed once), or for a
+ *  store without a directory, made for this run and printed. */
+function rootCredentialsFor(options: BerthOptions): RootCredentials {
+  if (options.rootCredentials) return options.rootCredentials;
+  const dir = options.dataDir ?? dataDirOf(options.store);
+  const { credentials, created } = dir ? loadOrCreateRootCredentials(dir) : { credentials: newRootCredentials(), created: true };
+  if (created) {
+    console.log(`berth: root access key ${credentials.accessKeyId} secret ${credentials.secretAccessKey} (account ${credentials.account})`
+      + (dir ? ` — stored in ${rootCredentialsPath(dir)} (0600); \`berth credentials\` prints it again` : ' — for this run only (no data directory)'));
+  }
+  return credentials;
+}
+
 export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
+  const auth = options.auth ?? 'open';
+  const host = options.host ?? '127.0.0.1';
+  if (auth !== 'strict' && !isLoopback(host) && !options.insecure) {
+    throw new Error(`refusing to listen on ${host} with --auth ${auth}: anyone who reaches it could act as any account. Use --auth strict, or --insecure to accept that.`);
+  }
+  const root = auth === 'strict' ? rootCredentialsFor(options) : undefined;
   const store = typeof options.store === 'object' ? options.store : openStore(options.store ?? '.berth', { clock: options.clock });
-  const config: ServerConfig = { host: options.host ?? '127.0.0.1', port: options.port ?? 4566, publicUrl: options.publicUrl };
+  const dataDir = options.dataDir ?? dataDirOf(options.store);
+  const config: ServerConfig = { host, port: options.port ?? 4566, publicUrl: options.publicUrl, auth, dataDir: dataDir && resolve(dataDir) };
   const serviceConfig = resolveConfig(options.config);
   const app: AppContext = {
     store, clock: options.clock ?? systemClock, ids: options.ids ?? randomIds, config, serviceConfig, startedAt: new Date(), version: VERSION,
     call: internalClient(() => app, services), authorize: () => {},
+    credentials: async (accessKeyId) => (root && accessKeyId === root.accessKeyId ? rootCredential(root) : undefined),
   };
   const gateway = createGateway(app, services);
   const running: Array<[string, Worker]> = [];
@@ -77,8 +119,13 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
       stats: Object.fromEntries(running.filter(([, w]) => w.stats).map(([name, w]) => [name, w.stats!()])) });
     res.writeHead(200, { 'content-type': 'application/json' }).end(body);
   });
-  gateway.route('/_berth/reset', async (req, res) => {
+  gateway.route('/_berth/reset', async (req, res, body) => {
     if (req.method !== 'POST') { res.writeHead(405, { allow: 'POST' }).end(); return; }
+    if (!confirmsReset(req.headers['content-type'], body)) {
+      res.writeHead(400, { 'content-type': 'application/json' })
+        .end('{"__type":"ValidationError","message":"Reset wipes every account: send Content-Type application/json and the body {\\"confirm\\": \\"reset\\"}."}');
+      return;
+    }
     await store.wipe();
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"reset":true}');
   });
@@ -87,7 +134,7 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
     for (const service of services) {
       if (!service.start) continue;
       const worker = await service.start({
-        app, config: serviceConfig[service.name], authenticate: authenticateRequest,
+        app, config: serviceConfig[service.name], authenticate: requestAuthenticator(app),
         route: gateway.route, streamRoute: gateway.streamRoute, upgrade: gateway.upgrade,
       });
       running.push([service.name, worker]);
@@ -102,8 +149,14 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
   }
   const address = gateway.server.address() as AddressInfo;
   config.port = address.port;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    app, gateway, services: Object.fromEntries(running) as RunningServices, url: `http://${host}:${address.port}`, close,
+    app, gateway, services: Object.fromEntries(running) as RunningServices, url: `http://${urlHost}:${address.port}`, close, rootCredentials: root,
   };
+}
+
+/** A reset must say so in JSON: a form or text/plain POST (what a web page can send) never wipes. */
+function confirmsReset(contentType: string | undefined, body: Buffer): boolean {
+  if (!/^application\/json\b/i.test(contentType ?? '')) return false;
+  try { return (JSON.parse(body.toString('utf8')) as { confirm?: unknown } | null)?.confirm === 'reset'; } catch { return false; }
 }

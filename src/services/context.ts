@@ -2,6 +2,7 @@
 // shared parts. This is the services layer: the gateway builds these, services only read them.
 import type { Clock, Ids } from '../common/ids.js';
 import type { Scope } from '../common/records.js';
+import type { ProtocolName } from '../protocol/types.js';
 import type { Store } from '../store/types.js';
 
 /** The server-wide configuration. Each service's own settings live in its config section
@@ -11,7 +12,32 @@ export interface ServerConfig {
   port: number;
   /** The base URL agents and clients reach this server at; default http://<host>:<port>. */
   publicUrl?: string;
+  /** The directory the store keeps its files in (a data directory or sqlite file's folder); undefined
+   *  for stores that keep none (memory://, etcd://). Services put their own files beside it. */
+  dataDir?: string;
+  /** open: any signature passes (local development, loopback only unless --insecure); strict:
+   *  SigV4 verified against known access keys and IAM policies enforced. Default open. */
+  auth?: AuthMode;
 }
+
+export type AuthMode = 'open' | 'strict';
+
+/** An access key the authenticate stage can verify a signature with, and whom it stands for. */
+export interface Credential {
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Temporary credentials (STS) carry a session token the request must present. */
+  sessionToken?: string;
+  /** ISO 8601; temporary credentials stop working after it. */
+  expiration?: string;
+  account: string;
+  /** arn:aws:iam::<account>:root | …:user/<path><name> | arn:aws:sts::<account>:assumed-role/<role>/<session> */
+  principalArn: string;
+}
+
+/** Finds the credential of an access key id (undefined when no such key is active). The server
+ *  knows the root key; the IAM service chains its users' keys and STS sessions in at start(). */
+export type CredentialLookup = (accessKeyId: string) => Promise<Credential | undefined>;
 
 /** Who is calling: an authenticated principal of an account. */
 export interface Principal {
@@ -49,6 +75,9 @@ export interface AppContext {
   call: InternalCall;
   /** The authorize stage, shared by wire requests and internal calls. */
   authorize: Authorizer;
+  /** Access keys the authenticate stage verifies against (strict mode). Services that hold keys
+   *  (IAM) wrap it at start(); others may call it, e.g. a registry checking a token's key. */
+  credentials: CredentialLookup;
 }
 
 export interface RequestContext extends Caller {
@@ -58,6 +87,8 @@ export interface RequestContext extends Caller {
   app: AppContext;
   /** True when the call came through the internal client rather than the wire. */
   internal?: boolean;
+  /** The service's wire protocol (errors such as AccessDenied are named after it). */
+  protocol?: ProtocolName;
 }
 
 /** A Caller for the principal and region of `ctx` (e.g. a worker acting for a request). */

@@ -3,6 +3,7 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { startBerth, type Berth, type BerthOptions } from '../server/berth.js';
+import { signedFetch } from './signed-fetch.js';
 
 export const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
@@ -17,9 +18,19 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** POST /_berth/reset with its JSON confirmation (signed with the root key in strict mode). */
+export async function resetBerth(berth: Berth): Promise<void> {
+  const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"confirm":"reset"}' };
+  const res = berth.rootCredentials
+    ? await signedFetch(`${berth.url}/_berth/reset`, berth.rootCredentials, init)
+    : await fetch(`${berth.url}/_berth/reset`, init);
+  if (res.status !== 200) throw new Error(`reset answered ${res.status}: ${await res.text()}`);
+}
+
 export async function startHarness(options: BerthOptions = {}): Promise<Harness> {
   const berth = await startBerth({ port: 0, store: 'memory://', ...options });
-  const config = { endpoint: berth.url, region: 'us-east-1', credentials, maxAttempts: 1 };
+  // In strict mode the clients sign with the root key.
+  const config = { endpoint: berth.url, region: 'us-east-1', credentials: berth.rootCredentials ?? credentials, maxAttempts: 1 };
   const ecs = new ECSClient(config);
   const sts = new STSClient(config);
   return {
@@ -28,7 +39,7 @@ export async function startHarness(options: BerthOptions = {}): Promise<Harness>
       const res = await fetch(berth.url, { method: 'POST', headers, body });
       return { status: res.status, headers: res.headers, text: await res.text() };
     },
-    async reset() { await fetch(`${berth.url}/_berth/reset`, { method: 'POST' }); },
+    async reset() { await resetBerth(berth); },
     async close() { ecs.destroy(); sts.destroy(); await berth.close(); },
   };
 }

@@ -22,7 +22,7 @@ export function parseDockerHost(value: string | undefined = process.env.DOCKER_H
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
-export interface RequestOptions { query?: Query; body?: unknown; signal?: AbortSignal }
+export interface RequestOptions { query?: Query; body?: unknown; signal?: AbortSignal; headers?: Record<string, string> }
 
 export class DockerClient {
   readonly endpoint: DockerEndpoint;
@@ -114,6 +114,7 @@ export class DockerClient {
         path: qs ? `${path}?${qs}` : path,
         headers: {
           host: 'docker',
+          ...options.headers,
           ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
         },
         signal: options.signal,

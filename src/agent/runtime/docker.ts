@@ -14,6 +14,9 @@ export interface DockerRuntimeOptions {
   /** A DOCKER_HOST-style address; default: $DOCKER_HOST, else unix:///var/run/docker.sock. */
   host?: string;
   events?: EventStreamOptions;
+  /** The X-Registry-Auth value to pull an image with (registry credentials, e.g. Berth's ECR
+   *  token), or undefined to pull anonymously. */
+  registryAuth?: (image: string) => Promise<string | undefined>;
 }
 
 export class DockerRuntime implements Runtime {
@@ -57,8 +60,11 @@ export class DockerRuntime implements Runtime {
       const { repository, tag } = splitImage(image);
       let failure: string | undefined;
       try {
+        const auth = await this.options.registryAuth?.(image);
         // The engine answers 200 and streams progress; a failure can still arrive as {"error": …}.
-        await this.client.stream('POST', '/images/create', { query: { fromImage: repository, tag } }, (line) => {
+        await this.client.stream('POST', '/images/create', {
+          query: { fromImage: repository, tag }, headers: auth ? { 'x-registry-auth': auth } : undefined,
+        }, (line) => {
           if (typeof line.error === 'string') failure ??= line.error;
         });
       } catch (err) {

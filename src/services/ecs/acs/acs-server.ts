@@ -36,16 +36,25 @@ export function startAcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
   };
   const wss = new WebSocketServer({ noServer: true });
   const sessions = new Map<string, AcsSession>();
+  /** Who signed each session's upgrade. */
+  const principals = new WeakMap<AcsSession, string>();
 
   host.upgrade(ACS_PATH, async (req, socket, head) => {
     const target = await connectTarget(app, host, req);
     if ('status' in target) { refuse(socket, target.status, target.message); return; }
+    // Strict mode: another principal cannot take over a connected instance's session (and its manifest).
+    const current = sessions.get(target.instanceArn);
+    if (app.config.auth === 'strict' && current && principals.get(current) !== target.ctx.principalArn) {
+      refuse(socket, 403, `${target.ctx.principalArn} cannot connect for ${target.instanceArn}: another principal's agent holds its session`);
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const session = new AcsSession(target.ctx, ws, target.cluster, target.clusterArn, target.instanceArn, full, (s) => {
         if (sessions.get(s.instanceArn) === s) sessions.delete(s.instanceArn);
       });
       sessions.get(target.instanceArn)?.close('Replaced by a newer connection of the same container instance.');
       sessions.set(target.instanceArn, session);
+      principals.set(session, target.ctx.principalArn);
       session.start().catch((err) => { console.error('acs: session failed to start', err); session.terminate(); });
     });
   });
@@ -81,13 +90,22 @@ async function connectTarget(app: AppContext, host: Pick<ServiceHost<unknown>, '
     if (err instanceof AwsError) return { status: 403, message: `${err.code}: ${err.message}` };
     throw err;
   }
-  if (/^\d{12}$/.test(principal.accessKeyId) && principal.account !== parsed.account) {
+  // Strict mode: the signing principal's account must own the instance, and its policies must allow
+  // ecs:Poll on the cluster (an instance role); open mode checks a 12-digit key's account only.
+  const strict = app.config.auth === 'strict';
+  if ((strict || /^\d{12}$/.test(principal.accessKeyId)) && principal.account !== parsed.account) {
     return { status: 403, message: `account ${principal.account} cannot connect for ${instanceArn}` };
   }
   const ctx: RequestContext = {
     requestId: app.ids.uuid(), account: parsed.account, region: parsed.region, accessKeyId: principal.accessKeyId,
     principalArn: principal.principalArn, service: 'ecs', operation: 'AcsConnect', app,
   };
+  try {
+    await app.authorize({ ...ctx, operation: 'Poll', protocol: 'awsJson1_1' }, { cluster: clusterParam, containerInstance: instanceArn });
+  } catch (err) {
+    if (err instanceof AwsError) return { status: 403, message: `${err.code}: ${err.message}` };
+    throw err;
+  }
   return { ctx, cluster, clusterArn: clusterParam.startsWith('arn:') ? clusterParam : `arn:aws:ecs:${parsed.region}:${parsed.account}:cluster/${cluster}`, instanceArn };
 }
 

@@ -26,6 +26,7 @@ import { tasksOf } from '../model/service-tasks.js';
 import { renderService } from '../model/service-view.js';
 import { findTaskDefinition, parseTaskDefinitionRef, resolveTaskDefinition, type TaskDefinitionRecord } from '../model/task-definition-lookup.js';
 import { checkCompatibility, launchTypeOf } from '../model/task-inputs.js';
+import { checkLoadBalancers } from '../model/load-balancer-check.js';
 
 export { describeServiceDeployments, describeServiceRevisions, listServiceDeployments } from '../model/service-deployments.js';
 
@@ -43,6 +44,7 @@ export async function createService(input: CreateServiceRequest, ctx: RequestCon
   const def = await resolveTaskDefinition(ctx, input.taskDefinition ?? '');
   checkCompatibility(def, placement.launchType ?? 'EC2', input.networkConfiguration !== undefined);
   checkServicePlacement(def, strategy, input.placementConstraints, input.placementStrategy);
+  await checkLoadBalancers(ctx, input.loadBalancers, def);
 
   const now = ctx.app.clock.now().toISOString();
   const deploymentConfiguration = withDefaults(input.deploymentConfiguration, strategy);

@@ -19,6 +19,7 @@ import { applyPlan } from './service-apply.js';
 import { planDaemon } from './service-daemon.js';
 import { planReplica } from './service-replica.js';
 import { advance } from './service-rollout.js';
+import { syncLoadBalancers } from './load-balancer-targets.js';
 
 export interface SchedulerOptions extends Partial<SchedulerSettings> {
   /** Milliseconds between periodic passes over every cluster with services (default 1000). */
@@ -122,23 +123,31 @@ export class ServiceScheduler {
   }
 
   /** One service: advance its state, then plan and apply the task changes. */
-  private async reconcile(ctx: RequestContext, current: Versioned<ServiceRecord>, view: ClusterView) {
+  private async reconcile(ctx: RequestContext, current: Versioned<ServiceRecord>, base: ClusterView) {
+    let view = base;
     const records = serviceRecords(this.app.store);
     let service = current.value;
     const tasks = tasksOf(service, view.tasks);
+    // Services behind load balancers: targets follow the tasks, and a task is healthy only when its targets are.
+    const lb = await syncLoadBalancers(ctx, service, tasks, view);
+    if (lb) view = { ...view, healthy: (t) => base.healthy(t) && lb.healthy(t) };
     const next = advance(service, tasks, view, this.app.ids);
     if (next !== service) {
       // On a conflict someone else wrote the service: that write triggers another pass.
       if (!(await records.put(ctx, serviceKey(service.cluster, service.serviceName), next, current.revision))) return;
       service = next;
     }
-    if (service.status === 'INACTIVE') return;
+    if (service.status === 'INACTIVE') { await appendEvents(ctx, service, lb?.events ?? [], this.app.ids); return; }
     const plan = service.schedulingStrategy === 'DAEMON'
       ? planDaemon(service, tasks, view, this.settings)
       : planReplica(service, tasks, view, this.settings);
-    if (!plan.lost.length && !plan.stops.length && !plan.starts.length && !plan.events.length) return;
+    if (!plan.lost.length && !plan.stops.length && !plan.starts.length && !plan.events.length) {
+      await appendEvents(ctx, service, lb?.events ?? [], this.app.ids);
+      return;
+    }
+    await lb?.beforeStops(plan.stops.map((s) => s.taskId));
     const events = await applyPlan(ctx, service, plan, view, this.settings);
-    await appendEvents(ctx, service, events, this.app.ids);
+    await appendEvents(ctx, service, [...(lb?.events ?? []), ...events], this.app.ids);
   }
 }
 
