@@ -91,7 +91,10 @@ describe('agent and server crashes (processes, docker runtime)', requireTestImag
     const stopped = await untilStatus(arn, 'STOPPED');
     assert.equal(stopped.stoppedReason, 'Essential container in task exited');
     assert.equal(stopped.containers![0].exitCode, 137);
-    // The restarted server reaches the agent again: a new task runs.
+    // The restarted server reaches the agent again (its ACS reconnect has its own backoff, apart
+    // from the report's retries): a new task runs.
+    await eventually('the agent connected again', async () => (await ecs.send(new DescribeContainerInstancesCommand({ cluster: 'crash', containerInstances: [instanceArn] })))
+      .containerInstances![0].agentConnected);
     const next = (await ecs.send(new RunTaskCommand({ cluster: 'crash', taskDefinition: td }))).tasks![0].taskArn!;
     await untilStatus(next, 'RUNNING');
     await ecs.send(new StopTaskCommand({ cluster: 'crash', task: next }));

@@ -59,8 +59,9 @@ export interface ServiceHost<C> {
   upgrade(prefix: string, handler: UpgradeHandler): void;
   /** Who signed a request that reached a route or upgrade (SigV4 in the headers or the query),
    *  as the gateway's authenticate stage decides; throws an AwsError when it may not pass. The
-   *  region is the credential scope's. */
-  authenticate(req: IncomingMessage): Promise<Caller>;
+   *  region is the credential scope's. `body`: what was signed besides the headers (a TCS frame's
+   *  JSON), when it is not the request's own. */
+  authenticate(req: IncomingMessage, body?: Buffer): Promise<Caller>;
 }
 
 /** A command-line flag (and environment variable) that sets part of a service's config section. */

@@ -1,5 +1,5 @@
 // ECS: awsJson1_1, target prefix AmazonEC2ContainerServiceV20141113. Besides its API it runs the
-// agents' websocket (ACS), the explain-placement endpoint, the service scheduler and the STOPPED
+// agents' websockets (ACS, and TCS for telemetry), the explain-placement endpoint, the service scheduler and the STOPPED
 // task retention controller.
 import { createRequire } from 'node:module';
 import { defineService, type Worker } from '../types.js';
@@ -8,6 +8,7 @@ import { ecsConfigSection, type EcsConfig } from './config.js';
 import { ServiceScheduler } from './controllers/service-scheduler.js';
 import { TaskRetention } from './controllers/task-retention.js';
 import { registerExplainPlacement } from './launch/placement-explain-route.js';
+import { startTcsServer, type TcsServer } from './telemetry/tcs-server.js';
 
 const require = createRequire(import.meta.url);
 let sdk: Record<string, unknown> | undefined;
@@ -17,6 +18,8 @@ let constraints: Record<string, string[]> | undefined;
 export interface EcsRunning extends Worker {
   /** The agents' websocket endpoint (ACS). */
   acs: AcsServer;
+  /** The agents' telemetry websocket endpoint (TCS). */
+  tcs: TcsServer;
   /** The service scheduler (undefined when config.scheduler is false). */
   scheduler?: ServiceScheduler;
   /** The STOPPED task retention controller (undefined when config.taskRetention is false). */
@@ -37,17 +40,25 @@ export const ecsService = defineService<'ecs', EcsConfig, EcsRunning>({
   async start(host) {
     const { app, config } = host;
     const acs = startAcsServer(app, host, config);
+    const tcs = startTcsServer(app, host, { heartbeatMs: acs.timings.heartbeatMs });
     registerExplainPlacement(host);
     const scheduler = config.scheduler === false ? undefined
       : await ServiceScheduler.start(app, { lostAfterSeconds: config.lostAfterSeconds, ...config.scheduler });
     const taskRetention = config.taskRetention === false ? undefined
       : TaskRetention.start(app, { retentionSeconds: config.stoppedTaskRetentionSeconds, ...config.taskRetention });
     return {
-      acs, scheduler, taskRetention,
-      stats: () => ({ agentSessions: acs.sessions.size }),
+      acs, tcs, scheduler, taskRetention,
+      stats: () => ({
+        agentSessions: acs.sessions.size, telemetrySessions: tcs.sessions.size,
+        acsStopVerifications: acs.counters.stopVerifications, acsStopsConfirmed: acs.counters.stopsConfirmed, acsStopsRefused: acs.counters.stopsRefused,
+        telemetryMetricsReports: tcs.received.get('PublishMetricsRequest') ?? 0,
+        telemetryHealthReports: tcs.received.get('PublishHealthRequest') ?? 0,
+        telemetryInstanceStatusReports: tcs.received.get('PublishInstanceStatusRequest') ?? 0,
+      }),
       async stop() {
         await taskRetention?.stop();
         await scheduler?.stop();
+        await tcs.close();
         await acs.close();
       },
     };

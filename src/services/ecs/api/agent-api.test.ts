@@ -116,7 +116,7 @@ describe('ECS agent API', () => {
   it('DiscoverPollEndpoint answers with the URL agents reach this server at', async () => {
     const out = await h.ecs.send(new DiscoverPollEndpointCommand({ cluster: 'a', containerInstance: agent.instanceArn }));
     assert.equal(out.endpoint, h.url);
-    assert.equal(out.telemetryEndpoint, h.url);
+    assert.equal(out.telemetryEndpoint, `${h.url}/tcs`, 'agents dial <telemetryEndpoint>/ws: TCS is at /tcs/ws, apart from ACS at /ws');
     const other = await startHarness({ publicUrl: 'http://berth.example:4566/' });
     try {
       const client = new ECSClient({ endpoint: other.url, region: 'us-east-1', credentials });

@@ -1,4 +1,4 @@
-// The ECS API calls only agents make: DiscoverPollEndpoint (where the ACS websocket is), and the
+// The ECS API calls only agents make: DiscoverPollEndpoint (where the ACS and TCS websockets are), and the
 // state reports SubmitTaskStateChange / SubmitContainerStateChange / SubmitAttachmentStateChanges.
 // Reports move tasks forward only (task-state.ts); a duplicate or stale one is acknowledged and
 // changes nothing.
@@ -8,6 +8,7 @@ import type {
   SubmitTaskStateChangeRequest, SubmitTaskStateChangeResponse,
 } from '@aws-sdk/client-ecs';
 import type { RequestContext } from '../../context.js';
+import { TCS_PREFIX } from '../../../protocol/tcs.js';
 import { parseArn } from '../../../common/arn.js';
 import { clusterNotFound, db, invalidParameter, ownClusterName } from '../model/common.js';
 import { isTaskStatus, parseTaskRef } from '../model/task-model.js';
@@ -19,7 +20,8 @@ const ACK = 'ACK';
 export async function discoverPollEndpoint(input: DiscoverPollEndpointRequest, ctx: RequestContext): Promise<DiscoverPollEndpointResponse> {
   if (input.cluster !== undefined) await ownCluster(ctx, input.cluster);
   const endpoint = publicUrl(ctx);
-  return { endpoint, telemetryEndpoint: endpoint, serviceConnectEndpoint: endpoint };
+  // The agents append /ws to each: ACS at <endpoint>/ws, TCS at <endpoint>/tcs/ws.
+  return { endpoint, telemetryEndpoint: `${endpoint}${TCS_PREFIX}`, serviceConnectEndpoint: endpoint };
 }
 
 /** The base URL agents reach this server at: configured, or the listening address (a wildcard
