@@ -6,6 +6,7 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { arch } from 'node:os';
 import { AcsClient, agentCredentials, Backoff, type Credentials } from './acs-client.js';
+import { AwsLogs } from './awslogs.js';
 import { LABELS, pullBehaviorFromEnv, stopTimeoutFromEnv, type SpecContext } from './container-spec.js';
 import { EcrRegistryAuth } from './ecr-auth.js';
 import { HealthReporter } from './health-reporter.js';
@@ -48,6 +49,8 @@ export interface AgentOptions {
   cleanupAfterMs?: number;
   reconcileMs?: number;
   manifestGraceMs?: number;
+  /** Milliseconds awslogs lines wait to be batched (default 500). */
+  logFlushMs?: number;
   /** Between telemetry publishes (default 20 s). */
   telemetryPublishMs?: number;
 }
@@ -63,6 +66,8 @@ export class Agent {
     readonly tcs: TcsClient,
     readonly metadata: MetadataServer,
     readonly state: StateFile,
+    /** The awslogs driver: ships awslogs containers' output to CloudWatch Logs. */
+    readonly awsLogs: AwsLogs,
     private readonly ecs: ECSClient,
     private readonly ownsRuntime: boolean,
     private readonly registryAuth: EcrRegistryAuth,
@@ -115,14 +120,17 @@ export class Agent {
       pullBehavior: pullBehaviorFromEnv(), defaultStopTimeout: stopTimeoutFromEnv(),
     };
     const reporter = new StateReporter({ ecs, cluster: clusterArn, log });
+    const awsLogs = new AwsLogs({ runtime, endpoint: opts.endpoint, region, credentials, stateDir: state.dir, log, flushMs: opts.logFlushMs });
     let tcs: TcsClient | undefined;
     const health = new HealthReporter(async (tasks) => (await tcs?.publishHealth(tasks)) ?? false);
     engine = new TaskEngine({
-      runtime, state, spec, log, onChange: (t) => { reporter.notify(t); health.notify(t); },
+      runtime, state, spec, log, onChange: (t) => { reporter.notify(t); health.notify(t); awsLogs.notify(t); },
       cleanupAfterMs: opts.cleanupAfterMs ?? cleanupFromEnv(), reconcileMs: opts.reconcileMs, manifestGraceMs: opts.manifestGraceMs,
     });
     await engine.start();
     const tasks = engine;
+    // Re-adopted containers resume shipping from their cursors.
+    for (const t of Object.values(tasks.tasks)) awsLogs.notify(t);
     const versionInfo = { agentVersion: opts.version, agentHash: 'berth', dockerVersion: engineVersion?.version };
     const acs = new AcsClient({
       ecs, clusterArn, instanceArn, credentials, region, log,
@@ -144,7 +152,7 @@ export class Agent {
     tcs.start();
     log(`${instanceArn} (${ip}, ${identity.availabilityZone}, ${identity.cpu} CPU, ${identity.memory} MiB) runtime ${runtime.kind}`
       + `${engineVersion ? ` (Docker ${engineVersion.version})` : ''}, task metadata at ${metadata.baseUrl}`);
-    return new Agent(instanceArn, clusterArn, runtime, engine, reporter, acs, tcs, metadata, state, ecs, typeof opts.runtime !== 'object', registryAuth);
+    return new Agent(instanceArn, clusterArn, runtime, engine, reporter, acs, tcs, metadata, state, awsLogs, ecs, typeof opts.runtime !== 'object', registryAuth);
   }
 
   /** Stops the agent; running containers stay (a restarted agent adopts them), unless
@@ -159,6 +167,7 @@ export class Agent {
         if (c.state === 'running') await this.runtime.stop(c.id, 10).catch(() => undefined);
       }
     }
+    await this.awsLogs.close();
     this.reporter.close();
     await this.metadata.close();
     if (this.ownsRuntime) await this.runtime.close();

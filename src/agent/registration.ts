@@ -34,6 +34,8 @@ const CAPABILITIES = [
   'com.amazonaws.ecs.capability.privileged-container',
   'com.amazonaws.ecs.capability.logging-driver.json-file',
   'com.amazonaws.ecs.capability.logging-driver.none',
+  'com.amazonaws.ecs.capability.logging-driver.awslogs',
+  'ecs.capability.execution-role-awslogs',
   'ecs.capability.docker-plugin.local',
   'ecs.capability.task-cpu-mem-limit',
   'ecs.capability.container-health-check',
