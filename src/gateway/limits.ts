@@ -17,6 +17,8 @@ export const PROTOCOL_LIMITS: Record<ProtocolName, number> = {
   awsJson1_1: 16 * MiB,
   awsQuery: 2 * MiB,
   ec2Query: 2 * MiB,
+  // CloudWatch's CBOR RPC: PutMetricData takes at most 1 MB of payload.
+  smithyRpcV2Cbor: 2 * MiB,
 };
 
 /** A request the gateway cannot attribute to a service (it will answer NotImplemented anyway). */
