@@ -7,7 +7,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { arch } from 'node:os';
 import { AcsClient, agentCredentials, Backoff, type Credentials } from './acs-client.js';
 import { AwsLogs } from './awslogs.js';
-import { pullBehaviorFromEnv, stopTimeoutFromEnv, type SpecContext } from './container-spec.js';
+import { LABELS, pullBehaviorFromEnv, stopTimeoutFromEnv, type SpecContext } from './container-spec.js';
 import { EcrRegistryAuth } from './ecr-auth.js';
 import { HealthReporter } from './health-reporter.js';
 import { bridgeGateway, containerIp, probeEngine, type EngineVersion } from './engine-probe.js';
@@ -36,6 +36,8 @@ export interface AgentOptions {
   memory?: number;
   availabilityZone?: string;
   attributes?: Record<string, string>;
+  /** Host protection (the real agent's ECS_DISABLE_PRIVILEGED): no privileged containers here. */
+  disablePrivileged?: boolean;
   stateDir?: string;
   region?: string;
   credentials?: Credentials;
@@ -104,10 +106,11 @@ export class Agent {
       dockerVersion: engineVersion?.version,
       dockerApiVersion: engineVersion?.apiVersion,
       runtime: runtime.kind,
+      disablePrivileged: opts.disablePrivileged,
     };
 
     const ecs = new ECSClient({ endpoint: opts.endpoint, region, credentials, maxAttempts: 1 });
-    const instanceArn = await registerWithRetry(ecs, identity, state, log, opts.backoffMs);
+    const instanceArn = await registerWithRetry(ecs, identity, state, log, opts.backoffMs, opts.endpoint);
     const clusterArn = instanceArn.replace(/:container-instance\/([^/]+)\/[^/]+$/, ':cluster/$1');
 
     let engine: TaskEngine | undefined;
@@ -152,12 +155,19 @@ export class Agent {
     return new Agent(instanceArn, clusterArn, runtime, engine, reporter, acs, tcs, metadata, state, awsLogs, ecs, typeof opts.runtime !== 'object', registryAuth);
   }
 
-  /** Stops the agent; running containers stay (a restarted agent adopts them). */
-  async stop(): Promise<void> {
+  /** Stops the agent; running containers stay (a restarted agent adopts them), unless
+   *  stopContainers: then every container of this instance is stopped too (the server learns
+   *  what happened when an agent for the instance next connects). */
+  async stop(options: { stopContainers?: boolean } = {}): Promise<void> {
     await this.acs.stop();
     await this.tcs.stop();
     await this.engine.close();
     await this.awsLogs.close();
+    if (options.stopContainers) {
+      for (const c of await this.runtime.listByLabel(LABELS.instance, this.instanceArn)) {
+        if (c.state === 'running') await this.runtime.stop(c.id, 10).catch(() => undefined);
+      }
+    }
     this.reporter.close();
     await this.metadata.close();
     if (this.ownsRuntime) await this.runtime.close();
@@ -169,7 +179,7 @@ export class Agent {
 /** Registers (re-registering with the saved ARN when the cluster is the same), retrying while
  *  the server cannot be reached. */
 async function registerWithRetry(ecs: ECSClient, identity: InstanceIdentity, state: StateFile, log: (l: string) => void,
-  backoffMs: [number, number] = [250, 30_000]): Promise<string> {
+  backoffMs: [number, number] = [250, 30_000], endpoint = 'http://127.0.0.1:4566'): Promise<string> {
   const backoff = new Backoff(backoffMs[0], backoffMs[1]);
   let saved = state.data.cluster === identity.cluster ? state.data.instanceArn : undefined;
   for (;;) {
@@ -184,6 +194,10 @@ async function registerWithRetry(ecs: ECSClient, identity: InstanceIdentity, sta
         log(`re-registering ${saved} failed (${e.message}); registering as a new instance`);
         saved = undefined;
         continue;
+      }
+      if (e.name === 'ClusterNotFoundException') {
+        throw new Error(`cluster '${identity.cluster}' does not exist on ${endpoint} (region ${identity.region}). Create it first:\n`
+          + `  aws --endpoint-url ${endpoint} --region ${identity.region} ecs create-cluster --cluster-name ${identity.cluster}`);
       }
       if (e.$fault === 'client') throw new Error(`RegisterContainerInstance: ${e.name}: ${e.message}`);
       const delay = backoff.next();

@@ -10,7 +10,10 @@ export const AGENT_HELP = `  berth agent --cluster NAME [options]   an agent (co
     --instance-type t3.medium              size like an EC2 type, or --cpu 2048 --memory 3800
     --az us-east-1a                        availability zone          (default <region>a)
     --attribute key=value                  custom attribute (repeatable)
-    --state-dir DIR                        default .berth/agent-<ip>/`;
+    --state-dir DIR                        default .berth/agent-<ip>/
+    --disable-privileged                   refuse privileged containers: their tasks fail
+                                           placement on this instance (ECS_DISABLE_PRIVILEGED)
+    Default as on EC2: privileged allowed. A multi-tenant deployment should set it.`;
 
 export function agentOptionsFromArgs(args: Args, version: string): AgentOptions {
   const cluster = flag(args, 'cluster');
@@ -45,6 +48,7 @@ export function agentOptionsFromArgs(args: Args, version: string): AgentOptions 
     availabilityZone: flag(args, 'az'),
     attributes,
     stateDir: flag(args, 'state-dir'),
+    ...(flag(args, 'disable-privileged') === 'true' || process.env.ECS_DISABLE_PRIVILEGED === 'true' ? { disablePrivileged: true } : {}),
     version,
   };
 }

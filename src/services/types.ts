@@ -51,8 +51,9 @@ export interface ServiceHost<C> {
   app: AppContext;
   /** This service's config section, defaults applied. */
   config: C;
-  /** An HTTP route: exact path, or every path under it with { prefix: true }. */
-  route(path: string, handler: RouteHandler, options?: { prefix?: boolean }): void;
+  /** An HTTP route: exact path, or every path under it with { prefix: true }; its body is capped
+   *  at maxBodyBytes (default 64 MiB), refused with 413 beyond. */
+  route(path: string, handler: RouteHandler, options?: { prefix?: boolean; maxBodyBytes?: number }): void;
   /** A route that receives the request body unread. */
   streamRoute(path: string, handler: StreamRouteHandler, options?: { prefix?: boolean }): void;
   /** Websocket (or other) upgrades for paths starting with prefix. */
@@ -86,6 +87,8 @@ export interface ServiceDef<N extends string = string, C = unknown, R extends Wo
   signingNames: string[];
   /** The error code this service uses for invalid parameters. */
   validationErrorCode: string;
+  /** The largest request body this service accepts (default: its protocol's, src/gateway/limits.ts). */
+  maxRequestBytes?: number;
   /** The SDK client module: its `<Operation>$` exports are the operation schemas. */
   sdk(): Record<string, unknown>;
   /** Enum value sets generated from the service model (scripts/gen-constraints.mjs). */

@@ -77,6 +77,15 @@ export function requireEtcd(): Requirement {
   });
 }
 
+/** `unshare -rm` can mount a private tmpfs (a real small filesystem, e.g. to fill a disk). */
+export function requirePrivateTmpfs(): Requirement {
+  return requirement('a private tmpfs (unshare -rm + mount -t tmpfs)', () => {
+    const r = run('unshare', ['-rm', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs /mnt && echo mounted']);
+    if (r.error) return `unshare cannot run (${r.error.message})`;
+    return r.ok && r.out.includes('mounted') ? false : `'unshare -rm mount -t tmpfs' failed: ${r.out.split('\n').at(-1) ?? ''}`;
+  });
+}
+
 /** xz (Debian xz-utils), to unpack the real ECS agent. */
 export function requireXz(): Requirement {
   return requirement('xz (xz-utils)', () => {

@@ -8,6 +8,7 @@ import { ecsConfigSection, type EcsConfig } from './config.js';
 import { ServiceScheduler } from './controllers/service-scheduler.js';
 import { TaskRetention } from './controllers/task-retention.js';
 import { registerExplainPlacement } from './launch/placement-explain-route.js';
+import { EXTRA_SETTING_NAMES } from './model/account-settings-values.js';
 import { startTcsServer, type TcsServer } from './telemetry/tcs-server.js';
 
 const require = createRequire(import.meta.url);
@@ -26,15 +27,26 @@ export interface EcsRunning extends Worker {
   taskRetention?: TaskRetention;
 }
 
+/** Where ECS's documented behaviour is narrower or wider than its model's enums: the status a
+ *  container instance can be set to is ACTIVE or DRAINING only; dualStackIPv6 is a setting name. */
+function withOverrides(generated: Record<string, string[]>): Record<string, string[]> {
+  const out: Record<string, string[]> = { ...generated, 'UpdateContainerInstancesStateRequest.status': ['ACTIVE', 'DRAINING'] };
+  for (const key of ['DeleteAccountSettingRequest.name', 'ListAccountSettingsRequest.name', 'PutAccountSettingDefaultRequest.name',
+    'PutAccountSettingRequest.name', 'Setting.name']) out[key] = [...(out[key] ?? []), ...EXTRA_SETTING_NAMES];
+  return out;
+}
+
 export const ecsService = defineService<'ecs', EcsConfig, EcsRunning>({
   name: 'ecs',
   signingNames: ['ecs'],
   protocol: 'awsJson1_1',
   targetPrefix: 'AmazonEC2ContainerServiceV20141113',
   validationErrorCode: 'InvalidParameterException',
+  // ECS's largest request is a task definition (64 KiB) with its tags: 1 MiB is ample.
+  maxRequestBytes: 1024 * 1024,
   // Loaded on the first ECS request, not at start-up (≈54 ms).
   sdk: () => (sdk ??= require('@aws-sdk/client-ecs') as Record<string, unknown>),
-  constraints: () => (constraints ??= require('./constraints.json') as Record<string, string[]>),
+  constraints: () => (constraints ??= withOverrides(require('./constraints.json') as Record<string, string[]>)),
   handlers: async () => (await import('./provider.js')).handlers,
   config: ecsConfigSection,
   async start(host) {

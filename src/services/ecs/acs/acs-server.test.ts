@@ -130,7 +130,7 @@ describe('ACS websocket server', () => {
     clock.t = T0 + 120_000;
     assert.equal(await connected(agent.instanceArn), false);
     const refused = await h.ecs.send(new RunTaskCommand({ cluster: 'acs', taskDefinition: 'web' }));
-    assert.deepEqual(refused.failures, [{ arn: agent.instanceArn, reason: 'AGENT' }]);
+    assert.deepEqual(refused.failures, [{ arn: agent.instanceArn, reason: 'AGENT', detail: 'the container agent is disconnected' }]);
     // One frame from the agent; the server records the contact (asynchronously: poll, paced by heartbeats).
     agent.send({ type: 'HeartbeatAckRequest', message: { messageId: (await agent.next('HeartbeatMessage')).message.messageId } });
     for (let i = 0; i < 200 && !(await connected(agent.instanceArn)); i++) await agent.next('HeartbeatMessage');

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { ACS_PATH, inactiveInstanceBody, type VersionInfo } from '../../../protocol/acs.js';
-import { parseArn } from '../../../common/arn.js';
+import { arn, parseArn } from '../../../common/arn.js';
 import { AwsError } from '../../../common/errors.js';
 import type { AppContext, RequestContext } from '../../context.js';
 import type { ServiceHost } from '../../types.js';
@@ -53,9 +53,12 @@ export function startAcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      const fields = { account: target.ctx.account, cluster: target.cluster, instance: target.instanceArn.slice(target.instanceArn.lastIndexOf('/') + 1) };
       const session = new AcsSession(target.ctx, ws, target.cluster, target.clusterArn, target.instanceArn, full, (s) => {
         if (sessions.get(s.instanceArn) === s) sessions.delete(s.instanceArn);
+        app.log.info('agent.disconnected', fields);
       }, target.versionInfo, counters);
+      app.log.info('agent.connected', fields);
       sessions.get(target.instanceArn)?.close('Replaced by a newer connection of the same container instance.');
       sessions.set(target.instanceArn, session);
       principals.set(session, target.ctx.principalArn);
@@ -128,7 +131,7 @@ export async function connectTarget(app: AppContext, host: Pick<ServiceHost<unkn
     agentHash: url.searchParams.get('agentHash') ?? undefined,
     dockerVersion: url.searchParams.get('dockerVersion') ?? undefined,
   };
-  return { ctx, cluster, clusterArn: clusterParam.startsWith('arn:') ? clusterParam : `arn:aws:ecs:${parsed.region}:${parsed.account}:cluster/${cluster}`, instanceArn, versionInfo };
+  return { ctx, cluster, clusterArn: clusterParam.startsWith('arn:') ? clusterParam : arn('ecs', parsed.region, parsed.account, `cluster/${cluster}`), instanceArn, versionInfo };
 }
 
 export function refuse(socket: Duplex, status: number, message: string) {

@@ -87,7 +87,7 @@ describe('ECS agent API', () => {
     await assert.rejects(h.ecs.send(new SubmitContainerStateChangeCommand({ cluster: 'a', task: arn, containerName: 'main', status: 'DONE' })),
       { name: 'InvalidParameterException' });
     const t = await describeTask(arn);
-    assert.equal(t.lastStatus, 'PROVISIONING');
+    assert.equal(t.lastStatus, 'PENDING');
     assert.equal(t.version, 1);
   });
 
@@ -102,7 +102,7 @@ describe('ECS agent API', () => {
     const foreignTask = arn.replace(':us-east-1:', ':eu-west-1:');
     await assert.rejects(h.ecs.send(new SubmitTaskStateChangeCommand({ cluster: own, task: foreignTask, status: 'RUNNING' })),
       { name: 'InvalidParameterException', message: 'The referenced task was not found.' });
-    assert.equal((await describeTask(arn)).lastStatus, 'PROVISIONING');
+    assert.equal((await describeTask(arn)).lastStatus, 'PENDING');
     await h.ecs.send(new SubmitTaskStateChangeCommand({ cluster: own, task: arn, status: 'RUNNING' }));
     assert.equal((await describeTask(arn)).lastStatus, 'RUNNING');
     assert.equal((await h.ecs.send(new DiscoverPollEndpointCommand({ cluster: own, containerInstance: agent.instanceArn }))).endpoint, h.url);

@@ -16,12 +16,13 @@ import {
   findTaskDefinition, getRevision, parseTaskDefinitionRef, revisionId, revisionNumber, taskDefinitionArn,
   taskDefinitionRecords, type TaskDefinitionRecord,
 } from '../model/task-definition-lookup.js';
-import { checkFamily, normalizeTaskCpu, normalizeTaskMemory, validateTaskDefinition } from '../model/task-definition-validate.js';
+import { checkFamily, checkSize, normalizeTaskCpu, normalizeTaskMemory, validateTaskDefinition } from '../model/task-definition-validate.js';
 
 export async function registerTaskDefinition(input: RegisterTaskDefinitionRequest, ctx: RequestContext): Promise<RegisterTaskDefinitionResponse> {
   const family = input.family ?? '';
   checkFamily(family);
   checkTags(input.tags);
+  checkSize(input);
   const draft = normalize(input);
   validateTaskDefinition(draft);
   draft.requiresAttributes = requiresAttributes(draft);
@@ -160,7 +161,9 @@ function normalize(input: RegisterTaskDefinitionRequest): TaskDefinition {
   return {
     ...rest,
     containerDefinitions: (containerDefinitions ?? []).map((c) => containerDefaults(c, input.networkMode)),
-    volumes: volumes ?? [],
+    // An EFS volume without rootDirectory mounts the file system's root, and ECS stores "/".
+    volumes: (volumes ?? []).map((v) => (v.efsVolumeConfiguration && v.efsVolumeConfiguration.rootDirectory === undefined
+      ? { ...v, efsVolumeConfiguration: { ...v.efsVolumeConfiguration, rootDirectory: '/' } } : v)),
     placementConstraints: placementConstraints ?? [],
     cpu: normalizeTaskCpu(cpu),
     memory: normalizeTaskMemory(memory),

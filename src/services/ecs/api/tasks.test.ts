@@ -48,7 +48,7 @@ describe('ECS tasks: lifecycle with an agent', () => {
     assert.deepEqual(run.failures, []);
     const task = run.tasks![0];
     assert.match(task.taskArn!, /^arn:aws:ecs:us-east-1:000000000000:task\/life\/[0-9a-f]{32}$/);
-    assert.equal(task.lastStatus, 'PROVISIONING');
+    assert.equal(task.lastStatus, 'PENDING', 'an EC2 bridge task starts PENDING (PROVISIONING is for awsvpc/capacity providers)');
     assert.equal(task.desiredStatus, 'RUNNING');
     assert.equal(task.containerInstanceArn, agent.instanceArn);
     assert.equal(task.group, 'family:web');

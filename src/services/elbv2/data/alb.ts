@@ -104,7 +104,7 @@ export class AlbProxy {
     if (!group) return this.elbError(res, 503, listener);
     const { target, setCookie } = this.chooseTarget(group, req);
     if (!target) return this.elbError(res, 503, listener);
-    target.agent ??= new Agent({ keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 256, scheduling: 'lifo', noDelay: true } as AgentOptions);
+    target.agent ??= new Agent({ keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 256, scheduling: 'lifo' } as AgentOptions);
     const headers: OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k)) headers[k] = v;
     const client = req.socket.remoteAddress ?? '';
