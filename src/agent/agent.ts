@@ -162,12 +162,12 @@ export class Agent {
     await this.acs.stop();
     await this.tcs.stop();
     await this.engine.close();
+    await this.awsLogs.close();
     if (options.stopContainers) {
       for (const c of await this.runtime.listByLabel(LABELS.instance, this.instanceArn)) {
         if (c.state === 'running') await this.runtime.stop(c.id, 10).catch(() => undefined);
       }
     }
-    await this.awsLogs.close();
     this.reporter.close();
     await this.metadata.close();
     if (this.ownsRuntime) await this.runtime.close();

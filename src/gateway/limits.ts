@@ -17,8 +17,7 @@ export const PROTOCOL_LIMITS: Record<ProtocolName, number> = {
   awsJson1_1: 16 * MiB,
   awsQuery: 2 * MiB,
   ec2Query: 2 * MiB,
-  // CloudWatch's CBOR RPC: PutMetricData takes at most 1 MB of payload.
-  smithyRpcV2Cbor: 2 * MiB,
+  smithyRpcV2Cbor: 16 * MiB,
 };
 
 /** A request the gateway cannot attribute to a service (it will answer NotImplemented anyway). */
