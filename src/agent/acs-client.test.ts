@@ -9,10 +9,11 @@ import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AcsClient, acsUrl, Backoff } from './acs-client.js';
-import type { AgentMessage, ServerMessage } from '../protocol/acs.js';
+import type { AcsTask, AgentMessage, ServerMessage, WireTask } from '../protocol/acs.js';
 
 const CLUSTER = 'arn:aws:ecs:us-east-1:000000000000:cluster/c';
 const INSTANCE = 'arn:aws:ecs:us-east-1:000000000000:container-instance/c/abc';
+const TASK = 'arn:aws:ecs:us-east-1:000000000000:task/c/0123456789abcdef';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 class Peer {
@@ -68,7 +69,10 @@ describe('ACS client', () => {
   let peer: Peer;
   let ecs: ECSClient;
   let client: AcsClient | undefined;
-  const handled: ServerMessage[] = [];
+  const handled: AcsTask[][] = [];
+  const verified: string[][] = [];
+  let candidates: string[] = [];
+  let listedSeen: string[][] = [];
   before(async () => {
     peer = new Peer();
     await peer.start();
@@ -80,12 +84,17 @@ describe('ACS client', () => {
     for (const s of peer.sockets) s.terminate();
     Object.assign(peer, { discovers: 0, upgrades: [], sockets: [], received: [] });
     handled.length = 0;
+    verified.length = 0;
+    candidates = [];
+    listedSeen = [];
   });
 
   const connect = (extra: Partial<ConstructorParameters<typeof AcsClient>[0]> = {}) => {
     client = new AcsClient({
       ecs, clusterArn: CLUSTER, instanceArn: INSTANCE, credentials, region: 'us-east-1', backoffMs: [20, 100],
-      onMessage: async (m) => { handled.push(m); },
+      onTasks: (tasks) => { handled.push(tasks); },
+      stopCandidates: (listed) => { listedSeen.push([...listed]); return candidates; },
+      onStopVerified: (arns) => { verified.push(arns); },
       ...extra,
     });
     client.start();
@@ -116,19 +125,49 @@ describe('ACS client', () => {
     assert.equal(again.headers.authorization, auth);
   });
 
-  it('acks PayloadMessages once handled and answers heartbeats', async () => {
+  it('acks PayloadMessages once handled, answers heartbeats, and decodes the wire tasks', async () => {
     connect();
     await peer.until(() => peer.sockets.length === 1, 'a connection');
+    const wire: WireTask = {
+      arn: TASK, desiredStatus: 'RUNNING', family: 'web', version: '3', overrides: '{}', networkMode: 'bridge',
+      containers: [{ name: 'app', image: 'busybox', cpu: 128, memory: 64, essential: true, environment: { A: '1' },
+        portMappings: [{ containerPort: 80, hostPort: 0, protocol: 'tcp' }] }],
+    };
     peer.send({ type: 'HeartbeatMessage', message: { messageId: 'hb-1', healthy: true } });
-    peer.send({ type: 'PayloadMessage', message: { messageId: 'p-1', clusterArn: CLUSTER, containerInstanceArn: INSTANCE, seqNum: 1, tasks: [] } });
-    peer.send({ type: 'TaskManifestMessage', message: { messageId: 'm-1', clusterArn: CLUSTER, containerInstanceArn: INSTANCE, timeline: 1, tasks: [] } });
-    await peer.until(() => peer.received.length === 3, 'three answers');
+    peer.send({ type: 'PayloadMessage', message: { messageId: 'p-1', clusterArn: CLUSTER, containerInstanceArn: INSTANCE, seqNum: 1, tasks: [wire] } });
+    await peer.until(() => peer.received.length === 2, 'two answers');
     assert.deepEqual(peer.received, [
       { type: 'HeartbeatAckRequest', message: { messageId: 'hb-1' } },
       { type: 'AckRequest', message: { cluster: CLUSTER, containerInstance: INSTANCE, messageId: 'p-1' } },
-      { type: 'AckRequest', message: { cluster: CLUSTER, containerInstance: INSTANCE, messageId: 'm-1' } },
     ]);
-    assert.deepEqual(handled.map((m) => m.type), ['PayloadMessage', 'TaskManifestMessage']);
+    const [task] = handled[0];
+    assert.equal(task.taskDefinition.family, 'web');
+    assert.equal(task.taskDefinition.revision, 3);
+    assert.deepEqual(task.taskDefinition.containerDefinitions?.[0].environment, [{ name: 'A', value: '1' }]);
+    assert.equal(client!.latestSeqNum, 1);
+  });
+
+  it('ignores a manifest not above the latest seqNum; asks the server before stopping what a newer one leaves out', async () => {
+    connect();
+    await peer.until(() => peer.sockets.length === 1, 'a connection');
+    peer.send({ type: 'PayloadMessage', message: { messageId: 'p-5', clusterArn: CLUSTER, containerInstanceArn: INSTANCE, seqNum: 5, tasks: [] } });
+    peer.send({ type: 'TaskManifestMessage', message: { messageId: 'm-old', clusterArn: CLUSTER, containerInstanceArn: INSTANCE, timeline: 4, tasks: [] } });
+    candidates = [TASK];
+    peer.send({ type: 'TaskManifestMessage', message: { messageId: 'm-6', clusterArn: CLUSTER, containerInstanceArn: INSTANCE, timeline: 6,
+      tasks: [{ taskArn: 'arn:aws:ecs:us-east-1:000000000000:task/test/other', taskClusterArn: CLUSTER, desiredStatus: 'RUNNING' }] } });
+    await peer.until(() => peer.received.length === 3, 'acks and a verification request');
+    assert.deepEqual(peer.received, [
+      { type: 'AckRequest', message: { cluster: CLUSTER, containerInstance: INSTANCE, messageId: 'p-5' } },
+      { type: 'AckRequest', message: { cluster: CLUSTER, containerInstance: INSTANCE, messageId: 'm-6' } },
+      { type: 'TaskStopVerificationMessage', message: { messageId: 'm-6', stopCandidates: [{ taskArn: TASK, taskClusterArn: CLUSTER, desiredStatus: 'STOPPED' }] } },
+    ], 'the stale manifest (timeline 4 ≤ 5) is neither acked nor acted on');
+    assert.deepEqual(listedSeen, [['arn:aws:ecs:us-east-1:000000000000:task/test/other']]);
+    // An ack naming another manifest is ignored; the right one stops what it names.
+    peer.send({ type: 'TaskStopVerificationAck', message: { messageId: 'm-old', stopTasks: [{ taskArn: TASK, taskClusterArn: CLUSTER, desiredStatus: 'STOPPED' }] } });
+    peer.send({ type: 'TaskStopVerificationAck', message: { messageId: 'm-6', stopTasks: [{ taskArn: TASK, taskClusterArn: CLUSTER, desiredStatus: 'STOPPED' }] } });
+    await peer.until(() => verified.length === 1, 'the verified stop');
+    assert.deepEqual(verified, [[TASK]]);
+    assert.equal(client!.latestSeqNum, 6);
   });
 
   it('reconnects, rediscovering, after the socket drops, a CloseMessage, or a silent server', async () => {

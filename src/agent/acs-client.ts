@@ -1,13 +1,18 @@
-// The agent's end of ACS: DiscoverPollEndpoint, then a websocket to <endpoint>/ws with a
-// SigV4-signed upgrade request. Every PayloadMessage / TaskManifestMessage is handed to the task
-// engine and acked (AckRequest) once taken in; every HeartbeatMessage is acked. Any inbound frame
-// resets a 1–2 min inactivity timer; when it fires, or the socket closes or fails, the client
-// rediscovers the endpoint and reconnects with backoff 250 ms → 2 min (×1.5, ±20 % jitter).
+// The agent's end of ACS, as the Amazon ECS agent does it (ecs-agent/acs/session): DiscoverPollEndpoint,
+// then a websocket to <endpoint>/ws with a SigV4-signed upgrade request. A PayloadMessage's tasks
+// are decoded (src/protocol/acs-task.ts), handed to the task engine and acked (AckRequest); its
+// seqNum raises the highest sequence number seen. A TaskManifestMessage whose timeline is not
+// above that number is ignored; else it is acked, and the tasks it leaves out are sent back as a
+// TaskStopVerificationMessage: only those the server names in its TaskStopVerificationAck stop.
+// Every HeartbeatMessage is acked. Any inbound frame resets a 1–2 min inactivity timer; when it
+// fires, or the socket closes or fails, the client rediscovers the endpoint and reconnects with
+// backoff 250 ms → 2 min (×1.5, ±20 % jitter).
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { DiscoverPollEndpointCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { SignatureV4 } from '@smithy/signature-v4';
 import WebSocket from 'ws';
-import { ACS_PATH, type AgentMessage, type ServerMessage } from '../protocol/acs.js';
+import { ACS_PATH, type AcsTask, type AgentMessage, type ServerMessage, type TaskIdentifier, type VersionInfo } from '../protocol/acs.js';
+import { decodeTask } from '../protocol/acs-task.js';
 
 export interface Credentials { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
 
@@ -25,8 +30,14 @@ export interface AcsClientOptions {
   instanceArn: string;
   credentials: Credentials;
   region: string;
-  /** Takes in one server message; the ack goes out when it resolves. */
-  onMessage(message: ServerMessage): Promise<void>;
+  /** Takes in a PayloadMessage's tasks; the ack goes out when it resolves. */
+  onTasks(tasks: AcsTask[]): Promise<void> | void;
+  /** The tasks a manifest leaves out (`listed`: the ARNs it names desired RUNNING). */
+  stopCandidates(listed: ReadonlySet<string>): string[];
+  /** The server confirmed these may stop. */
+  onStopVerified(taskArns: string[]): void;
+  /** Sent in the connection's query string (the server records it as the instance's versionInfo). */
+  versionInfo?: VersionInfo;
   /** Called on every (re)connection, before any message of it. */
   onConnected?(): void;
   /** The server says the instance is deregistered: the client stops. */
@@ -50,15 +61,18 @@ export class Backoff {
   reset() { this.current = this.min; }
 }
 
-/** ws(s)://host/ws?… for an http(s) endpoint. */
-export function acsUrl(endpoint: string, clusterArn: string, instanceArn: string, seqNum = 1): URL {
+/** ws(s)://host/ws?… for an http(s) endpoint, with the ECS agent's query parameters. */
+export function acsUrl(endpoint: string, clusterArn: string, instanceArn: string, version: VersionInfo = {}): URL {
   const url = new URL(endpoint.replace(/\/+$/, '') + ACS_PATH);
   url.protocol = url.protocol === 'https:' || url.protocol === 'wss:' ? 'wss:' : 'ws:';
   url.searchParams.set('clusterArn', clusterArn);
   url.searchParams.set('containerInstanceArn', instanceArn);
-  url.searchParams.set('seqNum', String(seqNum));
+  url.searchParams.set('agentHash', version.agentHash ?? '');
+  url.searchParams.set('agentVersion', version.agentVersion ?? 'berth');
+  url.searchParams.set('seqNum', '1');
   url.searchParams.set('protocolVersion', '2');
-  url.searchParams.set('agentVersion', 'berth');
+  if (version.dockerVersion) url.searchParams.set('dockerVersion', `DockerVersion: ${version.dockerVersion}`);
+  url.searchParams.set('sendCredentials', 'false');
   return url;
 }
 
@@ -90,6 +104,10 @@ export class AcsClient {
   connected = false;
   /** Connections opened so far. */
   connections = 0;
+  /** The highest seqNum / timeline taken in (a manifest not above it is stale). */
+  latestSeqNum = 0;
+  /** The messageId of the latest manifest acted on (a verification ack must name it). */
+  private manifestMessageId = '';
 
   constructor(private readonly opts: AcsClientOptions) {
     const [min, max] = opts.backoffMs ?? [250, 120_000];
@@ -137,7 +155,7 @@ export class AcsClient {
   }
 
   private async connectOnce(endpoint: string): Promise<void> {
-    const url = acsUrl(endpoint, this.opts.clusterArn, this.opts.instanceArn);
+    const url = acsUrl(endpoint, this.opts.clusterArn, this.opts.instanceArn, this.opts.versionInfo);
     const headers = await signedUpgradeHeaders(url, this.opts.credentials, this.opts.region);
     if (this.stopped) return;
     const ws = new WebSocket(url, { headers, handshakeTimeout: 15_000 });
@@ -195,16 +213,45 @@ export class AcsClient {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
   }
 
+  private ack(ws: WebSocket, messageId: string) {
+    this.send(ws, { type: 'AckRequest', message: { cluster: this.opts.clusterArn, containerInstance: this.opts.instanceArn, messageId } });
+  }
+
   private async handle(ws: WebSocket, msg: ServerMessage): Promise<void> {
     switch (msg.type) {
       case 'HeartbeatMessage':
         this.send(ws, { type: 'HeartbeatAckRequest', message: { messageId: msg.message.messageId } });
         return;
-      case 'PayloadMessage':
-      case 'TaskManifestMessage':
-        await this.opts.onMessage(msg);
-        this.send(ws, { type: 'AckRequest', message: { cluster: this.opts.clusterArn, containerInstance: this.opts.instanceArn, messageId: msg.message.messageId } });
+      case 'PayloadMessage': {
+        const tasks: AcsTask[] = [];
+        for (const wire of msg.message.tasks ?? []) {
+          try { tasks.push(decodeTask(wire)); } catch (err) { this.log(`acs: task ${wire?.arn} is malformed: ${(err as Error).message}`); }
+        }
+        await this.opts.onTasks(tasks);
+        this.latestSeqNum = Math.max(this.latestSeqNum, msg.message.seqNum ?? 0);
+        this.ack(ws, msg.message.messageId);
         return;
+      }
+      case 'TaskManifestMessage': {
+        const m = msg.message;
+        if (!(m.timeline > this.latestSeqNum)) { this.log(`acs: ignoring manifest ${m.messageId}: timeline ${m.timeline} is not above ${this.latestSeqNum}`); return; }
+        this.latestSeqNum = m.timeline;
+        this.manifestMessageId = m.messageId;
+        const listed = new Set((m.tasks ?? []).filter((t) => t.desiredStatus === 'RUNNING').map((t) => t.taskArn));
+        const candidates = this.opts.stopCandidates(listed);
+        this.ack(ws, m.messageId);
+        if (candidates.length) {
+          const stopCandidates: TaskIdentifier[] = candidates.map((taskArn) => ({ taskArn, taskClusterArn: m.clusterArn, desiredStatus: 'STOPPED' }));
+          this.send(ws, { type: 'TaskStopVerificationMessage', message: { messageId: m.messageId, stopCandidates } });
+        }
+        return;
+      }
+      case 'TaskStopVerificationAck': {
+        if (!msg.message.messageId || msg.message.messageId !== this.manifestMessageId) return;
+        this.manifestMessageId = '';
+        this.opts.onStopVerified((msg.message.stopTasks ?? []).map((t) => t.taskArn));
+        return;
+      }
       case 'CloseMessage':
         this.log(`acs: server closed the session: ${msg.message.message}`);
         ws.close();
@@ -214,7 +261,7 @@ export class AcsClient {
         ws.close();
         return;
       default:
-        await this.opts.onMessage(msg);
+        this.log(`acs: no handler for ${(msg as { type?: string }).type}`);
     }
   }
 

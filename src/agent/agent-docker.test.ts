@@ -136,7 +136,8 @@ describe('agent with the docker runtime', requireTestImage(), () => {
   it('serves the task metadata endpoint to the containers', async () => {
     const td = await f.register([{ name: 'probe', mountPoints: [{ sourceVolume: 'out', containerPath: '/out' }], portMappings: [{ containerPort: 8080 }],
       command: ['sh', '-c', 'wget -q -O /out/c.json "$ECS_CONTAINER_METADATA_URI_V4" && wget -q -O /out/t.json "$ECS_CONTAINER_METADATA_URI_V4/task"'
-        + ' && wget -q -O /out/s.json "$ECS_CONTAINER_METADATA_URI_V4/stats" && wget -q -O /out/ts.json "$ECS_CONTAINER_METADATA_URI_V4/task/stats"; exec sleep 3600'],
+        + ' && wget -q -O /out/s.json "$ECS_CONTAINER_METADATA_URI_V4/stats" && wget -q -O /out/ts.json "$ECS_CONTAINER_METADATA_URI_V4/task/stats"'
+        + ' && wget -q -O /out/c3.json "$ECS_CONTAINER_METADATA_URI"; exec sleep 3600'],
       stopTimeout: 1 }], { volumes: [{ name: 'out' }] });
     const arn = await f.run(td);
     const running = await f.untilStatus(arn, 'RUNNING');
@@ -158,6 +159,7 @@ describe('agent with the docker runtime', requireTestImage(), () => {
     assert.deepEqual((task.Containers as { Name: string }[]).map((c) => c.Name), ['probe']);
     assert.ok((await read('s.json')).memory_stats, 'docker stats of the container');
     assert.ok(Object.keys(await read('ts.json')).includes(id));
+    assert.equal((await read('c3.json')).DockerId, id, 'ECS_CONTAINER_METADATA_URI (v3) answers too');
     await f.h.ecs.send(new StopTaskCommand({ cluster: f.cluster, task: arn }));
     await f.untilStatus(arn, 'STOPPED');
   });

@@ -193,7 +193,7 @@ describe('three agents in three zones (simulated runtime, the server on a manual
     assert.equal((await describe())[1].agentConnected, false, 'silent for longer than the grace period');
     await eventually('the two live agents heard from again', async () => { const c = await connected(); return c[0] && c[2] && !c[1]; });
     const refused = await h.ecs.send(new StartTaskCommand({ cluster: 'trio', taskDefinition: 'job', containerInstances: [arns[1]] }));
-    assert.deepEqual([refused.tasks, refused.failures], [[], [{ arn: arns[1], reason: 'AGENT' }]]);
+    assert.deepEqual([refused.tasks, refused.failures], [[], [{ arn: arns[1], reason: 'AGENT', detail: 'the container agent is disconnected' }]]);
 
     const back = await start(1);
     assert.equal(back.instanceArn, arns[1]);

@@ -1,11 +1,13 @@
 // A Berth agent: what the ECS container agent is to ECS. It registers its host as a container
 // instance (keeping its ARN across restarts in the state dir), serves the task metadata endpoint,
 // re-adopts what already runs, then keeps an ACS websocket open, converging the tasks the server
-// sends through a runtime (docker or simulated) and reporting their state back.
+// sends through a runtime (docker or simulated) and reporting their state back, and a TCS
+// websocket for container metrics and health — the same protocol as the Amazon ECS agent.
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { arch } from 'node:os';
 import { AcsClient, agentCredentials, Backoff, type Credentials } from './acs-client.js';
-import { pullBehaviorFromEnv, stopTimeoutFromEnv, type SpecContext } from './container-spec.js';
+import { AwsLogs } from './awslogs.js';
+import { LABELS, pullBehaviorFromEnv, stopTimeoutFromEnv, type SpecContext } from './container-spec.js';
 import { EcrRegistryAuth } from './ecr-auth.js';
 import { HealthReporter } from './health-reporter.js';
 import { bridgeGateway, containerIp, probeEngine, type EngineVersion } from './engine-probe.js';
@@ -18,6 +20,8 @@ import type { Runtime } from './runtime/types.js';
 import { defaultStateDir, StateFile } from './state-file.js';
 import { StateReporter } from './state-reporter.js';
 import { TaskEngine } from './task-engine.js';
+import { collectMetrics } from './task-metrics.js';
+import { TcsClient } from './tcs-client.js';
 
 export interface AgentOptions {
   /** The Berth server, e.g. http://127.0.0.1:4566. */
@@ -32,6 +36,8 @@ export interface AgentOptions {
   memory?: number;
   availabilityZone?: string;
   attributes?: Record<string, string>;
+  /** Host protection (the real agent's ECS_DISABLE_PRIVILEGED): no privileged containers here. */
+  disablePrivileged?: boolean;
   stateDir?: string;
   region?: string;
   credentials?: Credentials;
@@ -43,6 +49,10 @@ export interface AgentOptions {
   cleanupAfterMs?: number;
   reconcileMs?: number;
   manifestGraceMs?: number;
+  /** Milliseconds awslogs lines wait to be batched (default 500). */
+  logFlushMs?: number;
+  /** Between telemetry publishes (default 20 s). */
+  telemetryPublishMs?: number;
 }
 
 export class Agent {
@@ -53,8 +63,11 @@ export class Agent {
     readonly engine: TaskEngine,
     readonly reporter: StateReporter,
     readonly acs: AcsClient,
+    readonly tcs: TcsClient,
     readonly metadata: MetadataServer,
     readonly state: StateFile,
+    /** The awslogs driver: ships awslogs containers' output to CloudWatch Logs. */
+    readonly awsLogs: AwsLogs,
     private readonly ecs: ECSClient,
     private readonly ownsRuntime: boolean,
     private readonly registryAuth: EcrRegistryAuth,
@@ -67,8 +80,9 @@ export class Agent {
     const credentials = opts.credentials ?? agentCredentials();
     const state = new StateFile(opts.stateDir ?? defaultStateDir(ip));
     const registryAuth = new EcrRegistryAuth({ endpoint: opts.endpoint, region, credentials, log });
+    const simulatedCpu = opts.cpu ?? (opts.instanceType ? instanceTypeResources(opts.instanceType)?.cpu : undefined) ?? hostResources().cpu;
     const runtime = typeof opts.runtime === 'object' ? opts.runtime
-      : opts.runtime === 'simulated' ? new SimulatedRuntime() : new DockerRuntime({ registryAuth: registryAuth.forImage });
+      : opts.runtime === 'simulated' ? new SimulatedRuntime({ hostCpuUnits: simulatedCpu }) : new DockerRuntime({ registryAuth: registryAuth.forImage });
     const engineVersion: EngineVersion | undefined = runtime.kind === 'docker' ? await probeEngine() : undefined;
     if (runtime.kind === 'docker' && !engineVersion) throw new Error('no Docker engine answers (DOCKER_HOST or /var/run/docker.sock); use --runtime simulated');
 
@@ -92,10 +106,11 @@ export class Agent {
       dockerVersion: engineVersion?.version,
       dockerApiVersion: engineVersion?.apiVersion,
       runtime: runtime.kind,
+      disablePrivileged: opts.disablePrivileged,
     };
 
     const ecs = new ECSClient({ endpoint: opts.endpoint, region, credentials, maxAttempts: 1 });
-    const instanceArn = await registerWithRetry(ecs, identity, state, log, opts.backoffMs);
+    const instanceArn = await registerWithRetry(ecs, identity, state, log, opts.backoffMs, opts.endpoint);
     const clusterArn = instanceArn.replace(/:container-instance\/([^/]+)\/[^/]+$/, ':cluster/$1');
 
     let engine: TaskEngine | undefined;
@@ -105,37 +120,54 @@ export class Agent {
       pullBehavior: pullBehaviorFromEnv(), defaultStopTimeout: stopTimeoutFromEnv(),
     };
     const reporter = new StateReporter({ ecs, cluster: clusterArn, log });
-    let acs: AcsClient | undefined;
-    const health = new HealthReporter((msg) => acs?.sendMessage(msg) ?? false, clusterArn, instanceArn);
+    const awsLogs = new AwsLogs({ runtime, endpoint: opts.endpoint, region, credentials, stateDir: state.dir, log, flushMs: opts.logFlushMs });
+    let tcs: TcsClient | undefined;
+    const health = new HealthReporter(async (tasks) => (await tcs?.publishHealth(tasks)) ?? false);
     engine = new TaskEngine({
-      runtime, state, spec, log, onChange: (t) => { reporter.notify(t); health.notify(t); },
+      runtime, state, spec, log, onChange: (t) => { reporter.notify(t); health.notify(t); awsLogs.notify(t); },
       cleanupAfterMs: opts.cleanupAfterMs ?? cleanupFromEnv(), reconcileMs: opts.reconcileMs, manifestGraceMs: opts.manifestGraceMs,
     });
     await engine.start();
     const tasks = engine;
-    acs = new AcsClient({
+    // Re-adopted containers resume shipping from their cursors.
+    for (const t of Object.values(tasks.tasks)) awsLogs.notify(t);
+    const versionInfo = { agentVersion: opts.version, agentHash: 'berth', dockerVersion: engineVersion?.version };
+    const acs = new AcsClient({
       ecs, clusterArn, instanceArn, credentials, region, log,
       inactivityMs: opts.inactivityMs, backoffMs: opts.backoffMs,
-      onConnected: () => {
-        reporter.resendAll(Object.values(tasks.tasks));
-        setImmediate(() => health.resendAll(Object.values(tasks.tasks)));
-      },
-      onMessage: async (msg) => {
-        if (msg.type === 'PayloadMessage') tasks.apply(msg.message.tasks);
-        else if (msg.type === 'TaskManifestMessage') tasks.applyManifest(msg.message.tasks);
-      },
+      onConnected: () => reporter.resendAll(Object.values(tasks.tasks)),
+      versionInfo,
+      onTasks: (list) => tasks.apply(list),
+      stopCandidates: (listed) => tasks.stopCandidates(listed),
+      onStopVerified: (arns) => tasks.stopVerified(arns),
       onInactive: (message) => log(`the server deregistered this instance: ${message}`),
     });
     acs.start();
+    tcs = new TcsClient({
+      ecs, clusterArn, instanceArn, credentials, region, log, versionInfo,
+      inactivityMs: opts.inactivityMs, backoffMs: opts.backoffMs, publishMs: opts.telemetryPublishMs,
+      collect: () => collectMetrics(tasks, runtime),
+      allHealth: () => health.all(Object.values(tasks.tasks)),
+    });
+    tcs.start();
     log(`${instanceArn} (${ip}, ${identity.availabilityZone}, ${identity.cpu} CPU, ${identity.memory} MiB) runtime ${runtime.kind}`
       + `${engineVersion ? ` (Docker ${engineVersion.version})` : ''}, task metadata at ${metadata.baseUrl}`);
-    return new Agent(instanceArn, clusterArn, runtime, engine, reporter, acs, metadata, state, ecs, typeof opts.runtime !== 'object', registryAuth);
+    return new Agent(instanceArn, clusterArn, runtime, engine, reporter, acs, tcs, metadata, state, awsLogs, ecs, typeof opts.runtime !== 'object', registryAuth);
   }
 
-  /** Stops the agent; running containers stay (a restarted agent adopts them). */
-  async stop(): Promise<void> {
+  /** Stops the agent; running containers stay (a restarted agent adopts them), unless
+   *  stopContainers: then every container of this instance is stopped too (the server learns
+   *  what happened when an agent for the instance next connects). */
+  async stop(options: { stopContainers?: boolean } = {}): Promise<void> {
     await this.acs.stop();
+    await this.tcs.stop();
     await this.engine.close();
+    await this.awsLogs.close();
+    if (options.stopContainers) {
+      for (const c of await this.runtime.listByLabel(LABELS.instance, this.instanceArn)) {
+        if (c.state === 'running') await this.runtime.stop(c.id, 10).catch(() => undefined);
+      }
+    }
     this.reporter.close();
     await this.metadata.close();
     if (this.ownsRuntime) await this.runtime.close();
@@ -147,7 +179,7 @@ export class Agent {
 /** Registers (re-registering with the saved ARN when the cluster is the same), retrying while
  *  the server cannot be reached. */
 async function registerWithRetry(ecs: ECSClient, identity: InstanceIdentity, state: StateFile, log: (l: string) => void,
-  backoffMs: [number, number] = [250, 30_000]): Promise<string> {
+  backoffMs: [number, number] = [250, 30_000], endpoint = 'http://127.0.0.1:4566'): Promise<string> {
   const backoff = new Backoff(backoffMs[0], backoffMs[1]);
   let saved = state.data.cluster === identity.cluster ? state.data.instanceArn : undefined;
   for (;;) {
@@ -162,6 +194,10 @@ async function registerWithRetry(ecs: ECSClient, identity: InstanceIdentity, sta
         log(`re-registering ${saved} failed (${e.message}); registering as a new instance`);
         saved = undefined;
         continue;
+      }
+      if (e.name === 'ClusterNotFoundException') {
+        throw new Error(`cluster '${identity.cluster}' does not exist on ${endpoint} (region ${identity.region}). Create it first:\n`
+          + `  aws --endpoint-url ${endpoint} --region ${identity.region} ecs create-cluster --cluster-name ${identity.cluster}`);
       }
       if (e.$fault === 'client') throw new Error(`RegisterContainerInstance: ${e.name}: ${e.message}`);
       const delay = backoff.next();

@@ -36,6 +36,7 @@ describe('container specs from task definitions', () => {
       [LABELS.instance]: ctx.instanceArn,
     });
     assert.equal(s.environment.ECS_CONTAINER_METADATA_URI_V4, 'http://172.17.0.1:51000/v4/tok');
+    assert.equal(s.environment.ECS_CONTAINER_METADATA_URI, 'http://172.17.0.1:51000/v3/tok', 'the v3 variable the ECS agent also sets');
     assert.equal(s.environment.AWS_EXECUTION_ENV, 'AWS_ECS_EC2');
     assert.equal(s.stopTimeout, 30);
     assert.equal(s.cpu, 2, 'unset cpu gets the minimum 2 shares');

@@ -19,6 +19,8 @@ export const LABELS = {
 } as const;
 
 export const METADATA_ENV = 'ECS_CONTAINER_METADATA_URI_V4';
+/** The v3 variable the ECS agent sets too (same token, /v3/ path). */
+export const METADATA_ENV_V3 = 'ECS_CONTAINER_METADATA_URI';
 
 export interface SpecContext {
   clusterArn: string;
@@ -114,7 +116,10 @@ export function containerSpec(task: AcsTask, def: ContainerDefinition, ctx: Spec
   const networkMode = (td.networkMode ?? 'bridge') as ContainerSpec['networkMode'];
   const environment = mergeEnv(def.environment, override.environment);
   environment.AWS_EXECUTION_ENV = 'AWS_ECS_EC2';
-  if (ctx.metadataUri) environment[METADATA_ENV] = ctx.metadataUri(token);
+  if (ctx.metadataUri) {
+    environment[METADATA_ENV] = ctx.metadataUri(token);
+    environment[METADATA_ENV_V3] = ctx.metadataUri(token).replace(/\/v4\/([^/]+)$/, '/v3/$1');
+  }
   const byName = (name: string) => {
     if (!td.containerDefinitions?.some((c) => c.name === name)) {
       throw new SpecError(`Container '${def.name}' refers to container '${name}', which is not in the task definition`);

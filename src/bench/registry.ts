@@ -2,11 +2,12 @@
 // Berth's ECR registry and against the Distribution registry (Debian's docker-registry), in the
 // same run, on the same engine, each a separate process with fresh storage per run on its own
 // loopback address. The image (random bytes: gzip cannot shrink it) is built once and saved; each
-// run loads it, pushes (timed), removes it locally, pulls (timed). BENCH_RUNS (default 3) and
-// BENCH_LAYER_MB (default 50) tune it.
+// run loads it, pushes (timed), removes it locally, pulls (timed); then the same volume goes through
+// plain HTTP from this process (chunked upload, GET), which measures the registries themselves.
+// BENCH_RUNS (default 3) and BENCH_LAYER_MB (default 50) tune it.
 import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,7 +41,7 @@ async function freePort(host: string): Promise<number> {
   return port;
 }
 
-interface Registry { host: string; repo: string; stop(): Promise<void> }
+interface Registry { host: string; repo: string; auth?: string; stop(): Promise<void> }
 
 async function startBerthRegistry(run: number): Promise<Registry> {
   const server = await spawnBerth({ data: join(dir, `berth-${run}`), extra: ['--host', BERTH_IP] });
@@ -50,7 +51,7 @@ async function startBerthRegistry(run: number): Promise<Registry> {
   ecr.destroy();
   const host = repo.split('/')[0];
   docker(['login', '--username', 'AWS', '--password-stdin', host], token.slice('AWS:'.length));
-  return { host, repo, stop: () => server.kill() };
+  return { host, repo, auth: `Basic ${Buffer.from(token).toString('base64')}`, stop: () => server.kill() };
 }
 
 async function startDistribution(run: number): Promise<Registry> {
@@ -85,6 +86,35 @@ function pushPull(repo: string, tarball: string, run: number): { push: number; p
   return { push, pull };
 }
 
+/** The registries without docker: chunked uploads (POST, PATCH, PUT ?digest=) of the blobs from
+ *  a Node client, then GETs of them; seconds each. Shows the registry's own cost, which dockerd's
+ *  gzip of the layers hides in the docker numbers. */
+async function rawHttp(registry: Registry, blobs: Buffer[]): Promise<{ push: number; pull: number }> {
+  const [host, ...path] = registry.repo.split('/');
+  const base = `http://${host}/v2/${path.join('/')}`;
+  const headers: Record<string, string> = registry.auth ? { authorization: registry.auth } : {};
+  const digests = blobs.map((b) => `sha256:${createHash('sha256').update(b).digest('hex')}`);
+  let t0 = performance.now();
+  for (const [i, blob] of blobs.entries()) {
+    const start = await fetch(`${base}/blobs/uploads/`, { method: 'POST', headers });
+    if (start.status !== 202) throw new Error(`POST upload: ${start.status}`);
+    const location = new URL(start.headers.get('location')!, `http://${host}`);
+    const patch = await fetch(location, { method: 'PATCH', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: new Uint8Array(blob) });
+    if (patch.status !== 202) throw new Error(`PATCH: ${patch.status}`);
+    const done = new URL(patch.headers.get('location')!, `http://${host}`);
+    done.searchParams.set('digest', digests[i]);
+    const put = await fetch(done, { method: 'PUT', headers });
+    if (put.status !== 201) throw new Error(`PUT: ${put.status} ${await put.text()}`);
+  }
+  const push = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  for (const [i, digest] of digests.entries()) {
+    const got = Buffer.from(await (await fetch(`${base}/blobs/${digest}`, { headers })).arrayBuffer());
+    if (got.length !== blobs[i].length) throw new Error(`GET ${digest}: ${got.length} bytes`);
+  }
+  return { push, pull: (performance.now() - t0) / 1000 };
+}
+
 function buildImage(): { tarball: string; megabytes: number } {
   const context = join(dir, 'context');
   mkdirSync(context, { recursive: true });
@@ -109,6 +139,8 @@ async function main() {
   const { tarball, megabytes } = buildImage();
   console.log(`image: ${LAYERS} layers × ${LAYER_MB} MB of random bytes (+ busybox), ${RUNS} runs per registry, fresh storage each run\n`);
   const results: Record<string, { push: number[]; pull: number[] }> = { berth: { push: [], pull: [] }, distribution: { push: [], pull: [] } };
+  const raw: Record<string, { push: number[]; pull: number[] }> = { berth: { push: [], pull: [] }, distribution: { push: [], pull: [] } };
+  const blobs = Array.from({ length: LAYERS }, () => randomBytes(LAYER_MB * 1024 * 1024));
   for (let run = 0; run < RUNS; run++) {
     // Alternate which registry goes first, so neither always meets a warm page cache.
     const order: Array<['berth' | 'distribution', (r: number) => Promise<Registry>]> = [['berth', startBerthRegistry], ['distribution', startDistribution]];
@@ -119,18 +151,24 @@ async function main() {
         const r = pushPull(registry.repo, tarball, run);
         results[name].push.push(r.push);
         results[name].pull.push(r.pull);
-        console.log(`run ${run + 1} ${name.padEnd(12)} push ${r.push.toFixed(2)} s (${(megabytes / r.push).toFixed(1)} MB/s)  pull ${r.pull.toFixed(2)} s (${(megabytes / r.pull).toFixed(1)} MB/s)`);
+        console.log(`run ${run + 1} ${name.padEnd(12)} docker push ${r.push.toFixed(2)} s (${(megabytes / r.push).toFixed(1)} MB/s)  pull ${r.pull.toFixed(2)} s (${(megabytes / r.pull).toFixed(1)} MB/s)`);
+        const h = await rawHttp(registry, blobs);
+        raw[name].push.push(h.push);
+        raw[name].pull.push(h.pull);
+        console.log(`run ${run + 1} ${name.padEnd(12)} HTTP   push ${h.push.toFixed(2)} s (${(megabytes / h.push).toFixed(1)} MB/s)  pull ${h.pull.toFixed(2)} s (${(megabytes / h.pull).toFixed(1)} MB/s)`);
       } finally {
         await registry.stop();
       }
     }
   }
   const mbps = (xs: number[]) => megabytes / median(xs);
-  console.log(`\nmedian of ${RUNS}        push MB/s   pull MB/s`);
-  for (const name of ['berth', 'distribution'] as const) {
-    console.log(`${name.padEnd(20)} ${mbps(results[name].push).toFixed(1).padStart(9)} ${mbps(results[name].pull).toFixed(1).padStart(11)}`);
+  for (const [label, set] of [['docker push / pull', results], ['HTTP, no docker', raw]] as const) {
+    console.log(`\n${label} (median of ${RUNS})`.padEnd(28) + 'push MB/s   pull MB/s');
+    for (const name of ['berth', 'distribution'] as const) {
+      console.log(`${name.padEnd(22)} ${mbps(set[name].push).toFixed(1).padStart(9)} ${mbps(set[name].pull).toFixed(1).padStart(11)}`);
+    }
+    console.log(`berth / distribution ${(mbps(set.berth.push) / mbps(set.distribution.push)).toFixed(2).padStart(9)}× ${(mbps(set.berth.pull) / mbps(set.distribution.pull)).toFixed(2).padStart(10)}×`);
   }
-  console.log(`berth / distribution ${(mbps(results.berth.push) / mbps(results.distribution.push)).toFixed(2).padStart(8)}× ${(mbps(results.berth.pull) / mbps(results.distribution.pull)).toFixed(2).padStart(10)}×`);
 }
 
 try {

@@ -14,7 +14,10 @@ export const AGENT_HELP = `  berth agent --cluster NAME [options]   an agent (co
     --fleet N                              N simulated agents in this process (--runtime simulated):
                                            addresses 127.1.0.1… (or from --ip), zones round-robin
                                            over --az a,b,c (comma-separated), state in
-                                           <state-dir, default .berth/fleet-<cluster>>/agent-<ip>/`;
+                                           <state-dir, default .berth/fleet-<cluster>>/agent-<ip>/
+    --disable-privileged                   refuse privileged containers: their tasks fail
+                                           placement on this instance (ECS_DISABLE_PRIVILEGED)
+    Default as on EC2: privileged allowed. A multi-tenant deployment should set it.`;
 
 /** --fleet N: how many simulated agents this process runs (undefined: one agent, not a fleet). */
 export function fleetSizeFromArgs(args: Args): number | undefined {
@@ -58,6 +61,7 @@ export function agentOptionsFromArgs(args: Args, version: string): AgentOptions 
     availabilityZone: flag(args, 'az'),
     attributes,
     stateDir: flag(args, 'state-dir'),
+    ...(flag(args, 'disable-privileged') === 'true' || process.env.ECS_DISABLE_PRIVILEGED === 'true' ? { disablePrivileged: true } : {}),
     version,
   };
 }

@@ -11,6 +11,7 @@ import { AGENT_HELP, agentOptionsFromArgs, fleetSizeFromArgs } from './agent-arg
 import { startFleet } from '../agent/fleet.js';
 import { EXPLAIN_HELP, explainPlacementCommand } from './explain-placement.js';
 import { flag, parseArgs, type Args } from './args.js';
+import { createActivityLog, parseLogFormat, parseLogLevel } from '../common/activity-log.js';
 
 const HELP = `berth ${VERSION} — AWS's container platform, run yourself
 
@@ -27,8 +28,15 @@ Usage:
                                      strict: SigV4 verified, IAM policies enforced; the root
                                      access key is created on first start      (BERTH_AUTH)
     --insecure                       allow --auth open on a non-loopback address
+    --log-level info                 activity log: debug, info, warn, error, off (BERTH_LOG_LEVEL)
+    --log-format text                activity log lines as text or json          (BERTH_LOG_FORMAT)
+    --max-connections 2048           concurrent connections; more are refused    (BERTH_MAX_CONNECTIONS)
+    --headers-timeout 20             seconds a client has to send its headers
+    --request-timeout 120            seconds a client has to send a whole request
 ${serviceFlagHelp()}
 ${AGENT_HELP}
+    --stop-containers-on-exit        (up, agent) Ctrl-C also stops the agent's containers; by
+                                     default they keep running and are re-adopted on restart
 ${EXPLAIN_HELP}
   berth credentials [--data DIR]     print the root access key of a strict-mode data directory
                                      (eval "$(berth credentials)" exports it)
@@ -58,9 +66,10 @@ function serviceConfigFromArgs(args: Args): ServiceConfigs {
   return out as ServiceConfigs;
 }
 
-/** Stops what runs, in order, on SIGINT/SIGTERM, then exits. */
-function onSignal(stoppers: (() => Promise<void>)[]) {
-  const stop = async () => {
+/** Stops what runs, in order, on SIGINT/SIGTERM, then exits; says first what stopping does. */
+function onSignal(stoppers: (() => Promise<void>)[], says: string) {
+  const stop = async (signal: NodeJS.Signals) => {
+    console.log(`berth: ${signal === 'SIGINT' ? 'Ctrl-C' : signal}: ${says}`);
     for (const s of stoppers) await s().catch((err: Error) => console.error(`berth: ${err.message}`));
     process.exit(0);
   };
@@ -68,31 +77,69 @@ function onSignal(stoppers: (() => Promise<void>)[]) {
   process.once('SIGTERM', stop);
 }
 
+const SERVER_STOP = 'stopping the server. Agents keep their containers running and reconnect when it is back.';
+const containersSay = (stop: boolean) => (stop
+  ? 'stopping; the agent stops its containers (--stop-containers-on-exit).'
+  : 'stopping; containers keep running and are re-adopted when the agent starts again (--stop-containers-on-exit stops them).');
+
+/** A positive whole number of seconds from a flag, in ms. */
+function seconds(args: Args, name: string): number | undefined {
+  const v = flag(args, name);
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) <= 0) throw new Error(`--${name} must be a positive number of seconds, not '${v}'`);
+  return Number(v) * 1000;
+}
+
 export async function serverFromArgs(args: Args, signals = true): Promise<Berth> {
   const store = flag(args, 'store') ?? flag(args, 'data') ?? process.env.BERTH_STORE ?? process.env.BERTH_DATA_DIR ?? '.berth';
   const auth = flag(args, 'auth') ?? process.env.BERTH_AUTH ?? 'open';
   if (auth !== 'open' && auth !== 'strict') throw new Error(`--auth must be open or strict, got '${auth}'`);
-  const berth = await startBerth({
-    auth, insecure: flag(args, 'insecure') === 'true',
-    host: flag(args, 'host') ?? process.env.BERTH_HOST ?? '127.0.0.1',
-    port: Number(flag(args, 'port') ?? process.env.BERTH_PORT ?? 4566),
-    store,
-    config: serviceConfigFromArgs(args),
+  const host = flag(args, 'host') ?? process.env.BERTH_HOST ?? '127.0.0.1';
+  const port = Number(flag(args, 'port') ?? process.env.BERTH_PORT ?? 4566);
+  const maxConnections = flag(args, 'max-connections') ?? process.env.BERTH_MAX_CONNECTIONS;
+  if (maxConnections !== undefined && !/^\d+$/.test(maxConnections)) throw new Error(`--max-connections must be a whole number, not '${maxConnections}'`);
+  const log = createActivityLog({
+    level: parseLogLevel(flag(args, 'log-level') ?? process.env.BERTH_LOG_LEVEL ?? 'info'),
+    format: parseLogFormat(flag(args, 'log-format') ?? process.env.BERTH_LOG_FORMAT ?? 'text'),
   });
+  let berth: Berth;
+  try {
+    berth = await startBerth({
+      auth, insecure: flag(args, 'insecure') === 'true',
+      host, port, store, log,
+      config: serviceConfigFromArgs(args),
+      limits: {
+        maxConnections: maxConnections === undefined ? undefined : Number(maxConnections),
+        headersTimeoutMs: seconds(args, 'headers-timeout'), requestTimeoutMs: seconds(args, 'request-timeout'),
+      },
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new Error(`port ${port} on ${host} is already in use (another berth, or another program). `
+        + `Choose another port with --port N or BERTH_PORT=N (clients then use --endpoint-url http://${host}:N).`);
+    }
+    if (code === 'EACCES') throw new Error(`not allowed to listen on ${host}:${port}; choose another port with --port N or BERTH_PORT=N.`);
+    throw err;
+  }
   console.log(`berth ${VERSION} listening on ${berth.url} (store: ${berth.app.store.name}, auth: ${auth})`);
-  if (signals) onSignal([() => berth.close()]);
+  if (signals) onSignal([() => berth.close()], SERVER_STOP);
   return berth;
 }
 
 async function agentFromArgs(args: Args) {
+  const options = agentOptionsFromArgs(args, VERSION);
   const size = fleetSizeFromArgs(args);
   if (size !== undefined) {
-    const fleet = await startFleet({ ...agentOptionsFromArgs(args, VERSION), size });
-    onSignal([() => fleet.stop()]);
+    const fleet = await startFleet({ ...options, size });
+    onSignal([() => fleet.stop()], 'stopping the simulated fleet.');
     return;
   }
-  const agent = await Agent.start(agentOptionsFromArgs(args, VERSION));
-  onSignal([() => agent.stop()]);
+  const stopContainers = flag(args, 'stop-containers-on-exit') === 'true';
+  // Installed before the agent starts, so a Ctrl-C during start-up is answered the same way.
+  let agent: Agent | undefined;
+  onSignal([async () => { await agent?.stop({ stopContainers }); }], containersSay(stopContainers));
+  agent = await Agent.start(options);
 }
 
 /** Server + one local agent in cluster "default", in this process. */
@@ -114,11 +161,14 @@ async function up(args: Args) {
     endpoint: berth.url, cluster: 'default', runtime, ip: '127.0.0.1', version: VERSION, credentials,
     stateDir: join(data.startsWith('memory:') || data.startsWith('sqlite:') ? '.berth' : data, 'agent-127.0.0.1'),
   });
-  onSignal([() => agent.stop(), () => berth.close()]);
+  console.log(`berth up: this agent serves cluster "default" only; for another cluster start its own agent, e.g.\n`
+    + `  berth agent --cluster NAME --endpoint ${berth.url} --ip 127.0.0.2 --state-dir .berth/agent-127.0.0.2`);
+  const stopContainers = flag(args, 'stop-containers-on-exit') === 'true';
+  onSignal([() => agent.stop({ stopContainers }), () => berth.close()], containersSay(stopContainers));
 }
 
 async function main(argv: string[]) {
-  const args = parseArgs(argv, ['help', 'version', 'insecure']);
+  const args = parseArgs(argv, ['help', 'version', 'insecure', 'disable-privileged', 'stop-containers-on-exit']);
   if (flag(args, 'version')) { console.log(VERSION); return; }
   if (flag(args, 'help') || !args.command) { console.log(HELP); return; }
   switch (args.command) {

@@ -8,7 +8,7 @@
 // Failures are AWS's errors, named as the service's protocol names them (awsJson services:
 // UnrecognizedClientException, InvalidSignatureException…; query services: InvalidClientTokenId,
 // SignatureDoesNotMatch…).
-import { DEFAULT_ACCOUNT } from '../common/arn.js';
+import { DEFAULT_ACCOUNT, isRegion, rootArn } from '../common/arn.js';
 import { AwsError } from '../common/errors.js';
 import type { IncomingMessage } from 'node:http';
 import type { ProtocolName, RawRequest } from '../protocol/types.js';
@@ -47,13 +47,16 @@ export function authError(kind: Failure, protocol: ProtocolName, message = ''): 
 export function openPrincipal(scope: CredentialScope | undefined): Principal {
   const accessKeyId = scope?.accessKeyId ?? 'anonymous';
   const account = /^\d{12}$/.test(accessKeyId) ? accessKeyId : DEFAULT_ACCOUNT;
-  return { accessKeyId, account, arn: `arn:aws:iam::${account}:root` };
+  return { accessKeyId, account, arn: rootArn(scope?.region ?? 'us-east-1', account) };
 }
 
 export const isStrict = (app: AppContext) => app.config.auth === 'strict';
 
 /** The authenticate stage: the principal who signed `req`, or an AwsError in `protocol`'s terms. */
 export async function authenticate(app: AppContext, req: RawRequest, scope: CredentialScope | undefined, protocol: ProtocolName): Promise<Principal> {
+  // In either mode, a region that is not a region never reaches an ARN.
+  const region = scope?.region ?? 'us-east-1';
+  if (!isRegion(region)) throw invalidRegion(region, protocol.startsWith('awsJson'));
   if (!isStrict(app)) return openPrincipal(scope);
   try {
     const sig = parseSignature(req);
@@ -71,6 +74,10 @@ export async function authenticate(app: AppContext, req: RawRequest, scope: Cred
     throw err;
   }
 }
+
+/** AWS's answer to a credential scope whose region is not a region. */
+export const invalidRegion = (region: string, json: boolean) => new AwsError(json ? 'InvalidSignatureException' : 'SignatureDoesNotMatch',
+  `Credential should be scoped to a valid region, not '${region.slice(0, 64)}'. `, json ? 400 : 403);
 
 /** A Node request with its body as the pipeline's RawRequest. */
 export function rawRequest(req: IncomingMessage, body: Buffer = Buffer.alloc(0)): RawRequest {

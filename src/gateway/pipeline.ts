@@ -1,7 +1,7 @@
 // The gateway is one ordered chain (STYLE: requestId → resolveService → authenticate → parse →
 // authorize → dispatch → serialize/error). Each stage is a plain function; this file composes them.
 import { AwsError, internalError } from '../common/errors.js';
-import { protocols } from '../protocol/index.js';
+import { protocolFor } from '../protocol/index.js';
 import { escapeXml } from '../protocol/query.js';
 import type { RawRequest, WireResponse } from '../protocol/types.js';
 import type { AppContext, RequestContext } from '../services/context.js';
@@ -18,7 +18,7 @@ export function createPipeline(app: AppContext, services: readonly ServiceDef[])
     const resolved = resolveService(req, services);
     const service = resolved.service;
     if (!service) return unknownService(req, resolved.requested, requestId);
-    const protocol = protocols[service.protocol];
+    const protocol = protocolFor(service, req);
     let operation: string | undefined;
     try {
       // 3. authenticate

@@ -1,6 +1,6 @@
 // Strict mode through the real SDK and raw HTTP: every probe of issue 10's first paragraph now fails
 // safely with AWS's error code, and a request signed with the root key passes.
-import { CreateClusterCommand, ECSClient, ListClustersCommand, RegisterTaskDefinitionCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { CreateClusterCommand, DescribeTaskDefinitionCommand, ECSClient, ListClustersCommand, RegisterTaskDefinitionCommand, SubmitTaskStateChangeCommand } from '@aws-sdk/client-ecs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -55,6 +55,8 @@ describe('strict mode', () => {
     try {
       await rejectsWith(ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'db' })), 'InvalidSignatureException', 400, /signature we calculated does not match/);
       await rejectsWith(sts.send(new GetCallerIdentityCommand({})), 'SignatureDoesNotMatch', 403);
+      // A forged agent state change (it once stopped a running task) is refused before it is read.
+      await rejectsWith(ecs.send(new SubmitTaskStateChangeCommand({ cluster: 'prod', task: 'any', status: 'STOPPED', reason: 'forged' })), 'InvalidSignatureException', 400);
     } finally { ecs.destroy(); sts.destroy(); }
   });
 

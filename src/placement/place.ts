@@ -48,7 +48,8 @@ export function place(snapshot: PlacementSnapshot, request: PlacementRequest, rn
   };
 }
 
-/** ECS's failures: each rejected instance with the reason of the first stage that rejected it. */
+/** ECS's failures: each rejected instance with the reason of the first stage that rejected it
+ *  (ECS's word, e.g. ATTRIBUTE) and the concrete cause in detail (the missing attribute…). */
 function failuresOf(verdicts: readonly InstanceVerdict[]): Failure[] {
-  return verdicts.filter((v) => v.rejected).map((v) => ({ arn: v.arn, reason: v.rejected!.reason }));
+  return verdicts.filter((v) => v.rejected).map((v) => ({ arn: v.arn, reason: v.rejected!.reason, detail: v.rejected!.detail }));
 }

@@ -1,46 +1,137 @@
-// The agent ↔ server websocket protocol, in the style of the ECS agent's ACS: JSON frames
-// {"type": "<Shape>", "message": {...}}. The agent connects to the endpoint DiscoverPollEndpoint
-// returns: `<endpoint>/ws?clusterArn=…&containerInstanceArn=…&seqNum=1&protocolVersion=2`
+// The agent ↔ server websocket protocol: the Amazon ECS agent's ACS, exactly as its public source
+// defines it (aws/amazon-ecs-agent 1.101.2, ecs-agent/acs/model/api/api-2.json and
+// ecs-agent/acs/session/). Frames are JSON {"type": "<Shape>", "message": {...}}. The agent
+// connects to the endpoint DiscoverPollEndpoint returns:
+//   <endpoint>/ws?clusterArn=…&containerInstanceArn=…&agentHash=…&agentVersion=…&dockerVersion=…
+//                &seqNum=1&protocolVersion=2&sendCredentials=…
 // (SigV4-signed upgrade request, service `ecs`). Task state goes back as ordinary ECS API calls
-// (SubmitTaskStateChange / SubmitContainerStateChange), not over this socket.
+// (SubmitTaskStateChange / SubmitContainerStateChange); health and metrics go over TCS
+// (src/protocol/tcs.ts). Both the real agent and Berth's agent speak exactly this.
+//
+// seqNum (PayloadMessage) and timeline (TaskManifestMessage) share one increasing counter per
+// container instance: the agent ignores a manifest whose timeline is not above the highest
+// sequence number it has seen, and lists the RUNNING tasks a newer manifest leaves out in a
+// TaskStopVerificationMessage; it stops only the ones the server names in its
+// TaskStopVerificationAck.
 import type { TaskDefinition, TaskOverride } from '@aws-sdk/client-ecs';
 
-/** One task as the server wants it on this instance. */
-export interface AcsTask {
-  arn: string;
-  /** RUNNING or STOPPED: the agent converges the task to this. */
-  desiredStatus: 'RUNNING' | 'STOPPED';
-  taskDefinition: TaskDefinition;
-  overrides?: TaskOverride;
-  startedBy?: string;
-  group?: string;
-  /** Host ports the server reserved for the task (from placement), per container name. */
-  reservedPorts?: Record<string, { containerPort: number; hostPort: number; protocol: 'tcp' | 'udp' }[]>;
-  /** Why the server wants it stopped (becomes stoppedReason), e.g. "Task stopped by user". */
-  stoppedReason?: string;
-  stopCode?: string;
-  /** Bumped on every desired-state change of the task. */
-  generation: number;
+export const ACS_PATH = '/ws';
+
+/** api-2.json `PortMapping`. */
+export interface WirePortMapping { containerPort?: number; hostPort?: number; containerPortRange?: string; protocol?: 'tcp' | 'udp' }
+
+/** api-2.json `DockerConfig`: Docker Engine API `Config` / `HostConfig` fragments, as JSON strings. */
+export interface WireDockerConfig { version?: string; config?: string; hostConfig?: string }
+
+/** api-2.json `Container`. */
+export interface WireContainer {
+  name: string;
+  image: string;
+  command?: string[];
+  entryPoint?: string[];
+  cpu?: number;
+  memory?: number;
+  essential?: boolean;
+  environment?: Record<string, string>;
+  environmentFiles?: { value?: string; type?: 's3' }[];
+  links?: string[];
+  mountPoints?: { sourceVolume?: string; containerPath?: string; readOnly?: boolean }[];
+  volumesFrom?: { sourceContainer?: string; readOnly?: boolean }[];
+  portMappings?: WirePortMapping[];
+  privileged?: boolean;
+  linuxParameters?: {
+    capabilities?: { add?: string[]; drop?: string[] };
+    devices?: { hostPath?: string; containerPath?: string; permissions?: string[] }[];
+    initProcessEnabled?: boolean;
+    sharedMemorySize?: number;
+  };
+  dockerConfig?: WireDockerConfig;
+  healthCheckType?: 'docker';
+  secrets?: { name?: string; valueFrom?: string; type?: string; provider?: string; target?: string; region?: string; containerPath?: string }[];
+  dependsOn?: { containerName?: string; condition?: 'START' | 'COMPLETE' | 'SUCCESS' | 'HEALTHY' }[];
+  startTimeout?: number;
+  stopTimeout?: number;
+  /** Container overrides as a JSON string; the agent reads only `command` from it. */
+  overrides?: string;
+  firelensConfiguration?: { type?: string; options?: Record<string, string> };
+  logsAuthStrategy?: 'ExecutionRole';
+  containerArn?: string;
 }
 
-/** Server → agent. */
+/** api-2.json `Volume`. */
+export interface WireVolume {
+  name: string;
+  type?: 'host' | 'docker' | 'efs' | 'fsxWindowsFileServer' | 'ebs';
+  host?: { sourcePath?: string };
+  dockerVolumeConfiguration?: { scope?: 'task' | 'shared'; autoprovision?: boolean; driver?: string; driverOpts?: Record<string, string>; labels?: Record<string, string> };
+  efsVolumeConfiguration?: Record<string, unknown>;
+}
+
+/** api-2.json `IAMRoleCredentials`. */
+export interface WireRoleCredentials {
+  credentialsId: string; roleArn: string; accessKeyId: string; secretAccessKey: string; sessionToken?: string;
+  expiration: string; credentialScope?: string;
+}
+
+/** api-2.json `Task`: flat containers, `version` = the task definition revision as a string,
+ *  `overrides` = the task's overrides as a JSON string, task `cpu` in vCPUs. */
+export interface WireTask {
+  arn: string;
+  taskClusterArn?: string;
+  desiredStatus: 'RUNNING' | 'STOPPED';
+  family: string;
+  version: string;
+  overrides?: string;
+  containers: WireContainer[];
+  volumes?: WireVolume[];
+  networkMode?: string;
+  cpu?: number;
+  memory?: number;
+  pidMode?: string;
+  ipcMode?: string;
+  launchType?: string;
+  serviceName?: string;
+  taskDefinitionAccountId?: string;
+  roleCredentials?: WireRoleCredentials;
+  executionRoleCredentials?: WireRoleCredentials;
+}
+
+/** api-2.json `TaskIdentifier`. */
+export interface TaskIdentifier { taskArn: string; taskClusterArn: string; desiredStatus: 'RUNNING' | 'STOPPED' }
+
+export interface PayloadMessage {
+  messageId: string; clusterArn: string; containerInstanceArn: string; generatedAt?: number; seqNum: number; tasks: WireTask[];
+}
+export interface TaskManifestMessage {
+  messageId: string; clusterArn: string; containerInstanceArn: string; generatedAt?: number; timeline: number; tasks: TaskIdentifier[];
+}
+
+/** Server → agent (the type strings are the agent's Go type names). */
 export type ServerMessage =
-  | { type: 'PayloadMessage'; message: { messageId: string; clusterArn: string; containerInstanceArn: string; seqNum: number; tasks: AcsTask[] } }
-  /** The complete set of tasks the instance should know about (sent on connect and periodically):
-   *  a running task not in the manifest is stopped by the agent. */
-  | { type: 'TaskManifestMessage'; message: { messageId: string; clusterArn: string; containerInstanceArn: string; timeline: number; tasks: AcsTask[] } }
+  | { type: 'PayloadMessage'; message: PayloadMessage }
+  | { type: 'TaskManifestMessage'; message: TaskManifestMessage }
+  /** The answer to a TaskStopVerificationMessage: the candidates the agent may stop. */
+  | { type: 'TaskStopVerificationAck'; message: { messageId: string; generatedAt?: number; stopTasks: TaskIdentifier[] } }
   | { type: 'HeartbeatMessage'; message: { messageId: string; healthy: boolean } }
+  | { type: 'IAMRoleCredentialsMessage'; message: { messageId: string; taskArn: string; taskClusterArn?: string; roleType: 'TaskApplication' | 'TaskExecution'; roleCredentials: WireRoleCredentials } }
   | { type: 'CloseMessage'; message: { message: string } }
   | { type: 'InactiveInstanceException'; message: { message: string } };
 
 /** Agent → server. */
 export type AgentMessage =
   | { type: 'AckRequest'; message: { cluster: string; containerInstance: string; messageId: string } }
+  | { type: 'NackRequest'; message: { cluster: string; containerInstance: string; messageId: string; reason?: string } }
   | { type: 'HeartbeatAckRequest'; message: { messageId: string } }
-  /** Berth extension (additive): task and container health from the runtime's health checks,
-   *  which the public SubmitTaskStateChange cannot carry. Sent when a task's health changes and
-   *  again after every (re)connect; no ack. Only tasks with at least one health check appear. */
-  | { type: 'TaskHealthRequest'; message: { cluster: string; containerInstance: string; tasks: TaskHealth[] } };
+  /** Tasks running on the agent that the latest manifest does not list; messageId is the manifest's. */
+  | { type: 'TaskStopVerificationMessage'; message: { messageId: string; stopCandidates: TaskIdentifier[] } }
+  | { type: 'IAMRoleCredentialsAckRequest'; message: { messageId: string; expiration?: string; credentialsId?: string } };
+
+/** The refusal body of an upgrade for a deregistered instance (the agent's error decoder reads
+ *  `{"<ExceptionType>": "<message>"}` and backs off an hour on InactiveInstanceException). */
+export const inactiveInstanceBody = (message: string) => JSON.stringify({ InactiveInstanceException: message });
+
+/** The query string's version information (PollRequest `versionInfo`). */
+export interface VersionInfo { agentVersion?: string; agentHash?: string; dockerVersion?: string }
 
 export type HealthStatus = 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
 
@@ -52,4 +143,22 @@ export interface TaskHealth {
   containers: { containerName: string; healthStatus: HealthStatus }[];
 }
 
-export const ACS_PATH = '/ws';
+/** A wire Task as Berth's agent holds it (src/protocol/acs-task.ts decodes it): the task
+ *  definition rebuilt from the flat containers, and the desired state. Never on the wire. */
+export interface AcsTask {
+  arn: string;
+  /** RUNNING or STOPPED: the agent converges the task to this. */
+  desiredStatus: 'RUNNING' | 'STOPPED';
+  taskDefinition: TaskDefinition;
+  /** Task-level overrides (container overrides are already merged into the containers). */
+  overrides?: TaskOverride;
+  startedBy?: string;
+  group?: string;
+  /** Host ports per container name (static mappings; dynamic ones are the agent's choice). */
+  reservedPorts?: Record<string, { containerPort: number; hostPort: number; protocol: 'tcp' | 'udp' }[]>;
+  /** Why it is to be stopped, when the agent decided it (not carried by the protocol). */
+  stoppedReason?: string;
+  stopCode?: string;
+  /** 1 while desired RUNNING, 2 once desired STOPPED: desired state only moves forward. */
+  generation: number;
+}

@@ -7,9 +7,15 @@ import type { OperationSchema, Protocol, RawRequest, WireResponse, ProtocolServi
 
 const settings = { timestampFormat: { useTrait: true, default: 7 as const }, jsonName: false };
 
+/** awsQueryCompatible services tell JSON/CBOR clients the error's query code and fault. */
+export const queryCompatibleHeaders = (err: AwsError, service: ProtocolService): Record<string, string> =>
+  service.awsQueryCompatible ? { 'x-amzn-query-error': `${err.code};${err.fault === 'server' ? 'Receiver' : 'Sender'}` } : {};
+
 export function jsonProtocol(version: '1.0' | '1.1'): Protocol {
   const contentType = `application/x-amz-json-${version}`;
   return {
+    accepts: (req) => req.headers['x-amz-target'] !== undefined && (req.headers['content-type'] ?? '').startsWith(contentType),
+
     operationName(req: RawRequest) {
       const target = req.headers['x-amz-target'];
       return target?.slice(target.lastIndexOf('.') + 1);
@@ -40,14 +46,16 @@ export function jsonProtocol(version: '1.0' | '1.1'): Protocol {
     serialize(output: unknown, op: OperationSchema, _service: ProtocolService, requestId: string): WireResponse {
       const serializer = new JsonShapeSerializer(settings);
       serializer.write(op[5] as never, reviveTimestamps(output ?? {}, op[5]));
-      const body = serializer.flush() || '{}';
+      // Operations without output (smithy.api#Unit) flush to a non-string: answer {}.
+      const flushed: unknown = serializer.flush();
+      const body = typeof flushed === 'string' && flushed ? flushed : '{}';
       return { status: 200, headers: { 'content-type': contentType, 'x-amzn-requestid': requestId }, body };
     },
 
-    serializeError(err: AwsError, _service: ProtocolService, requestId: string): WireResponse {
+    serializeError(err: AwsError, service: ProtocolService, requestId: string): WireResponse {
       return {
         status: err.status,
-        headers: { 'content-type': contentType, 'x-amzn-requestid': requestId, 'x-amzn-errortype': err.code },
+        headers: { 'content-type': contentType, 'x-amzn-requestid': requestId, 'x-amzn-errortype': err.code, ...queryCompatibleHeaders(err, service) },
         body: JSON.stringify({ __type: err.code, message: err.message }),
       };
     },

@@ -102,6 +102,8 @@ function renderInner(output: unknown, op: OperationSchema, service: ProtocolServ
 
 export function queryProtocol(flavor: Flavor): Protocol {
   return {
+    accepts: (req) => formParams(req).has('Action'),
+
     operationName(req: RawRequest) {
       return formParams(req).get('Action') ?? undefined;
     },

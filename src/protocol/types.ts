@@ -2,7 +2,7 @@
 // gateway stages. Protocol modules know wire formats; they know nothing about any one service.
 import type { AwsError } from '../common/errors.js';
 
-export type ProtocolName = 'awsJson1_0' | 'awsJson1_1' | 'awsQuery' | 'ec2Query';
+export type ProtocolName = 'awsJson1_0' | 'awsJson1_1' | 'awsQuery' | 'ec2Query' | 'smithyRpcV2Cbor';
 
 /** What a protocol needs to know of a service: its name, wire protocol and XML details. A
  *  service's full contract (src/services/types.ts) extends this; protocols never see more. */
@@ -10,6 +10,14 @@ export interface ProtocolService {
   /** Short name, as in IAM actions and ARNs (`ecs`, `sts`). */
   name: string;
   protocol: ProtocolName;
+  /** Further protocols the service answers (CloudWatch: rpc-v2-cbor, JSON 1.0 and query, as
+   *  different client generations send them); the first whose accepts() takes the request wins,
+   *  else `protocol`. */
+  alsoAccepts?: ProtocolName[];
+  /** The service's Smithy namespace (`com.amazonaws.cloudwatch`), for __type in CBOR errors. */
+  errorNamespace?: string;
+  /** awsQueryCompatible services: JSON/CBOR errors also carry x-amzn-query-error: Code;Sender. */
+  awsQueryCompatible?: boolean;
   /** awsJson: the X-Amz-Target prefix. */
   targetPrefix?: string;
   /** awsQuery/ec2Query: the API version and XML namespace. */
@@ -35,6 +43,8 @@ export interface WireResponse {
 export type OperationSchema = readonly [number, string, string, unknown, unknown, unknown];
 
 export interface Protocol {
+  /** Whether a request is in this protocol (used when a service answers several). */
+  accepts(req: RawRequest): boolean;
   /** Which operation this request names (before the body is trusted). */
   operationName(req: RawRequest): string | undefined;
   /** Parses the body into the operation's input shape (unknown members dropped). */

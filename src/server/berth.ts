@@ -4,17 +4,21 @@
 // from the command line.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { silentLog, type ActivityLog } from '../common/activity-log.js';
 import { dirname, resolve } from 'node:path';
 import { randomIds, systemClock, type Clock, type Ids } from '../common/ids.js';
 import { requestAuthenticator } from '../gateway/auth.js';
-import { createGateway, type Gateway } from '../gateway/server.js';
+import { createGateway, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type Gateway } from '../gateway/server.js';
 import type { AppContext, AuthMode, ServerConfig } from '../services/context.js';
 import { internalClient } from '../services/invoke.js';
 import { serviceList as services, type RunningServices, type ServiceConfigs } from '../services/registry.js';
 import type { Worker } from '../services/types.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
+import { databaseFile, lockData, type DataLock } from './data-lock.js';
+import { registerPages } from './pages.js';
 import { loadOrCreateRootCredentials, newRootCredentials, rootCredential, rootCredentialsPath, type RootCredentials } from './root-credentials.js';
+import { probeStore, watchWrites } from './store-probe.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -29,6 +33,10 @@ export interface BerthOptions {
   publicUrl?: string;
   /** Each service's config section (defaults come from the service). */
   config?: ServiceConfigs;
+  /** The activity log (default: silent; `berth server` logs to stdout). */
+  log?: ActivityLog;
+  /** Connection bounds (src/gateway/server.ts; defaults documented in the README). */
+  limits?: Partial<ConnectionLimits>;
   /** open (default; loopback only unless insecure) or strict (SigV4 verified, IAM enforced). */
   auth?: AuthMode;
   /** Listen on a non-loopback address in open mode anyway. */
@@ -92,17 +100,32 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
   if (auth !== 'strict' && !isLoopback(host) && !options.insecure) {
     throw new Error(`refusing to listen on ${host} with --auth ${auth}: anyone who reaches it could act as any account. Use --auth strict, or --insecure to accept that.`);
   }
-  const root = auth === 'strict' ? rootCredentialsFor(options) : undefined;
-  const store = typeof options.store === 'object' ? options.store : openStore(options.store ?? '.berth', { clock: options.clock });
+  // One server per data directory (data-lock.ts): taken before the database (or its root key) is touched.
+  const dbFile = typeof options.store === 'object' ? undefined : databaseFile(options.store ?? '.berth');
+  const lock: DataLock | undefined = dbFile === undefined ? undefined : lockData(dbFile);
+  let opened: Store;
+  let root: RootCredentials | undefined;
+  try {
+    root = auth === 'strict' ? rootCredentialsFor(options) : undefined;
+    opened = typeof options.store === 'object' ? options.store : openStore(options.store ?? '.berth', { clock: options.clock });
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+  // Every write's outcome is remembered for /_berth/health (store-probe.ts).
+  const watched = watchWrites(opened);
+  const store = watched.store;
   const dataDir = options.dataDir ?? dataDirOf(options.store);
   const config: ServerConfig = { host, port: options.port ?? 4566, publicUrl: options.publicUrl, auth, dataDir: dataDir && resolve(dataDir) };
   const serviceConfig = resolveConfig(options.config);
   const app: AppContext = {
     store, clock: options.clock ?? systemClock, ids: options.ids ?? randomIds, config, serviceConfig, startedAt: new Date(), version: VERSION,
-    call: internalClient(() => app, services), authorize: () => {},
+    call: internalClient(() => app, services), authorize: () => {}, log: options.log ?? silentLog,
     credentials: async (accessKeyId) => (root && accessKeyId === root.accessKeyId ? rootCredential(root) : undefined),
   };
-  const gateway = createGateway(app, services);
+  // A limit given as undefined keeps its default.
+  const limits = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined));
+  const gateway = createGateway(app, services, { ...DEFAULT_CONNECTION_LIMITS, ...limits });
   const running: Array<[string, Worker]> = [];
 
   const close = async () => {
@@ -111,14 +134,20 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
     gateway.server.closeAllConnections();
     if (gateway.server.listening) await new Promise<void>((resolve) => gateway.server.close(() => resolve()));
     await store.close();
+    lock?.release();
   };
 
-  gateway.route('/_berth/health', (_req, res) => {
-    const body = JSON.stringify({ status: 'ok', version: VERSION, uptimeSeconds: Math.round((Date.now() - app.startedAt.getTime()) / 1000),
+  // 200 {status: "ok"} while the store takes writes; 503 {status: "unavailable", reason} when it
+  // cannot (disk full, etcd unreachable…): the probe is a real write (store-probe.ts).
+  gateway.route('/_berth/health', async (_req, res) => {
+    const probe = await probeStore(watched);
+    const body = JSON.stringify({ status: probe.ok ? 'ok' : 'unavailable', reason: probe.ok ? undefined : probe.reason,
+      version: VERSION, uptimeSeconds: Math.round((Date.now() - app.startedAt.getTime()) / 1000),
       store: store.name, services: services.map((s) => s.name),
       stats: Object.fromEntries(running.filter(([, w]) => w.stats).map(([name, w]) => [name, w.stats!()])) });
-    res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    res.writeHead(probe.ok ? 200 : 503, { 'content-type': 'application/json' }).end(body);
   });
+  registerPages(gateway, VERSION);
   gateway.route('/_berth/reset', async (req, res, body) => {
     if (req.method !== 'POST') { res.writeHead(405, { allow: 'POST' }).end(); return; }
     if (!confirmsReset(req.headers['content-type'], body)) {
@@ -150,6 +179,7 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
   const address = gateway.server.address() as AddressInfo;
   config.port = address.port;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  lock?.setUrl(`http://${urlHost}:${address.port}`);
   return {
     app, gateway, services: Object.fromEntries(running) as RunningServices, url: `http://${urlHost}:${address.port}`, close, rootCredentials: root,
   };

@@ -1,5 +1,7 @@
 // What a handler and a worker can reach: the caller's identity and scope, and the application's
 // shared parts. This is the services layer: the gateway builds these, services only read them.
+import { rootArn } from '../common/arn.js';
+import type { ActivityLog } from '../common/activity-log.js';
 import type { Clock, Ids } from '../common/ids.js';
 import type { Scope } from '../common/records.js';
 import type { ProtocolName } from '../protocol/types.js';
@@ -75,6 +77,8 @@ export interface AppContext {
   call: InternalCall;
   /** The authorize stage, shared by wire requests and internal calls. */
   authorize: Authorizer;
+  /** The activity log: `app.log.info('task.running', { cluster, task })` (src/common/activity-log.ts). */
+  log: ActivityLog;
   /** Access keys the authenticate stage verifies against (strict mode). Services that hold keys
    *  (IAM) wrap it at start(); others may call it, e.g. a registry checking a token's key. */
   credentials: CredentialLookup;
@@ -97,4 +101,4 @@ export const callerOf = (ctx: Caller): Caller =>
 
 /** The account root as a caller: for workers acting on behalf of an account with no request. */
 export const accountRoot = (scope: Scope): Caller =>
-  ({ account: scope.account, region: scope.region, accessKeyId: 'internal', principalArn: `arn:aws:iam::${scope.account}:root` });
+  ({ account: scope.account, region: scope.region, accessKeyId: 'internal', principalArn: rootArn(scope.region, scope.account) });

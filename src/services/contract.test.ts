@@ -93,7 +93,10 @@ describe('service contract', () => {
     const h = await startHarness();
     assert.ok(h.berth.services.ecs.scheduler, 'ECS scheduler started by ecs.start()');
     const health = await (await fetch(`${h.url}/_berth/health`)).json() as { stats: Record<string, Record<string, number>> };
-    assert.deepEqual(health.stats.ecs, { agentSessions: 0 });
+    assert.deepEqual(health.stats.ecs, {
+      agentSessions: 0, telemetrySessions: 0, acsStopVerifications: 0, acsStopsConfirmed: 0, acsStopsRefused: 0,
+      telemetryMetricsReports: 0, telemetryHealthReports: 0, telemetryInstanceStatusReports: 0,
+    });
     const explain = await fetch(`${h.url}/_berth/explain-placement?cluster=none&taskDefinition=x`);
     assert.equal(explain.status, 400, 'the explain route ECS registered answers');
     await h.close();

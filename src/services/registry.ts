@@ -4,9 +4,11 @@ import { ecrService } from './ecr/index.js';
 import { ecsService } from './ecs/index.js';
 import { elbv2Service } from './elbv2/index.js';
 import { iamService, stsService } from './iam/index.js';
+import { logsService } from './logs/index.js';
+import { monitoringService } from './monitoring/index.js';
 import type { ConfigOf, RunningOf, ServiceDef } from './types.js';
 
-export const services = [ecsService, iamService, ecrService, stsService, elbv2Service] as const;
+export const services = [ecsService, iamService, ecrService, stsService, elbv2Service, logsService, monitoringService] as const;
 
 /** The registry as the server loops over it (names and types erased). */
 export const serviceList: readonly ServiceDef[] = services as readonly ServiceDef[];

@@ -51,16 +51,18 @@ export interface ServiceHost<C> {
   app: AppContext;
   /** This service's config section, defaults applied. */
   config: C;
-  /** An HTTP route: exact path, or every path under it with { prefix: true }. */
-  route(path: string, handler: RouteHandler, options?: { prefix?: boolean }): void;
+  /** An HTTP route: exact path, or every path under it with { prefix: true }; its body is capped
+   *  at maxBodyBytes (default 64 MiB), refused with 413 beyond. */
+  route(path: string, handler: RouteHandler, options?: { prefix?: boolean; maxBodyBytes?: number }): void;
   /** A route that receives the request body unread. */
   streamRoute(path: string, handler: StreamRouteHandler, options?: { prefix?: boolean }): void;
   /** Websocket (or other) upgrades for paths starting with prefix. */
   upgrade(prefix: string, handler: UpgradeHandler): void;
   /** Who signed a request that reached a route or upgrade (SigV4 in the headers or the query),
    *  as the gateway's authenticate stage decides; throws an AwsError when it may not pass. The
-   *  region is the credential scope's. */
-  authenticate(req: IncomingMessage): Promise<Caller>;
+   *  region is the credential scope's. `body`: what was signed besides the headers (a TCS frame's
+   *  JSON), when it is not the request's own. */
+  authenticate(req: IncomingMessage, body?: Buffer): Promise<Caller>;
 }
 
 /** A command-line flag (and environment variable) that sets part of a service's config section. */
@@ -85,6 +87,8 @@ export interface ServiceDef<N extends string = string, C = unknown, R extends Wo
   signingNames: string[];
   /** The error code this service uses for invalid parameters. */
   validationErrorCode: string;
+  /** The largest request body this service accepts (default: its protocol's, src/gateway/limits.ts). */
+  maxRequestBytes?: number;
   /** The SDK client module: its `<Operation>$` exports are the operation schemas. */
   sdk(): Record<string, unknown>;
   /** Enum value sets generated from the service model (scripts/gen-constraints.mjs). */

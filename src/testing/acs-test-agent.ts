@@ -23,6 +23,8 @@ export interface TestAgentOptions {
   answerHeartbeats?: boolean;
   credentials?: { accessKeyId: string; secretAccessKey: string };
   region?: string;
+  /** Attribute names to register (capabilities such as ecs.capability.container-health-check). */
+  attributes?: string[];
 }
 
 type Of<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
@@ -50,6 +52,7 @@ export class TestAgent {
     ];
     const out = await ecs.send(new RegisterContainerInstanceCommand({
       cluster: options.cluster, totalResources, versionInfo: { agentVersion: '1.0.0-test' },
+      attributes: options.attributes?.map((name) => ({ name })),
     }));
     return new TestAgent(ecs, options.cluster, out.containerInstance!.containerInstanceArn!, options);
   }
@@ -80,7 +83,11 @@ export class TestAgent {
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
+      ws.once('unexpected-response', (_req, res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => reject(new Error(`upgrade refused: HTTP ${res.statusCode} ${Buffer.concat(chunks).toString('utf8')}`)));
+      });
     });
   }
 

@@ -124,14 +124,14 @@ function cliSuite(label: string, command: string, requirement: () => Requirement
       assert.equal(latest.taskDefinition.revision, 1);
     });
 
-    it('lists no container instances, then deletes the cluster (INACTIVE)', async () => {
+    it('lists no container instances, then deletes the cluster (INACTIVE, still listed while describable)', async () => {
       const instances: Json = await aws.run(['ecs', 'list-container-instances', '--cluster', 'deepdive']);
       assert.deepEqual(instances.containerInstanceArns, []);
       const deleted: Json = await aws.run(['ecs', 'delete-cluster', '--cluster', 'deepdive']);
       assert.equal(deleted.cluster.clusterArn, arn('cluster/deepdive'));
       assert.equal(deleted.cluster.status, 'INACTIVE');
       const listed: Json = await aws.run(['ecs', 'list-clusters']);
-      assert.deepEqual(listed.clusterArns, []);
+      assert.deepEqual(listed.clusterArns, [arn('cluster/deepdive')]);
     });
 
     it('answers sts get-caller-identity with the account of the access key', async () => {

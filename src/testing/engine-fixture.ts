@@ -61,6 +61,15 @@ export class EngineFixture {
   }
 
   task(arn: string): TaskState { return this.engine.tasks[arn]; }
+
+  /** What a connect does over ACS: a PayloadMessage with these tasks, then a manifest listing
+   *  them, whose stop candidates the server confirms (TaskStopVerificationAck). Returns them. */
+  manifest(tasks: AcsTask[]): string[] {
+    this.engine.apply(tasks);
+    const candidates = this.engine.stopCandidates(new Set(tasks.map((t) => t.arn)));
+    this.engine.stopVerified(candidates);
+    return candidates;
+  }
   container(arn: string, name: string) { return this.task(arn).containers.find((c) => c.name === name)!; }
 
   /** Lets events and steps run until nothing moves (a step may wait on the manual clock: then

@@ -76,3 +76,37 @@ export function requireEtcd(): Requirement {
     return r.ok && r.out.includes('etcdserver') ? false : `${url} did not answer as etcd: ${r.out || r.error?.message}`;
   });
 }
+
+/** `unshare -rm` can mount a private tmpfs (a real small filesystem, e.g. to fill a disk). */
+export function requirePrivateTmpfs(): Requirement {
+  return requirement('a private tmpfs (unshare -rm + mount -t tmpfs)', () => {
+    const r = run('unshare', ['-rm', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs /mnt && echo mounted']);
+    if (r.error) return `unshare cannot run (${r.error.message})`;
+    return r.ok && r.out.includes('mounted') ? false : `'unshare -rm mount -t tmpfs' failed: ${r.out.split('\n').at(-1) ?? ''}`;
+  });
+}
+
+/** xz (Debian xz-utils), to unpack the real ECS agent. */
+export function requireXz(): Requirement {
+  return requirement('xz (xz-utils)', () => {
+    const r = run('xz', ['--version']);
+    return r.error ? `xz cannot run (${r.error.message})` : r.ok ? false : `'xz --version' failed: ${r.out}`;
+  });
+}
+
+/** A file or directory that must exist (e.g. the packed ECS agent). */
+export function requirePath(what: string, path: string | undefined, hint: string): Requirement {
+  return requirement(what, () => (path ? false : `it was not found (${hint})`));
+}
+
+/** TCP ports that must be free on every address (the ECS agent binds 51678 and 51679). */
+export function requireFreePorts(ports: number[]): Requirement {
+  return requirement(`free TCP ports ${ports.join(', ')}`, () => {
+    const probe = `const net = require('node:net'); let left = ${ports.length}; const busy = [];
+      for (const p of ${JSON.stringify(ports)}) { const s = net.createServer(); s.once('error', () => { busy.push(p); if (--left === 0) done(); });
+        s.listen(p, '0.0.0.0', () => s.close(() => { if (--left === 0) done(); })); }
+      function done() { console.log(busy.join(',')); process.exit(busy.length ? 1 : 0); }`;
+    const r = run(process.execPath, ['-e', probe]);
+    return r.ok ? false : `port(s) ${r.out} are in use`;
+  });
+}

@@ -87,6 +87,20 @@ export class DockerClient {
     });
   }
 
+  /** A streaming request whose body arrives as raw chunks (container logs) until the engine ends
+   *  it or the signal aborts. Status ≥ 400 throws RuntimeError with the engine's message. */
+  async raw(method: string, path: string, options: RequestOptions, onChunk: (chunk: Buffer) => void): Promise<void> {
+    const res = await this.send(method, path, options);
+    const status = res.statusCode ?? 0;
+    if (status >= 400) throw new RuntimeError(engineMessage(await readAll(res), status), status);
+    await new Promise<void>((resolve, reject) => {
+      res.on('data', (chunk: Buffer) => { try { onChunk(chunk); } catch (err) { res.destroy(); reject(err); } });
+      res.on('end', resolve);
+      res.on('error', reject);
+      res.on('close', () => { if (!res.complete) reject(new Error('the Docker engine closed the stream')); });
+    });
+  }
+
   close(): void { this.agent.destroy(); }
 
   private send(method: string, path: string, options: RequestOptions): Promise<http.IncomingMessage> {

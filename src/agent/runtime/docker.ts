@@ -7,7 +7,8 @@ import { DockerEventStream, type EventStreamOptions } from './docker-events.js';
 import { createBody, toStatus, type DockerInspect } from './docker-spec.js';
 import { isNotFound, RuntimeError } from './errors.js';
 import { ensureImage, splitImage, type ImageStore } from './pull-policy.js';
-import type { ContainerSpec, ContainerStatus, Runtime, RuntimeEvent } from './types.js';
+import { demuxLogs, toDockerSince } from './docker-logs.js';
+import type { ContainerSpec, ContainerStatus, LogLine, LogsOptions, Runtime, RuntimeEvent } from './types.js';
 
 export interface DockerRuntimeOptions {
   /** A DOCKER_HOST-style address; default: $DOCKER_HOST, else unix:///var/run/docker.sock. */
@@ -141,6 +142,20 @@ export class DockerRuntime implements Runtime {
         void s.stop();
       }
     };
+  }
+
+  /** GET /containers/{id}/logs with timestamps (json-file keeps them on disk, so nothing is lost
+   *  while no one reads). Containers without a TTY multiplex stdout/stderr in 8-byte framed chunks. */
+  async logs(id: string, options: LogsOptions, onLine: (line: LogLine) => void): Promise<void> {
+    const query = { stdout: 1, stderr: 1, timestamps: 1, follow: options.follow ? 1 : 0, since: options.since ? toDockerSince(options.since) : undefined };
+    const demux = demuxLogs(onLine);
+    try {
+      await this.client.raw('GET', `/containers/${ref(id)}/logs`, { query, signal: options.signal }, demux.push);
+    } catch (err) {
+      if (options.signal?.aborted) return;
+      throw err;
+    }
+    demux.end();
   }
 
   async stats(id: string): Promise<Record<string, unknown> | undefined> {

@@ -4,6 +4,7 @@ export type Statement =
   | { op: 'sleep'; seconds: number }
   | { op: 'exit'; code: number }
   | { op: 'alloc'; mib: number }
+  | { op: 'cpu'; units: number }
   | { op: 'trap-term' }
   | { op: 'noop' }
   | { op: 'serve'; text: string };
@@ -37,6 +38,10 @@ function parseStatement(text: string): Statement {
     case 'alloc': {
       const mib = Number(arg);
       return Number.isFinite(mib) && mib >= 0 ? { op: 'alloc', mib } : { op: 'serve', text };
+    }
+    case 'cpu': {
+      const units = Number(arg);
+      return Number.isFinite(units) && units >= 0 ? { op: 'cpu', units } : { op: 'serve', text };
     }
     case 'trap':
       return words.some((w) => w === 'TERM' || w === 'SIGTERM' || w === '15') ? { op: 'trap-term' } : { op: 'noop' };

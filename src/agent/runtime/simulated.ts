@@ -12,6 +12,7 @@
 //
 //   sleep N        wait N seconds (decimals allowed; `sleep infinity` waits until stopped)
 //   exit N         exit with code N
+//   cpu N          use N CPU units (1024 = one vCPU) until stopped: shows in stats as CPU time
 //   alloc M        take M MiB of memory and hold it until stopped; more than the hard memory
 //                  limit → OOM-killed at once (exit 137, oomKilled); the memory shows in stats
 //   trap … TERM    ignore SIGTERM from here on: a stop waits the stop timeout, then SIGKILL (137)
@@ -45,6 +46,8 @@ export interface SimulatedRuntimeOptions {
   portRange?: { first: number; last: number };
   /** Memory `alloc` may take in a container without a hard limit, MiB (default: unlimited). */
   hostMemoryMiB?: number;
+  /** The host's CPU units (1024 per vCPU) stats measure `cpu` against (default 2048). */
+  hostCpuUnits?: number;
 }
 
 const SIGTERM_EXIT = 143;
@@ -57,6 +60,9 @@ interface Sim extends Omit<ContainerStatus, 'portBindings' | 'labels'> {
   /** Host ports held while running. */
   ports: PortBinding[];
   allocatedMiB: number;
+  /** CPU units `cpu` uses, and since when (ms of the timers' clock). */
+  cpuUnits: number;
+  cpuSince: number;
   ignoresTerm: boolean;
   timers: TimerHandle[];
   exitWaiters: (() => void)[];
@@ -109,7 +115,7 @@ export class SimulatedRuntime implements Runtime {
     const id = this.ids.hex(64);
     this.containers.set(id, {
       id, name: spec.name, spec: structuredClone(spec), state: 'created', oomKilled: false,
-      ports: [], allocatedMiB: 0, ignoresTerm: false, timers: [], exitWaiters: [], run: 0,
+      ports: [], allocatedMiB: 0, cpuUnits: 0, cpuSince: 0, ignoresTerm: false, timers: [], exitWaiters: [], run: 0,
     });
     this.byName.set(spec.name, id);
     return id;
@@ -121,7 +127,7 @@ export class SimulatedRuntime implements Runtime {
     c.ports = this.bindPorts(c);
     Object.assign(c, {
       state: 'running', startedAt: this.timers.now(), finishedAt: undefined, exitCode: undefined, oomKilled: false,
-      error: undefined, allocatedMiB: 0, ignoresTerm: false, run: c.run + 1,
+      error: undefined, allocatedMiB: 0, cpuUnits: 0, cpuSince: 0, ignoresTerm: false, run: c.run + 1,
       health: c.spec.healthCheck ? 'starting' : undefined,
     } satisfies Partial<Sim>);
     this.emit(c, 'start');
@@ -174,7 +180,16 @@ export class SimulatedRuntime implements Runtime {
     if (!c) return undefined;
     const running = c.state === 'running';
     const limitMiB = c.spec.memory ?? this.options.hostMemoryMiB;
-    const cpu = { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: 0, online_cpus: 1 };
+    // CPU time as Docker counts it (ns): the container's since its `cpu` began, the host's since
+    // the epoch over all its cores; precpu is one second earlier (or when `cpu` began, if later).
+    const hostUnits = this.options.hostCpuUnits ?? 2048;
+    const nowMs = this.timers.now().getTime();
+    const usage = (atMs: number) => running && c.cpuUnits > 0 ? Math.round((c.cpuUnits / 1024) * 1e6 * Math.max(0, atMs - c.cpuSince)) : 0;
+    const sample = (atMs: number) => ({
+      cpu_usage: { total_usage: usage(atMs), usage_in_kernelmode: 0, usage_in_usermode: usage(atMs) },
+      system_cpu_usage: Math.round((hostUnits / 1024) * 1e6 * atMs), online_cpus: Math.max(1, Math.round(hostUnits / 1024)),
+    });
+    const cpu = sample(nowMs);
     return {
       read: this.timers.now().toISOString(),
       name: `/${c.name}`,
@@ -182,7 +197,7 @@ export class SimulatedRuntime implements Runtime {
       pids_stats: { current: running ? 1 : 0 },
       memory_stats: running ? { usage: (1 + c.allocatedMiB) * MiB, limit: limitMiB ? limitMiB * MiB : Number.MAX_SAFE_INTEGER } : {},
       cpu_stats: cpu,
-      precpu_stats: cpu,
+      precpu_stats: sample(running && c.cpuUnits > 0 ? Math.max(c.cpuSince, nowMs - 1000) : nowMs - 1000),
       networks: running && c.spec.networkMode !== 'none' ? { eth0: { rx_bytes: 0, tx_bytes: 0, rx_packets: 0, tx_packets: 0 } } : undefined,
     };
   }
@@ -211,6 +226,10 @@ export class SimulatedRuntime implements Runtime {
           if (limit !== undefined && c.allocatedMiB > limit) this.finish(c, SIGKILL_EXIT, true);
           return; // holds the memory until stopped
         }
+        case 'cpu':
+          c.cpuUnits += s.units;
+          c.cpuSince = this.timers.now().getTime();
+          return; // busy until stopped
         case 'trap-term':
           c.ignoresTerm = true;
           break;
@@ -225,7 +244,7 @@ export class SimulatedRuntime implements Runtime {
 
   private finish(c: Sim, exitCode: number, oomKilled: boolean): void {
     if (c.state !== 'running') return;
-    Object.assign(c, { state: 'exited', exitCode, oomKilled, finishedAt: this.timers.now(), allocatedMiB: 0 } satisfies Partial<Sim>);
+    Object.assign(c, { state: 'exited', exitCode, oomKilled, finishedAt: this.timers.now(), allocatedMiB: 0, cpuUnits: 0 } satisfies Partial<Sim>);
     this.cancelTimers(c);
     for (const p of c.ports) if (c.spec.networkMode !== 'host') this.ports.release(p.hostIp, p.protocol, p.hostPort);
     c.ports = [];

@@ -76,6 +76,17 @@ export interface RuntimeEvent {
   health?: 'healthy' | 'unhealthy' | 'starting';
 }
 
+/** One line a container wrote, with the engine's timestamp (RFC 3339, nanoseconds). */
+export interface LogLine { stream: 'stdout' | 'stderr'; time: string; text: string }
+
+export interface LogsOptions {
+  /** Only lines at or after this time (RFC 3339 with nanoseconds, as LogLine.time). */
+  since?: string;
+  /** Keep following until the container exits (or the signal aborts). */
+  follow: boolean;
+  signal?: AbortSignal;
+}
+
 export interface Runtime {
   readonly kind: 'docker' | 'simulated';
   /** Ensures the image is present according to the pull behaviour; throws CannotPullContainerError text. */
@@ -91,6 +102,9 @@ export interface Runtime {
   listByLabel(label: string, value?: string): Promise<ContainerStatus[]>;
   /** Live container events; returns an unsubscribe function. */
   events(listener: (event: RuntimeEvent) => void): () => void;
+  /** The container's stdout/stderr lines in order (runtimes without output omit it). Resolves when
+   *  the output ends (the container exited, with follow) or the signal aborts. */
+  logs?(id: string, options: LogsOptions, onLine: (line: LogLine) => void): Promise<void>;
   /** CPU/memory usage for the metadata endpoint's /stats. */
   stats(id: string): Promise<Record<string, unknown> | undefined>;
   close(): Promise<void>;

@@ -24,6 +24,8 @@ export interface PrincipalInfo {
   /** aws:userid: the account (root), AIDA… (user), AROA…:session (assumed role). */
   userId: string;
   userName?: string;
+  /** Some policy of the principal tests aws:ResourceTag/…: the resource's tags must be read. */
+  readsResourceTags?: boolean;
 }
 
 const CACHE_MAX = 10_000;
@@ -59,7 +61,8 @@ export class IamCache {
     let found = this.principals.get(cacheKey);
     if (!found) {
       if (this.principals.size >= CACHE_MAX) this.principals.clear();
-      found = this.load(arn, accessKeyId);
+      found = this.load(arn, accessKeyId).then((p) => p && { ...p,
+        readsResourceTags: JSON.stringify([p.identity, p.boundary, p.session]).includes('aws:ResourceTag/') });
       this.principals.set(cacheKey, found);
       found.catch(() => this.principals.delete(cacheKey));
     }
@@ -153,6 +156,19 @@ export function accessDenied(ctx: Pick<RequestContext, 'protocol'>, principalArn
   return ctx.protocol?.startsWith('awsJson') ? new AwsError('AccessDeniedException', message, 400) : new AwsError('AccessDenied', message, 403);
 }
 
+/** aws:ResourceTag/<key> of an ECS resource, read through the internal client as the resource
+ *  owner's root (ECS's tags live in ECS); nothing for "*" or a resource without tags. */
+async function resourceTags(app: AppContext, ctx: RequestContext, resource: string): Promise<ContextValues> {
+  if (!resource.startsWith('arn:aws:ecs:') || resource.endsWith('*')) return {};
+  try {
+    const owner = { account: ctx.account, region: ctx.region, accessKeyId: 'internal', principalArn: `arn:aws:iam::${ctx.account}:root` };
+    const { tags } = await app.call<{ tags?: Array<{ key?: string; value?: string }> }>('ecs', 'ListTagsForResource', { resourceArn: resource }, owner);
+    return Object.fromEntries((tags ?? []).map((t) => [`aws:ResourceTag/${t.key}`, t.value ?? '']));
+  } catch {
+    return {};
+  }
+}
+
 /** The authorize stage: every operation of every service, as the principal that caused it. */
 export function createAuthorizer(app: AppContext, cache: IamCache): Authorizer {
   return async (ctx, input) => {
@@ -167,7 +183,8 @@ export function createAuthorizer(app: AppContext, cache: IamCache): Authorizer {
     }
     const context = { ...globalContext(app, principal, ctx.region), ...request.context };
     for (const resource of request.resources) {
-      const result = decide(principal, { action: request.action, resource, context });
+      const tags = principal.readsResourceTags ? await resourceTags(app, ctx, resource) : {};
+      const result = decide(principal, { action: request.action, resource, context: { ...context, ...tags } });
       if (result.decision !== 'Allow') throw accessDenied(ctx, principal.arn, request.action, resource, result);
     }
     for (const pass of request.passRoles) {

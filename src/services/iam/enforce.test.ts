@@ -130,11 +130,18 @@ describe('IAM policies enforced (strict mode)', () => {
     await rejectsWith(gina.send(new ListClustersCommand({})), 'UnrecognizedClientException', 400);
   });
 
+  it('aws:ResourceTag/… conditions read the ECS resource\'s tags', async () => {
+    await h.ecs.send(new CreateClusterCommand({ clusterName: 'tagged', tags: [{ key: 'env', value: 'dev' }] }));
+    const ivy = ecsAs(await user('ivy', { Effect: 'Allow', Action: 'ecs:DescribeClusters', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/env': 'dev' } } }));
+    assert.equal((await ivy.send(new DescribeClustersCommand({ clusters: ['tagged'] }))).clusters?.[0]?.clusterName, 'tagged');
+    await rejectsWith(ivy.send(new DescribeClustersCommand({ clusters: ['a'] })), 'AccessDeniedException', 400, /cluster\/a because no identity-based policy allows/);
+  });
+
   it('internal calls are authorized as the principal that caused them', async () => {
     const caller = { account: acct, region: 'us-east-1', accessKeyId: 'AKIAHANK', principalArn: `arn:aws:iam::${acct}:user/hank` };
     await user('hank', { Effect: 'Allow', Action: 'ecs:ListClusters', Resource: '*' });
     const listed = await h.berth.app.call<{ clusterArns: string[] }>('ecs', 'ListClusters', {}, caller);
-    assert.equal(listed.clusterArns.length, 2);
+    assert.equal(listed.clusterArns.length, 3);
     await assert.rejects(h.berth.app.call('ecs', 'DescribeClusters', { clusters: ['a'] }, caller), { name: 'AccessDeniedException' });
   });
 });

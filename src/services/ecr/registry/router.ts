@@ -7,8 +7,9 @@
 //   /v2/<name>/blobs/uploads/[<uuid>]       POST (start, monolithic, mount) PATCH PUT GET DELETE
 //   /v2/<name>/tags/list                    GET
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AppContext } from '../../context.js';
-import { NAME_PATTERN, repos } from '../model.js';
+import { AwsError } from '../../../common/errors.js';
+import type { AppContext, Caller, RequestContext } from '../../context.js';
+import { NAME_PATTERN, repos, repositoryArn } from '../model.js';
 import { ecrRuntime } from '../runtime.js';
 import { cancelUpload, getBlob, patchUpload, putUpload, startUpload, uploadStatus, type RegistryRequest } from './blob-routes.js';
 import { API_VERSION, authenticate, sendError } from './http.js';
@@ -20,6 +21,35 @@ const UPLOAD = /^\/v2\/(.+)\/blobs\/uploads\/([^/]*)$/;
 const TAGS = /^\/v2\/(.+)\/tags\/list$/;
 
 const methodNotAllowed = (res: ServerResponse) => sendError(res, 405, 'UNSUPPORTED', 'The operation is unsupported.');
+
+/** The ECR API action a registry request needs, as AWS documents for docker push and pull. */
+function actionOf(method: string, path: string): string | undefined {
+  const read = method === 'GET' || method === 'HEAD';
+  if (MANIFEST.test(path)) return read ? 'BatchGetImage' : method === 'PUT' ? 'PutImage' : method === 'DELETE' ? 'BatchDeleteImage' : undefined;
+  if (BLOB.test(path)) return method === 'HEAD' ? 'BatchCheckLayerAvailability' : 'GetDownloadUrlForLayer';
+  if (UPLOAD.test(path)) return method === 'POST' ? 'InitiateLayerUpload' : method === 'PUT' ? 'CompleteLayerUpload' : 'UploadLayerPart';
+  if (TAGS.test(path)) return 'ListImages';
+  return undefined;
+}
+
+/** Whether the token's principal may do what the request does (IAM policies in strict mode, where
+ *  the token's access key must also still be active); answers 401/403 when not. */
+async function allowed(app: AppContext, caller: Caller, req: IncomingMessage, res: ServerResponse, name: string, action: string): Promise<boolean> {
+  if (app.config.auth === 'strict' && !await app.credentials(caller.accessKeyId)) {
+    sendError(res, 401, 'DENIED', 'Your authorization token is invalid: the access key it was issued to is no longer active');
+    return false;
+  }
+  const ctx: RequestContext = { ...caller, requestId: app.ids.uuid(), service: 'ecr', operation: action, app, protocol: 'awsJson1_1' };
+  try {
+    await app.authorize(ctx, { repositoryArn: repositoryArn(caller, name) });
+    return true;
+  } catch (err) {
+    if (!(err instanceof AwsError)) throw err;
+    req.resume();
+    sendError(res, 403, 'DENIED', err.message);
+    return false;
+  }
+}
 
 export function registryHandler(app: AppContext) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -39,6 +69,8 @@ export function registryHandler(app: AppContext) {
     const match = MANIFEST.exec(path) ?? BLOB.exec(path) ?? UPLOAD.exec(path) ?? TAGS.exec(path);
     if (!match || !NAME_PATTERN.test(match[1])) { req.resume(); sendError(res, 404, 'NAME_INVALID', `invalid repository path ${path}`); return; }
     const r: RegistryRequest = { app, scope: { account: caller.account, region: caller.region }, name: match[1], req, res, query: url.searchParams };
+    const action = actionOf(method, path);
+    if (action && !await allowed(app, caller, req, res, r.name, action)) return;
     if (!await repos(app.store).get(r.scope, r.name)) { sendNameUnknown(r); return; }
     const ref = match[2];
     if (MANIFEST.test(path)) {

@@ -1,5 +1,6 @@
 // The server end of the ACS websocket, driven by a protocol-level agent: refusals, the manifest on
-// (re)connect and after a server restart, payloads, heartbeats, acks and resends, lastHeartbeatAt.
+// (re)connect and after a server restart, payloads, stop verification, heartbeats, acks and
+// resends, lastHeartbeatAt, versionInfo.
 import type { LocalStore } from '../../../store/local.js';
 import {
   CreateClusterCommand, DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, DescribeTasksCommand,
@@ -39,43 +40,76 @@ describe('ACS websocket server', () => {
   const connected = async (arn: string) =>
     (await h.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'acs', containerInstances: [arn] }))).containerInstances![0].agentConnected;
 
-  it('sends the manifest of every task not yet STOPPED on connect, and again on reconnect', async () => {
+  it('on connect: every task not yet STOPPED in a PayloadMessage, then a manifest of TaskIdentifiers above its seqNum', async () => {
     const agent = await newAgent();
     const [a, b, c] = await run(3);
     await h.ecs.send(new StopTaskCommand({ cluster: 'acs', task: b }));
     await agent.report(c, 'STOPPED');
-    await agent.connect();
+    await agent.connect({ agentVersion: '1.101.2', agentHash: 'abc123', dockerVersion: 'DockerVersion: 20.10.24' });
+    const payload = await agent.next('PayloadMessage');
+    assert.deepEqual(payload.message.tasks.map((t) => [t.arn, t.desiredStatus]).sort(), [[a, 'RUNNING'], [b, 'STOPPED']].sort());
+    const wire = payload.message.tasks.find((t) => t.arn === a)!;
+    assert.equal(wire.family, 'web');
+    assert.equal(wire.version, '1', 'the revision, as a string');
+    assert.equal(typeof wire.overrides, 'string', 'overrides travel as a JSON string');
+    assert.deepEqual(wire.containers.map((x) => [x.name, x.image, x.memory, x.essential]), [['app', 'nginx', 64, true]]);
     const manifest = await agent.next('TaskManifestMessage');
     assert.equal(manifest.message.containerInstanceArn, agent.instanceArn);
     assert.equal(manifest.message.clusterArn, 'arn:aws:ecs:us-east-1:000000000000:cluster/acs');
-    assert.deepEqual(manifest.message.tasks.map((t) => [t.arn, t.desiredStatus]).sort(), [[a, 'RUNNING'], [b, 'STOPPED']].sort());
-    assert.equal(manifest.message.tasks.find((t) => t.arn === b)?.stopCode, 'UserInitiated');
+    assert.deepEqual(manifest.message.tasks.map((t) => [t.taskArn, t.desiredStatus]).sort(), [[a, 'RUNNING'], [b, 'STOPPED']].sort());
+    assert.ok(manifest.message.timeline > payload.message.seqNum, 'one increasing counter: the manifest comes after the payload');
+    const info = (await h.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'acs', containerInstances: [agent.instanceArn] }))).containerInstances![0].versionInfo;
+    assert.deepEqual(info, { agentVersion: '1.101.2', agentHash: 'abc123', dockerVersion: 'DockerVersion: 20.10.24' }, 'versionInfo from the query string');
     await agent.close();
     await agent.connect();
-    const again = await agent.next('TaskManifestMessage');
-    assert.deepEqual(again.message.tasks.map((t) => t.arn).sort(), [a, b].sort());
+    const again = await agent.next('PayloadMessage');
+    assert.ok(again.message.seqNum > manifest.message.timeline, 'the sequence goes on across reconnects');
+    const manifest2 = await agent.next('TaskManifestMessage');
+    assert.deepEqual(manifest2.message.tasks.map((t) => t.taskArn).sort(), [a, b].sort());
   });
 
   it('pushes a PayloadMessage per desired-state change, only to the instance that runs the task', async () => {
     const one = await newAgent();
     await one.connect();
-    await one.next('TaskManifestMessage');
+    const m = await one.next('TaskManifestMessage');
     const [task] = await run();
     const started = await one.payloadFor(task, 'RUNNING');
-    assert.equal(started.message.message.seqNum, 1);
+    assert.ok(started.message.message.seqNum > m.message.timeline);
     await one.report(task, 'RUNNING');
     const two = await newAgent();
     await two.connect();
     assert.deepEqual((await two.next('TaskManifestMessage')).message.tasks, []);
     await h.ecs.send(new StopTaskCommand({ cluster: 'acs', task, reason: 'done here' }));
     const stopped = await one.payloadFor(task, 'STOPPED');
-    assert.equal(stopped.task.stoppedReason, 'done here');
     assert.ok(stopped.message.message.seqNum > started.message.message.seqNum);
-    // The agent's RUNNING report bumped the task's version, not its generation: no payload for it
-    // (a payload may be resent if its ack is late, with the same generation).
-    const generations = one.received.flatMap((m) => (m.type === 'PayloadMessage' ? m.message.tasks.map((t) => t.generation) : []));
-    assert.deepEqual([...new Set(generations)], [1, 2]);
+    // The agent's RUNNING report bumped the task's version, not its desired state: no payload for it
+    // (a payload may be sent again if its ack is late, with the same desired state).
+    const sent = one.received.flatMap((m) => (m.type === 'PayloadMessage' ? m.message.tasks.map((t) => t.desiredStatus) : []));
+    assert.deepEqual([...new Set(sent)], ['RUNNING', 'STOPPED']);
     assert.equal(two.received.filter((m) => m.type === 'PayloadMessage').length, 0);
+  });
+
+  it('confirms only the stop candidates the server does not want running there (TaskStopVerificationAck)', async () => {
+    const agent = await newAgent();
+    const other = await newAgent();
+    await agent.connect();
+    const manifest = await agent.next('TaskManifestMessage');
+    const start = async (on: TestAgent) => (await h.ecs.send(new StartTaskCommand({
+      cluster: 'acs', taskDefinition: 'web', containerInstances: [on.instanceArn] }))).tasks![0].taskArn!;
+    const wanted = await start(agent);
+    const stopping = await start(agent);
+    const elsewhere = await start(other);
+    await h.ecs.send(new StopTaskCommand({ cluster: 'acs', task: stopping }));
+    await agent.payloadFor(stopping, 'STOPPED');
+    const unknown = 'arn:aws:ecs:us-east-1:000000000000:task/acs/00000000000000000000000000000000';
+    const id = (taskArn: string) => ({ taskArn, taskClusterArn: manifest.message.clusterArn, desiredStatus: 'STOPPED' });
+    agent.send({ type: 'TaskStopVerificationMessage', message: { messageId: manifest.message.messageId,
+      stopCandidates: [id(wanted), id(stopping), id(elsewhere), id(unknown)] } });
+    const ack = await agent.next('TaskStopVerificationAck');
+    assert.equal(ack.message.messageId, manifest.message.messageId);
+    assert.deepEqual(ack.message.stopTasks.map((t) => t.taskArn).sort(), [stopping, elsewhere, unknown].sort());
+    // The one it still wants there is sent again in full.
+    await agent.payloadFor(wanted, 'RUNNING');
   });
 
   it('resends a payload that is not acknowledged', async () => {
@@ -98,7 +132,7 @@ describe('ACS websocket server', () => {
     await (h.berth.app.store as LocalStore).expireLeases(); // the store's lessor, on the test's clock
     assert.equal(await connected(agent.instanceArn), false);
     const refused = await h.ecs.send(new RunTaskCommand({ cluster: 'acs', taskDefinition: 'web' }));
-    assert.deepEqual(refused.failures, [{ arn: agent.instanceArn, reason: 'AGENT' }]);
+    assert.deepEqual(refused.failures, [{ arn: agent.instanceArn, reason: 'AGENT', detail: 'the container agent is disconnected' }]);
     // One frame from the agent; the server records the contact (asynchronously: poll, paced by heartbeats).
     agent.send({ type: 'HeartbeatAckRequest', message: { messageId: (await agent.next('HeartbeatMessage')).message.messageId } });
     for (let i = 0; i < 200 && !(await connected(agent.instanceArn)); i++) await agent.next('HeartbeatMessage');
@@ -106,36 +140,10 @@ describe('ACS websocket server', () => {
     assert.equal((await run()).length, 1);
   });
 
-  it('records task health from TaskHealthRequest, for the sending instance\'s tasks only', async () => {
-    const agent = await newAgent();
-    const other = await newAgent();
-    await agent.connect();
-    await agent.next('TaskManifestMessage');
-    const start = async (on: TestAgent) => (await h.ecs.send(new StartTaskCommand({
-      cluster: 'acs', taskDefinition: 'web', containerInstances: [on.instanceArn] }))).tasks![0].taskArn!;
-    const mine = await start(agent);
-    const theirs = await start(other);
-    const health = (taskArn: string, status: string) => ({ taskArn, healthStatus: status, containers: [{ containerName: 'app', healthStatus: status }] });
-    const send = (tasks: unknown[]) => agent.send({ type: 'TaskHealthRequest', message: { cluster: 'acs', containerInstance: agent.instanceArn, tasks } });
-    send([health(theirs, 'UNHEALTHY')]);
-    send([health(mine, 'HEALTHY')]);
-    const describe = async (arn: string) => (await h.ecs.send(new DescribeTasksCommand({ cluster: 'acs', tasks: [arn] }))).tasks![0];
-    for (let i = 0; i < 200 && (await describe(mine)).healthStatus !== 'HEALTHY'; i++) await agent.next('HeartbeatMessage');
-    const t = await describe(mine);
-    assert.equal(t.healthStatus, 'HEALTHY');
-    assert.equal(t.containers?.[0].healthStatus, 'HEALTHY');
-    // Handled in order: the foreign entry was seen first and ignored.
-    const foreign = await describe(theirs);
-    assert.equal(foreign.healthStatus, 'UNKNOWN');
-    assert.equal(foreign.version, 1);
-  });
-
   it('refuses unknown and deregistered instances with InactiveInstanceException, then closes', async () => {
     const ghost = TestAgent.forArn(h.ecs, 'acs', 'arn:aws:ecs:us-east-1:000000000000:container-instance/acs/0123456789abcdef0123456789abcdef');
-    await ghost.connect();
-    const refused = await ghost.next('InactiveInstanceException');
-    assert.match(refused.message.message, /not registered/);
-    assert.equal((await ghost.closed)?.code, 1008);
+    // Refused before the upgrade, with the body the ECS agent decodes as InactiveInstanceException.
+    await assert.rejects(ghost.connect(), /HTTP 400 \{"InactiveInstanceException":"[^"]*not registered/);
 
     const agent = await newAgent();
     await agent.connect();
@@ -194,19 +202,25 @@ describe('ACS after a server restart', () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-acs-'));
   after(() => { rmSync(dir, { recursive: true, force: true }); });
 
-  it('a reconnecting agent gets the manifest again from the persisted store', async () => {
+  it('a reconnecting agent gets its tasks again from the persisted store, with the sequence still increasing', async () => {
     const first = await startHarness({ store: `sqlite://${join(dir, 'berth.db')}` });
     await setUp(first);
     const agent = await TestAgent.register(first.ecs, { cluster: 'acs' });
     const [task] = (await first.ecs.send(new RunTaskCommand({ cluster: 'acs', taskDefinition: 'web' }))).tasks!;
+    await agent.connect();
+    const before = (await agent.next('TaskManifestMessage')).message.timeline;
+    await agent.close();
     await first.close();
 
     const second = await startHarness({ store: `sqlite://${join(dir, 'berth.db')}` });
     try {
       const again = TestAgent.forArn(second.ecs, 'acs', agent.instanceArn);
       await again.connect();
+      const payload = await again.next('PayloadMessage');
+      assert.deepEqual(payload.message.tasks.map((t) => [t.arn, t.desiredStatus, t.family]), [[task.taskArn, 'RUNNING', 'web']]);
+      assert.ok(payload.message.seqNum > before, `seqNum ${payload.message.seqNum} after a restart is above the timeline ${before} sent before it`);
       const manifest = await again.next('TaskManifestMessage');
-      assert.deepEqual(manifest.message.tasks.map((t) => [t.arn, t.desiredStatus, t.taskDefinition.family]), [[task.taskArn, 'RUNNING', 'web']]);
+      assert.deepEqual(manifest.message.tasks.map((t) => t.taskArn), [task.taskArn]);
       await again.close();
     } finally { await second.close(); }
   });

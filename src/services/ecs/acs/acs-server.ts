@@ -5,18 +5,21 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { ACS_PATH } from '../../../protocol/acs.js';
-import { parseArn } from '../../../common/arn.js';
+import { ACS_PATH, inactiveInstanceBody, type VersionInfo } from '../../../protocol/acs.js';
+import { arn, parseArn } from '../../../common/arn.js';
 import { AwsError } from '../../../common/errors.js';
 import type { AppContext, RequestContext } from '../../context.js';
 import type { ServiceHost } from '../../types.js';
 import type { EcsConfig } from '../config.js';
-import { ownClusterName } from '../model/common.js';
-import { AcsSession, type AcsTimings } from './acs-session.js';
+import { db, ownClusterName } from '../model/common.js';
+import { instanceIdOf } from '../model/task-model.js';
+import { AcsSession, type AcsCounters, type AcsTimings } from './acs-session.js';
 
 export interface AcsServer {
   /** Live sessions, by container instance ARN. */
   readonly sessions: ReadonlyMap<string, AcsSession>;
+  /** Stop verifications answered, and the candidates confirmed / refused, since start. */
+  readonly counters: AcsCounters;
   /** The timings in effect (heartbeat interval derived from the grace period unless configured). */
   readonly timings: AcsTimings;
   close(): Promise<void>;
@@ -36,11 +39,12 @@ export function startAcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
   };
   const wss = new WebSocketServer({ noServer: true });
   const sessions = new Map<string, AcsSession>();
+  const counters: AcsCounters = { stopVerifications: 0, stopsConfirmed: 0, stopsRefused: 0 };
   /** Who signed each session's upgrade. */
   const principals = new WeakMap<AcsSession, string>();
 
   host.upgrade(ACS_PATH, async (req, socket, head) => {
-    const target = await connectTarget(app, host, req);
+    const target = await connectTarget(app, host, req, ACS_PARAMS);
     if ('status' in target) { refuse(socket, target.status, target.message); return; }
     // Strict mode: another principal cannot take over a connected instance's session (and its manifest).
     const current = sessions.get(target.instanceArn);
@@ -49,9 +53,12 @@ export function startAcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      const fields = { account: target.ctx.account, cluster: target.cluster, instance: target.instanceArn.slice(target.instanceArn.lastIndexOf('/') + 1) };
       const session = new AcsSession(target.ctx, ws, target.cluster, target.clusterArn, target.instanceArn, full, (s) => {
         if (sessions.get(s.instanceArn) === s) sessions.delete(s.instanceArn);
-      });
+        app.log.info('agent.disconnected', fields);
+      }, target.versionInfo, counters);
+      app.log.info('agent.connected', fields);
       sessions.get(target.instanceArn)?.close('Replaced by a newer connection of the same container instance.');
       sessions.set(target.instanceArn, session);
       principals.set(session, target.ctx.principalArn);
@@ -61,6 +68,7 @@ export function startAcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
 
   return {
     sessions,
+    counters,
     timings: full,
     async close() {
       for (const s of [...sessions.values()]) s.terminate();
@@ -69,22 +77,28 @@ export function startAcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
   };
 }
 
-type Target = { ctx: RequestContext; cluster: string; clusterArn: string; instanceArn: string } | { status: number; message: string };
+/** The query parameters naming the instance and its cluster: ACS's, or TCS's (cluster,
+ *  containerInstance); and the IAM action the connection is authorized as (ecs:Poll, ecs:StartTelemetrySession). */
+export interface TargetParams { instance: string; cluster: string; operation: 'Poll' | 'StartTelemetrySession' }
+const ACS_PARAMS: TargetParams = { instance: 'containerInstanceArn', cluster: 'clusterArn', operation: 'Poll' };
+
+export type Target = { ctx: RequestContext; cluster: string; clusterArn: string; instanceArn: string; versionInfo: VersionInfo } | { status: number; message: string };
 
 /** Who is connecting, for which instance: the scope comes from the instance ARN, which must match
  *  the signing account (when that is a 12-digit account) and the clusterArn parameter. */
-async function connectTarget(app: AppContext, host: Pick<ServiceHost<unknown>, 'authenticate'>, req: IncomingMessage): Promise<Target> {
+export async function connectTarget(app: AppContext, host: Pick<ServiceHost<unknown>, 'authenticate'>, req: IncomingMessage,
+  params: TargetParams): Promise<Target> {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const instanceArn = url.searchParams.get('containerInstanceArn') ?? '';
+  const instanceArn = url.searchParams.get(params.instance) ?? '';
   const parsed = parseArn(instanceArn);
   const m = parsed && parsed.service === 'ecs' ? /^container-instance\/([^/]+)\/([^/]+)$/.exec(parsed.resource) : null;
-  if (!parsed || !m) return { status: 400, message: `containerInstanceArn must be a container instance ARN, got '${instanceArn}'` };
+  if (!parsed || !m) return { status: 400, message: `${params.instance} must be a container instance ARN, got '${instanceArn}'` };
   const cluster = m[1];
-  const clusterParam = url.searchParams.get('clusterArn') ?? cluster;
+  const clusterParam = url.searchParams.get(params.cluster) ?? cluster;
   let named: string | undefined;
   // Another account's or region's cluster ARN names no cluster of this instance's scope.
   try { named = ownClusterName({ account: parsed.account, region: parsed.region }, clusterParam); } catch { named = undefined; }
-  if (named !== cluster) return { status: 400, message: `clusterArn '${clusterParam}' does not match the container instance's cluster '${cluster}'` };
+  if (named !== cluster) return { status: 400, message: `${params.cluster} '${clusterParam}' does not match the container instance's cluster '${cluster}'` };
   let principal;
   try { principal = await host.authenticate(req); } catch (err) {
     if (err instanceof AwsError) return { status: 403, message: `${err.code}: ${err.message}` };
@@ -101,15 +115,27 @@ async function connectTarget(app: AppContext, host: Pick<ServiceHost<unknown>, '
     principalArn: principal.principalArn, service: 'ecs', operation: 'AcsConnect', app,
   };
   try {
-    await app.authorize({ ...ctx, operation: 'Poll', protocol: 'awsJson1_1' }, { cluster: clusterParam, containerInstance: instanceArn });
+    await app.authorize({ ...ctx, operation: params.operation, protocol: 'awsJson1_1' }, { cluster: clusterParam, containerInstance: instanceArn });
   } catch (err) {
     if (err instanceof AwsError) return { status: 403, message: `${err.code}: ${err.message}` };
     throw err;
   }
-  return { ctx, cluster, clusterArn: clusterParam.startsWith('arn:') ? clusterParam : `arn:aws:ecs:${parsed.region}:${parsed.account}:cluster/${cluster}`, instanceArn };
+  // A deregistered instance is refused before the upgrade, with the body the ECS agent decodes
+  // as InactiveInstanceException (it then stops reconnecting for an hour).
+  const instance = await db(ctx).containerInstances.get(ctx, `${cluster}/${instanceIdOf(instanceArn)}`);
+  if (!instance || instance.status === 'INACTIVE') {
+    return { status: 400, message: inactiveInstanceBody(`The container instance ${instanceArn} is not registered (or no longer ACTIVE) in cluster ${cluster}.`) };
+  }
+  const versionInfo: VersionInfo = {
+    agentVersion: url.searchParams.get('agentVersion') ?? undefined,
+    agentHash: url.searchParams.get('agentHash') ?? undefined,
+    dockerVersion: url.searchParams.get('dockerVersion') ?? undefined,
+  };
+  return { ctx, cluster, clusterArn: clusterParam.startsWith('arn:') ? clusterParam : arn('ecs', parsed.region, parsed.account, `cluster/${cluster}`), instanceArn, versionInfo };
 }
 
-function refuse(socket: Duplex, status: number, message: string) {
+export function refuse(socket: Duplex, status: number, message: string) {
   const reason = status === 403 ? 'Forbidden' : 'Bad Request';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(message)}\r\nconnection: close\r\n\r\n${message}`);
+  const type = message.startsWith('{') ? 'application/json' : 'text/plain';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: ${type}\r\ncontent-length: ${Buffer.byteLength(message)}\r\nconnection: close\r\n\r\n${message}`);
 }

@@ -1,21 +1,24 @@
-// One agent's ACS websocket. On connect: the TaskManifestMessage (every task of the instance not
-// STOPPED yet). Then a store watch on the instance's live task index pushes a PayloadMessage whenever a task
-// of this instance gets a new generation (new task, StopTask). HeartbeatMessage on a timer; any
-// inbound frame keeps the agent's liveness lease alive (throttled; model/liveness.ts).
-// TaskHealthRequest (Berth's extension) sets the tasks' healthStatus.
-// PayloadMessages not acknowledged in time are sent again with the tasks' current state.
+// One agent's ACS websocket, as the Amazon ECS agent expects it (src/protocol/acs.ts). On connect:
+// a PayloadMessage with every task of the instance not STOPPED yet, then a TaskManifestMessage
+// listing them (TaskIdentifier). Then a store watch on the instance's live task index keys
+// (model/task-index.ts; not every task of the cluster) pushes a PayloadMessage whenever a task of this instance gets a new generation (new task, StopTask). seqNum and timeline
+// come from one persisted counter (acs-sequence.ts). A TaskStopVerificationMessage (tasks the agent
+// runs that the manifest left out) is answered with TaskStopVerificationAck naming only the ones
+// that really are to stop. HeartbeatMessage on a timer; any inbound frame keeps the agent's
+// liveness lease alive (throttled; model/liveness.ts). PayloadMessages not acknowledged in time are sent again with the tasks'
+// current state.
 import type { WebSocket } from 'ws';
-import type { AcsTask, AgentMessage, ServerMessage, TaskHealth } from '../../../protocol/acs.js';
+import type { AgentMessage, ServerMessage, TaskIdentifier, VersionInfo, WireTask } from '../../../protocol/acs.js';
 import type { RequestContext } from '../../context.js';
 import type { Unwatch, WatchEvent } from '../../../store/types.js';
 import { db, type TaskRecord } from '../model/common.js';
 import { acsTasks, DefinitionCache, instanceTasks } from './acs-tasks.js';
-import { instanceIdOf, taskId } from '../model/task-model.js';
+import { instanceIdOf, parseTaskRef } from '../model/task-model.js';
 import { taskIndexPrefix, type LiveEntry } from '../model/task-index.js';
 import { keepLiveness, openLiveness, recordHeartbeat } from '../model/liveness.js';
 import { ecsConfig } from '../config.js';
-import { applyHealth } from '../model/task-state.js';
-import { modifyTask } from '../model/task-store.js';
+import { AcsSequence } from './acs-sequence.js';
+import { modifyInstance } from '../model/container-instance-store.js';
 
 export interface AcsTimings {
   /** Between HeartbeatMessages. */
@@ -30,6 +33,9 @@ export interface AcsTimings {
 
 interface Pending { sentAt: number; tasks: string[] }
 
+/** What all sessions did, for the server's stats. */
+export interface AcsCounters { stopVerifications: number; stopsConfirmed: number; stopsRefused: number }
+
 export class AcsSession {
   private readonly instanceId: string;
   private readonly cache = new DefinitionCache();
@@ -40,8 +46,7 @@ export class AcsSession {
   private readonly timers: NodeJS.Timeout[] = [];
   /** Events are handled in order, after the manifest. */
   private chain: Promise<void> = Promise.resolve();
-  private seqNum = 0;
-  private timeline = 0;
+  private readonly sequence: AcsSequence;
   private lastTouch = -Infinity;
   /** The liveness lease (model/liveness.ts): kept alive by the agent's frames. */
   private lease?: Promise<string>;
@@ -49,8 +54,10 @@ export class AcsSession {
 
   constructor(private readonly ctx: RequestContext, private readonly ws: WebSocket, readonly cluster: string,
     readonly clusterArn: string, readonly instanceArn: string, private readonly timings: AcsTimings,
-    private readonly onClose: (session: AcsSession) => void) {
+    private readonly onClose: (session: AcsSession) => void, private readonly versionInfo: VersionInfo = {},
+    private readonly counters: AcsCounters = { stopVerifications: 0, stopsConfirmed: 0, stopsRefused: 0 }) {
     this.instanceId = instanceIdOf(instanceArn);
+    this.sequence = new AcsSequence(ctx, `${cluster}/${this.instanceId}`);
   }
 
   async start() {
@@ -63,17 +70,27 @@ export class AcsSession {
       this.reject(`The container instance ${this.instanceArn} is not registered (or no longer ACTIVE) in cluster ${this.cluster}.`);
       return;
     }
+    await this.recordVersion(instance.versionInfo);
     const store = this.ctx.app.store;
     const revision = await store.currentRevision();
     // Only this instance's tasks: its live/ index keys (task-index.ts), not every task of the cluster.
     const live = `${taskIndexPrefix(this.ctx, this.cluster)}live/${this.instanceId}/`;
     this.unwatch.push(store.watch(live, revision, (e) => this.enqueue(() => this.onTask(e))));
     this.unwatch.push(store.watch(instances.key(this.ctx, `${this.cluster}/${this.instanceId}`), revision, (e) => this.onInstance(e)));
-    this.chain = this.chain.then(() => this.sendManifest());
+    this.enqueue(() => this.sendAll());
     this.lease = this.openLease();
     this.lastTouch = this.ctx.app.clock.now().getTime();
     this.timers.push(setInterval(() => this.heartbeat(), this.timings.heartbeatMs));
     this.timers.push(setInterval(() => this.enqueue(() => this.sendManifest()), this.timings.manifestMs));
+  }
+
+  /** versionInfo from the connection's query string (agentVersion, agentHash, dockerVersion),
+   *  written only when it differs (the instance record's revision guards placement). */
+  private async recordVersion(current: VersionInfo | undefined) {
+    const given = Object.fromEntries(Object.entries(this.versionInfo).filter(([, v]) => typeof v === 'string' && v !== '')) as VersionInfo;
+    const next = { ...current, ...given };
+    if (Object.keys(given).length === 0 || JSON.stringify(next) === JSON.stringify({ ...current })) return;
+    await modifyInstance(this.ctx, this.cluster, this.instanceId, (record) => ({ ...record, versionInfo: { ...record.versionInfo, ...given } }));
   }
 
   /** Ends the session (server shutdown, or a newer connection of the same instance). */
@@ -113,13 +130,25 @@ export class AcsSession {
     this.chain = this.chain.then(work).catch((err) => { console.error(`acs ${this.instanceArn}:`, err); });
   }
 
-  private async sendManifest() {
+  /** On connect: every live task in full (a PayloadMessage), then the manifest. */
+  private async sendAll() {
     if (this.closed) return;
     const records = await instanceTasks(this.ctx, this.cluster, this.instanceArn);
     for (const t of records) this.sent.set(t.taskArn!, Math.max(this.sent.get(t.taskArn!) ?? 0, t.generation ?? 1));
-    const tasks = await acsTasks(this.ctx, this.cache, records);
+    await this.sendPayload(await acsTasks(this.ctx, this.cache, records));
+    await this.sendManifest(records);
+  }
+
+  private async sendManifest(known?: TaskRecord[]) {
+    if (this.closed) return;
+    const records = known ?? await instanceTasks(this.ctx, this.cluster, this.instanceArn);
+    const tasks: TaskIdentifier[] = records.map((t) => ({
+      taskArn: t.taskArn!, taskClusterArn: t.clusterArn ?? this.clusterArn, desiredStatus: t.desiredStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
+    }));
+    const timeline = await this.sequence.allocate();
     this.send({ type: 'TaskManifestMessage', message: {
-      messageId: this.ctx.app.ids.uuid(), clusterArn: this.clusterArn, containerInstanceArn: this.instanceArn, timeline: ++this.timeline, tasks,
+      messageId: this.ctx.app.ids.uuid(), clusterArn: this.clusterArn, containerInstanceArn: this.instanceArn,
+      generatedAt: this.ctx.app.clock.now().getTime(), timeline, tasks,
     } });
   }
 
@@ -129,7 +158,7 @@ export class AcsSession {
     // Stopped (its live key is gone): nothing for the agent to do, nothing to remember.
     if (event.type === 'delete') { this.sent.delete(entry.a); return; }
     if (entry.n <= (this.sent.get(entry.a) ?? 0)) return;
-    const task = await db(this.ctx).tasks.get(this.ctx, `${this.cluster}/${taskId({ taskArn: entry.a })}`);
+    const task = await db(this.ctx).tasks.get(this.ctx, `${this.cluster}/${parseTaskRef(entry.a).id}`);
     if (!task || task.lastStatus === 'STOPPED') return;
     const generation = task.generation ?? 1;
     if (generation <= (this.sent.get(task.taskArn!) ?? 0)) return;
@@ -137,12 +166,14 @@ export class AcsSession {
     await this.sendPayload(await acsTasks(this.ctx, this.cache, [task]));
   }
 
-  private async sendPayload(tasks: AcsTask[]) {
-    if (tasks.length === 0) return;
+  private async sendPayload(tasks: WireTask[]) {
+    if (tasks.length === 0 || this.closed) return;
     const messageId = this.ctx.app.ids.uuid();
+    const seqNum = await this.sequence.allocate();
     this.pending.set(messageId, { sentAt: Date.now(), tasks: tasks.map((t) => t.arn) });
     this.send({ type: 'PayloadMessage', message: {
-      messageId, clusterArn: this.clusterArn, containerInstanceArn: this.instanceArn, seqNum: ++this.seqNum, tasks,
+      messageId, clusterArn: this.clusterArn, containerInstanceArn: this.instanceArn,
+      generatedAt: this.ctx.app.clock.now().getTime(), seqNum, tasks,
     } });
   }
 
@@ -156,20 +187,31 @@ export class AcsSession {
     let message: AgentMessage;
     try { message = JSON.parse(text) as AgentMessage; } catch { return; }
     if (message?.type === 'AckRequest' && typeof message.message?.messageId === 'string') this.pending.delete(message.message.messageId);
-    if (message?.type === 'TaskHealthRequest' && Array.isArray(message.message?.tasks)) {
-      const tasks = message.message.tasks;
-      this.enqueue(() => this.recordHealth(tasks));
+    if (message?.type === 'TaskStopVerificationMessage' && typeof message.message?.messageId === 'string' && Array.isArray(message.message.stopCandidates)) {
+      const { messageId, stopCandidates } = message.message;
+      this.enqueue(() => this.verifyStops(messageId, stopCandidates));
     }
   }
 
-  /** TaskHealthRequest (a Berth extension): task and container healthStatus, for this instance's tasks only. */
-  private async recordHealth(tasks: TaskHealth[]) {
-    for (const health of tasks) {
-      if (typeof health?.taskArn !== 'string') continue;
-      const id = taskId(health);
-      await modifyTask(this.ctx, this.cluster, id, (task) =>
-        task.containerInstanceArn && instanceIdOf(task.containerInstanceArn) === this.instanceId ? applyHealth(task, health) : undefined);
+  /** The candidates the agent may stop: tasks that are gone, desired STOPPED, or not this
+   *  instance's. A candidate the server still wants RUNNING here is not confirmed; it is sent again. */
+  private async verifyStops(messageId: string, candidates: TaskIdentifier[]) {
+    const stopTasks: TaskIdentifier[] = [];
+    const keep: TaskRecord[] = [];
+    for (const c of candidates.slice(0, 1000)) {
+      if (typeof c?.taskArn !== 'string') continue;
+      let ref: { id: string; cluster?: string };
+      try { ref = parseTaskRef(c.taskArn); } catch { continue; }
+      const task = await db(this.ctx).tasks.get(this.ctx, `${ref.cluster ?? this.cluster}/${ref.id}`);
+      const here = task?.containerInstanceArn !== undefined && instanceIdOf(task.containerInstanceArn) === this.instanceId;
+      if (task && here && task.desiredStatus !== 'STOPPED' && task.lastStatus !== 'STOPPED') keep.push(task);
+      else stopTasks.push({ taskArn: c.taskArn, taskClusterArn: c.taskClusterArn ?? this.clusterArn, desiredStatus: 'STOPPED' });
     }
+    this.counters.stopVerifications++;
+    this.counters.stopsConfirmed += stopTasks.length;
+    this.counters.stopsRefused += keep.length;
+    this.send({ type: 'TaskStopVerificationAck', message: { messageId, generatedAt: this.ctx.app.clock.now().getTime(), stopTasks } });
+    if (keep.length) await this.sendPayload(await acsTasks(this.ctx, this.cache, keep));
   }
 
   private heartbeat() {
@@ -186,7 +228,7 @@ export class AcsSession {
   private async resend(arns: string[]) {
     const records: TaskRecord[] = [];
     for (const arn of arns) {
-      const task = await db(this.ctx).tasks.get(this.ctx, `${this.cluster}/${taskId({ taskArn: arn })}`);
+      const task = await db(this.ctx).tasks.get(this.ctx, `${this.cluster}/${parseTaskRef(arn).id}`);
       if (task && task.lastStatus !== 'STOPPED') records.push(task);
     }
     await this.sendPayload(await acsTasks(this.ctx, this.cache, records));
@@ -199,11 +241,11 @@ export class AcsSession {
   }
 
   /** The agent was heard: keep its liveness lease alive, at most once per touchMs (and at least
-   *  three times per grace period) of the app's clock. A keep-alive writes nothing (model/liveness.ts); a lease found expired (the agent was
-   *  silent for the grace period but its socket stayed open) is opened again. */
+   *  three times per grace period) of the app's clock. A keep-alive writes nothing
+   *  (model/liveness.ts); a lease found expired (the agent was silent for the grace period but its
+   *  socket stayed open) is opened again. */
   private touch() {
     const now = this.ctx.app.clock.now().getTime();
-    // At least three keep-alives per TTL (the grace period), as etcd clients do.
     const every = Math.min(this.timings.touchMs, (ecsConfig(this.ctx.app).agentGraceSeconds * 1000) / 3);
     if (now - this.lastTouch < every || !this.lease || this.closed) return;
     this.lastTouch = now;

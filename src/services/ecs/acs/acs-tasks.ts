@@ -1,8 +1,9 @@
-// Task records → the tasks of ACS messages (src/protocol/acs.ts): the full task definition
-// (whatever its status now: a running task keeps the revision it started from), overrides, the
-// host ports placement reserved, and the desired state with its generation.
+// Task records → the tasks of ACS messages (src/protocol/acs.ts, encoded by
+// src/protocol/acs-task.ts): the full task definition (whatever its status now: a running task
+// keeps the revision it started from) with the overrides merged in, and the desired state.
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
-import type { AcsTask } from '../../../protocol/acs.js';
+import type { WireTask } from '../../../protocol/acs.js';
+import { encodeTask } from '../../../protocol/acs-task.js';
 import type { RequestContext } from '../../context.js';
 import type { TaskRecord } from '../model/common.js';
 import { liveTasksOn } from '../model/task-index-read.js';
@@ -31,42 +32,20 @@ export class DefinitionCache {
   }
 }
 
-export function toAcsTask(task: TaskRecord, def: TaskDefinition): AcsTask {
-  return {
-    arn: task.taskArn!,
-    desiredStatus: task.desiredStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
-    taskDefinition: def,
-    overrides: task.overrides,
-    startedBy: task.startedBy,
-    group: task.group,
-    reservedPorts: reservedPorts(def),
-    stoppedReason: task.desiredStatus === 'STOPPED' ? task.stoppedReason : undefined,
-    stopCode: task.desiredStatus === 'STOPPED' ? task.stopCode : undefined,
-    generation: task.generation ?? 1,
-  };
-}
-
-/** Fixed host ports per container (the ones placement reserved; dynamic ports are the agent's choice). */
-function reservedPorts(def: TaskDefinition): AcsTask['reservedPorts'] {
-  const mode = def.networkMode ?? 'bridge';
-  if (mode !== 'bridge' && mode !== 'host') return undefined;
-  const out: NonNullable<AcsTask['reservedPorts']> = {};
-  for (const c of def.containerDefinitions ?? []) {
-    const ports = (c.portMappings ?? []).flatMap((m) => {
-      const hostPort = mode === 'host' ? m.hostPort || m.containerPort : m.hostPort;
-      return hostPort && m.containerPort ? [{ containerPort: m.containerPort, hostPort, protocol: m.protocol === 'udp' ? 'udp' as const : 'tcp' as const }] : [];
-    });
-    if (ports.length && c.name) out[c.name] = ports;
-  }
-  return Object.keys(out).length ? out : undefined;
+/** The ACS wire Task for a record (src/protocol/acs-task.ts encodes it). */
+export function toWireTask(task: TaskRecord, def: TaskDefinition): WireTask {
+  return encodeTask({
+    taskArn: task.taskArn!, clusterArn: task.clusterArn!, desiredStatus: task.desiredStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
+    taskDefinition: def, overrides: task.overrides, group: task.group,
+  });
 }
 
 /** The ACS tasks for some records; a task whose definition has vanished is skipped (and logged). */
-export async function acsTasks(ctx: RequestContext, cache: DefinitionCache, tasks: TaskRecord[]): Promise<AcsTask[]> {
-  const out: AcsTask[] = [];
+export async function acsTasks(ctx: RequestContext, cache: DefinitionCache, tasks: TaskRecord[]): Promise<WireTask[]> {
+  const out: WireTask[] = [];
   for (const task of tasks) {
     const def = await cache.get(ctx, task.taskDefinitionArn ?? '');
-    if (def) out.push(toAcsTask(task, def));
+    if (def) out.push(toWireTask(task, def));
     else console.error(`acs: task ${task.taskArn} names task definition ${task.taskDefinitionArn}, which does not exist`);
   }
   return out;

@@ -35,7 +35,8 @@ describe('ECS account settings', () => {
     assert.equal(first.settings?.length, 10);
     assert.ok(first.nextToken);
     const all = await listAll({ effectiveSettings: true });
-    assert.equal(all.length, 11);
+    assert.equal(all.length, 12, 'the 11 of the SDK enum and dualStackIPv6');
+    assert.deepEqual(all.find((s) => s.name === ('dualStackIPv6' as SettingName)), { name: 'dualStackIPv6', value: 'disabled', principalArn: ROOT, type: 'user' });
     assert.deepEqual(all.map((s) => s.name), [...all.map((s) => s.name)].sort());
     assert.deepEqual(all.find((s) => s.name === 'guardDutyActivate'), { name: 'guardDutyActivate', value: 'off', principalArn: ROOT, type: 'aws_managed' });
     assert.deepEqual(all.find((s) => s.name === 'containerInsights'), { name: 'containerInsights', value: 'disabled', principalArn: ROOT, type: 'user' });
@@ -92,7 +93,8 @@ describe('ECS account settings', () => {
       [() => put('fargateTaskRetirementWaitPeriod', '14', ALICE), 'InvalidParameterException', /only be set for the root user/],
       [() => put('guardDutyActivate', 'on'), 'InvalidParameterException', /read-only/],
       [() => put('fargateFIPSMode', 'enabled'), 'InvalidParameterException', /PutAccountSettingDefault/],
-      [() => put('dualStackIPv6', 'enabled'), 'InvalidParameterException', /name should be one of/],
+      [() => put('dualStackIPv6', 'maybe'), 'InvalidParameterException', /Valid values: enabled, disabled/],
+      [() => put('ipv6Everywhere', 'enabled'), 'InvalidParameterException', /name should be one of/],
       [() => put('containerInsights', 'enabled', 'arn:aws:iam::111122223333:user/eve'), 'InvalidParameterException', /not in account/],
       [() => put('containerInsights', 'enabled', 'arn:aws:sts::000000000000:assumed-role/r/s'), 'InvalidParameterException', /Federated/],
       [() => h.ecs.send(new DeleteAccountSettingCommand({ name: 'guardDutyActivate' })), 'InvalidParameterException', /read-only/],

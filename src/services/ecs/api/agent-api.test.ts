@@ -87,7 +87,7 @@ describe('ECS agent API', () => {
     await assert.rejects(h.ecs.send(new SubmitContainerStateChangeCommand({ cluster: 'a', task: arn, containerName: 'main', status: 'DONE' })),
       { name: 'InvalidParameterException' });
     const t = await describeTask(arn);
-    assert.equal(t.lastStatus, 'PROVISIONING');
+    assert.equal(t.lastStatus, 'PENDING');
     assert.equal(t.version, 1);
   });
 
@@ -102,7 +102,7 @@ describe('ECS agent API', () => {
     const foreignTask = arn.replace(':us-east-1:', ':eu-west-1:');
     await assert.rejects(h.ecs.send(new SubmitTaskStateChangeCommand({ cluster: own, task: foreignTask, status: 'RUNNING' })),
       { name: 'InvalidParameterException', message: 'The referenced task was not found.' });
-    assert.equal((await describeTask(arn)).lastStatus, 'PROVISIONING');
+    assert.equal((await describeTask(arn)).lastStatus, 'PENDING');
     await h.ecs.send(new SubmitTaskStateChangeCommand({ cluster: own, task: arn, status: 'RUNNING' }));
     assert.equal((await describeTask(arn)).lastStatus, 'RUNNING');
     assert.equal((await h.ecs.send(new DiscoverPollEndpointCommand({ cluster: own, containerInstance: agent.instanceArn }))).endpoint, h.url);
@@ -116,7 +116,7 @@ describe('ECS agent API', () => {
   it('DiscoverPollEndpoint answers with the URL agents reach this server at', async () => {
     const out = await h.ecs.send(new DiscoverPollEndpointCommand({ cluster: 'a', containerInstance: agent.instanceArn }));
     assert.equal(out.endpoint, h.url);
-    assert.equal(out.telemetryEndpoint, h.url);
+    assert.equal(out.telemetryEndpoint, `${h.url}/tcs`, 'agents dial <telemetryEndpoint>/ws: TCS is at /tcs/ws, apart from ACS at /ws');
     const other = await startHarness({ publicUrl: 'http://berth.example:4566/' });
     try {
       const client = new ECSClient({ endpoint: other.url, region: 'us-east-1', credentials });

@@ -1,4 +1,4 @@
-// The ECS API calls only agents make: DiscoverPollEndpoint (where the ACS websocket is), and the
+// The ECS API calls only agents make: DiscoverPollEndpoint (where the ACS and TCS websockets are), and the
 // state reports SubmitTaskStateChange / SubmitContainerStateChange / SubmitAttachmentStateChanges.
 // Reports move tasks forward only (task-state.ts); a duplicate or stale one is acknowledged and
 // changes nothing.
@@ -8,8 +8,9 @@ import type {
   SubmitTaskStateChangeRequest, SubmitTaskStateChangeResponse,
 } from '@aws-sdk/client-ecs';
 import type { RequestContext } from '../../context.js';
+import { TCS_PREFIX } from '../../../protocol/tcs.js';
 import { parseArn } from '../../../common/arn.js';
-import { clusterNotFound, db, invalidParameter, ownClusterName } from '../model/common.js';
+import { clusterNotFound, db, invalidParameter, ownClusterName, type TaskRecord } from '../model/common.js';
 import { isTaskStatus, parseTaskRef } from '../model/task-model.js';
 import { applyTaskReport, type TaskReport } from '../model/task-state.js';
 import { modifyTask } from '../model/task-store.js';
@@ -19,7 +20,8 @@ const ACK = 'ACK';
 export async function discoverPollEndpoint(input: DiscoverPollEndpointRequest, ctx: RequestContext): Promise<DiscoverPollEndpointResponse> {
   if (input.cluster !== undefined) await ownCluster(ctx, input.cluster);
   const endpoint = publicUrl(ctx);
-  return { endpoint, telemetryEndpoint: endpoint, serviceConnectEndpoint: endpoint };
+  // The agents append /ws to each: ACS at <endpoint>/ws, TCS at <endpoint>/tcs/ws.
+  return { endpoint, telemetryEndpoint: `${endpoint}${TCS_PREFIX}`, serviceConnectEndpoint: endpoint };
 }
 
 /** The base URL agents reach this server at: configured, or the listening address (a wildcard
@@ -73,8 +75,20 @@ async function report(ctx: RequestContext, clusterRef: string | undefined, taskR
   const ref = parseTaskRef(taskRef);
   const now = new Date(ctx.app.clock.now());
   const elsewhere = (ref.cluster && ref.cluster !== name) || foreignArn(ctx, taskRef);
-  const result = elsewhere ? undefined : await modifyTask(ctx, name, ref.id, (task) => applyTaskReport(task, change, now));
+  let before: string | undefined;
+  const result = elsewhere ? undefined : await modifyTask(ctx, name, ref.id, (task) => { before = task.lastStatus; return applyTaskReport(task, change, now); });
   if (!result) throw invalidParameter('The referenced task was not found.');
+  if (result.changed && result.task.lastStatus !== before) logTaskState(ctx, name, ref.id, result.task);
+}
+
+/** One activity log line per task state change; a failed pull is its own event. */
+function logTaskState(ctx: RequestContext, cluster: string, id: string, task: TaskRecord) {
+  const status = task.lastStatus ?? '?';
+  const fields = { account: ctx.account, cluster, task: id, group: task.group, status,
+    stopCode: task.stopCode, reason: status === 'STOPPED' ? task.stoppedReason : undefined };
+  if (status === 'STOPPED' && /CannotPullContainer/i.test(task.stoppedReason ?? '')) ctx.app.log.warn('task.pull-failed', fields);
+  else if (status === 'STOPPED' && task.stopCode === 'TaskFailedToStart') ctx.app.log.warn('task.failed-to-start', fields);
+  else ctx.app.log.info(`task.${status.toLowerCase()}`, fields);
 }
 
 /** The name of the cluster an agent names (any status), or ClusterNotFoundException; another

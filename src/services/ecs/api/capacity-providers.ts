@@ -1,5 +1,5 @@
 // ECS capacity providers: CreateCapacityProvider, DescribeCapacityProviders, UpdateCapacityProvider,
-// DeleteCapacityProvider (→ INACTIVE; DELETE_FAILED while a cluster uses it) and
+// DeleteCapacityProvider (answers DELETE_IN_PROGRESS, → INACTIVE; DELETE_FAILED while a cluster uses it) and
 // PutClusterCapacityProviders. FARGATE and FARGATE_SPOT are built in and never stored.
 import type {
   CapacityProvider, Cluster, CreateCapacityProviderRequest, CreateCapacityProviderResponse, DeleteCapacityProviderRequest,
@@ -136,7 +136,11 @@ export async function deleteCapacityProvider(input: DeleteCapacityProviderReques
       : { ...current.value, status: 'INACTIVE', updateStatus: 'DELETE_COMPLETE', updateStatusReason: undefined };
     const compares: Compare[] = [current, ...clusters].map((v) => ({ key: v.key, modRevision: v.revision }));
     const result = await store.txn(compares, [{ type: 'put', key: current.key, value: JSON.stringify(next) }]);
-    if (result.succeeded) return { capacityProvider: next };
+    if (!result.succeeded) continue;
+    // ECS answers a deletion as started (ACTIVE, DELETE_IN_PROGRESS) and completes it
+    // asynchronously; Berth has nothing to wind down, so the stored record is already the
+    // completed one (INACTIVE, DELETE_COMPLETE) that DescribeCapacityProviders shows next.
+    return { capacityProvider: user ? next : { ...next, status: 'ACTIVE', updateStatus: 'DELETE_IN_PROGRESS' } };
   }
 }
 

@@ -36,13 +36,13 @@ describe('ECS clusters', () => {
     assert.equal(p2.nextToken, undefined);
   });
 
-  it('deletes to INACTIVE, still describable, no longer listed', async () => {
+  it('deletes to INACTIVE, still describable and still listed (as AWS lists it while describable)', async () => {
     await h.ecs.send(new CreateClusterCommand({ clusterName: 'gone' }));
     const del = await h.ecs.send(new DeleteClusterCommand({ cluster: 'gone' }));
     assert.equal(del.cluster?.status, 'INACTIVE');
     const d = await h.ecs.send(new DescribeClustersCommand({ clusters: ['arn:aws:ecs:us-east-1:000000000000:cluster/gone'] }));
     assert.equal(d.clusters?.[0].status, 'INACTIVE');
-    assert.deepEqual((await h.ecs.send(new ListClustersCommand({}))).clusterArns, []);
+    assert.deepEqual((await h.ecs.send(new ListClustersCommand({}))).clusterArns, ['arn:aws:ecs:us-east-1:000000000000:cluster/gone']);
     await assert.rejects(h.ecs.send(new DeleteClusterCommand({ cluster: 'gone' })), { name: 'ClusterNotFoundException' });
   });
 

@@ -61,8 +61,9 @@ export async function describeClusters(input: DescribeClustersRequest, ctx: Requ
 }
 
 export async function listClusters(input: ListClustersRequest, ctx: RequestContext): Promise<ListClustersResponse> {
-  const active = (await db(ctx).clusters.list(ctx)).filter((c) => c.status === 'ACTIVE');
-  const { page, nextToken } = paginate(active, (c) => db(ctx).clusters.key(ctx, c.clusterName!), input.maxResults, input.nextToken);
+  // An INACTIVE cluster stays listed for as long as DescribeClusters returns it, as on AWS.
+  const all = await db(ctx).clusters.list(ctx);
+  const { page, nextToken } = paginate(all, (c) => db(ctx).clusters.key(ctx, c.clusterName!), input.maxResults, input.nextToken);
   return { clusterArns: page.map((c) => c.clusterArn!), nextToken };
 }
 
@@ -157,9 +158,10 @@ async function render(ctx: RequestContext, cluster: Cluster, include: string[]):
     pendingTasksCount: counts.pendingTasksCount,
     activeServicesCount: counts.activeServicesCount,
     settings: include.includes('SETTINGS') ? settings : undefined,
-    tags: include.includes('TAGS') ? tags : undefined,
+    // AWS answers empty lists for the parts `include` did not ask for.
+    tags: include.includes('TAGS') ? tags ?? [] : [],
     configuration: include.includes('CONFIGURATIONS') ? configuration : undefined,
     attachments: include.includes('ATTACHMENTS') ? attachments ?? [] : undefined,
-    statistics: include.includes('STATISTICS') ? counts.statistics : undefined,
+    statistics: include.includes('STATISTICS') ? counts.statistics : [],
   };
 }

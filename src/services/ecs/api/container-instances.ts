@@ -203,7 +203,7 @@ export async function updateContainerInstancesState(input: UpdateContainerInstan
 
 /** The containerInstances a call names: 1 to max of them. */
 function namedInstances(refs: string[] | undefined, max: number): string[] {
-  if (!refs?.length) throw invalidParameter('containerInstances cannot be empty.');
+  if (!refs?.length) throw invalidParameter('Container instance cannot be empty.');
   if (refs.length > max) throw invalidParameter(`containerInstances can have at most ${max} items, got ${refs.length}.`);
   return refs;
 }

@@ -43,7 +43,8 @@ describe('ECS services (API)', () => {
     const described = await h.ecs.send(new DescribeServicesCommand({ cluster: 'c', services: ['web', 'nope', `${ARN}:service/c/web`] }));
     assert.equal(described.services?.length, 2);
     assert.equal(described.services?.[0].tags, undefined, 'tags only with include TAGS');
-    assert.deepEqual(described.failures, [{ arn: `${ARN}:service/c/nope`, reason: 'MISSING' }]);
+    // A bare unknown name: service/<name>, no cluster segment (as AWS answers).
+    assert.deepEqual(described.failures, [{ arn: `${ARN}:service/nope`, reason: 'MISSING' }]);
   });
 
   it('refuses what ECS refuses, in its words', async () => {
@@ -51,7 +52,8 @@ describe('ECS services (API)', () => {
       assert.rejects(create(input), (e: Error) => e.name === name && (!message || message.test(e.message)));
     await refused({ serviceName: 'bad name!' }, 'InvalidParameterException');
     await refused({ desiredCount: undefined }, 'InvalidParameterException', /desiredCount/);
-    await refused({ schedulingStrategy: 'DAEMON' }, 'InvalidParameterException', /DAEMON/);
+    await refused({ schedulingStrategy: 'DAEMON' }, 'InvalidParameterException',
+      /^The daemon scheduling strategy does not support a desired count for services\. Remove the desired count value and try again$/);
     await refused({ schedulingStrategy: 'DAEMON', desiredCount: undefined, placementStrategy: [{ type: 'binpack', field: 'memory' }] },
       'InvalidParameterException', /Placement strategies/);
     await refused({ deploymentConfiguration: { minimumHealthyPercent: 150 } }, 'InvalidParameterException', /minimumHealthyPercent/);

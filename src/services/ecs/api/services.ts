@@ -11,7 +11,7 @@ import type {
 import { paginate } from '../../../common/pagination.js';
 import type { RequestContext } from '../../context.js';
 import { clusterCompare, clusterTouch } from '../model/cluster-fence.js';
-import { activeCluster, activeClusterVersioned, checkTags, invalidParameter } from '../model/common.js';
+import { activeCluster, activeClusterVersioned, checkTags, ecsArn, invalidParameter } from '../model/common.js';
 import {
   checkClientToken, checkDeploymentConfiguration, checkDesiredCount, checkGracePeriod, checkScheduling, checkServiceName,
   checkServicePlacement, mergeDeploymentConfiguration, startsDeployment,
@@ -94,7 +94,10 @@ export async function createService(input: CreateServiceRequest, ctx: RequestCon
     const full = services(ctx).key(ctx, key);
     const { succeeded } = await ctx.app.store.txn([clusterCompare(found), { key: full, modRevision: existing?.revision ?? 0 }],
       [clusterTouch(found), { type: 'put', key: full, value: JSON.stringify(record) }]);
-    if (succeeded) return { service: renderService(ctx, record, [], true) };
+    if (succeeded) {
+      logDeploymentStarted(ctx, record, record.deployments[0].id, record.deployments[0].taskDefinition);
+      return { service: renderService(ctx, record, [], true) };
+    }
     found = await activeClusterVersioned(ctx, input.cluster);
   }
 }
@@ -123,6 +126,7 @@ export async function updateService(input: UpdateServiceRequest, ctx: RequestCon
   const found = await findService(ctx, name, input.service);
   if (!found) throw serviceNotFound();
   if (found.value.status !== 'ACTIVE') throw serviceNotActive();
+  const before = new Set(found.value.deployments.map((d) => d.id));
   let def: TaskDefinitionRecord | undefined;
   if (input.taskDefinition) {
     def = await resolveTaskDefinition(ctx, input.taskDefinition);
@@ -164,6 +168,8 @@ export async function updateService(input: UpdateServiceRequest, ctx: RequestCon
     const deployment = newDeployment(ctx.app.ids, now, revisionOf(next), next.deploymentConfiguration, { sourceRevisionIds: [...new Set(sources)] });
     return { ...next, deployments: pushDeployment(next, deployment, now) };
   });
+  const primary = primaryOf(updated);
+  if (primary && !before.has(primary.id)) logDeploymentStarted(ctx, updated, primary.id, primary.taskDefinition);
   return { service: renderService(ctx, updated, await serviceTasks(ctx, updated)) };
 }
 
@@ -200,7 +206,8 @@ export async function describeServices(input: DescribeServicesRequest, ctx: Requ
   for (const ref of refs) {
     const found = await findService(ctx, name, ref);
     if (found) out.push(renderService(ctx, found.value, await serviceTasks(ctx, found.value), includeTags));
-    else failures.push({ arn: ref.startsWith('arn:') ? ref : serviceArn(ctx, name, parseServiceRef(ref).name), reason: 'MISSING' });
+    // A bare name that matches nothing comes back as AWS shows it: service/<name>, no cluster segment.
+    else failures.push({ arn: ref.startsWith('arn:') ? ref : ecsArn(ctx, `service/${ref}`), reason: 'MISSING' });
   }
   return { services: out, failures };
 }
@@ -218,4 +225,9 @@ export async function listServices(input: ListServicesRequest, ctx: RequestConte
   }
   const { page, nextToken } = paginate(listed, keyOf, input.maxResults ?? 10, input.nextToken);
   return { serviceArns: page.map((s) => s.serviceArn), nextToken };
+}
+
+function logDeploymentStarted(ctx: RequestContext, s: ServiceRecord, deployment: string, taskDefinition: string) {
+  ctx.app.log.info('deployment.started', { account: ctx.account, cluster: s.cluster, service: s.serviceName, deployment, taskDefinition,
+    desiredCount: s.desiredCount });
 }

@@ -17,12 +17,13 @@ import {
   taskDefinitionRecords, type TaskDefinitionRecord,
 } from '../model/task-definition-lookup.js';
 import { familyOps, familyStatusPrefix, parseStatusKey, revisionStatusOps, statusIndexKey, statusIndexPrefix } from '../model/task-definition-index.js';
-import { checkFamily, normalizeTaskCpu, normalizeTaskMemory, validateTaskDefinition } from '../model/task-definition-validate.js';
+import { checkFamily, checkSize, normalizeTaskCpu, normalizeTaskMemory, validateTaskDefinition } from '../model/task-definition-validate.js';
 
 export async function registerTaskDefinition(input: RegisterTaskDefinitionRequest, ctx: RequestContext): Promise<RegisterTaskDefinitionResponse> {
   const family = input.family ?? '';
   checkFamily(family);
   checkTags(input.tags);
+  checkSize(input);
   const draft = normalize(input);
   validateTaskDefinition(draft);
   draft.requiresAttributes = requiresAttributes(draft);
@@ -182,7 +183,9 @@ function normalize(input: RegisterTaskDefinitionRequest): TaskDefinition {
   return {
     ...rest,
     containerDefinitions: (containerDefinitions ?? []).map((c) => containerDefaults(c, input.networkMode)),
-    volumes: volumes ?? [],
+    // An EFS volume without rootDirectory mounts the file system's root, and ECS stores "/".
+    volumes: (volumes ?? []).map((v) => (v.efsVolumeConfiguration && v.efsVolumeConfiguration.rootDirectory === undefined
+      ? { ...v, efsVolumeConfiguration: { ...v.efsVolumeConfiguration, rootDirectory: '/' } } : v)),
     placementConstraints: placementConstraints ?? [],
     cpu: normalizeTaskCpu(cpu),
     memory: normalizeTaskMemory(memory),

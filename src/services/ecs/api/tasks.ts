@@ -33,6 +33,10 @@ export async function runTask(input: RunTaskRequest, ctx: RequestContext): Promi
     ...spec, clientToken: input.clientToken, placementConstraints: input.placementConstraints, placementStrategy: input.placementStrategy,
     capacityProviderName: input.capacityProviderStrategy?.[0]?.capacityProvider,
   }, count, { requireInstances: true });
+  for (const f of out.failures) {
+    ctx.app.log.warn('placement.failed', { account: ctx.account, cluster: cluster.clusterName, taskDefinition: spec.definition.taskDefinitionArn,
+      instance: f.arn, reason: f.reason, detail: f.detail });
+  }
   return { tasks: out.tasks.map((t) => renderTask(t, true)), failures: out.failures };
 }
 

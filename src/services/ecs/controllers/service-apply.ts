@@ -35,16 +35,19 @@ export async function applyPlan(ctx: RequestContext, service: ServiceRecord, pla
   }
 
   const primary = primaryOf(service);
+  // One event per pass for the tasks it stopped; only tasks that had started are called running.
   const stopped: string[] = [];
+  const stoppedBeforeRunning: string[] = [];
   for (const stop of plan.stops) {
     const task = await requestStop(ctx, service.cluster, stop.taskId, {
       reason: stopReason(stop.cause, primary?.id ?? ''), stopCode: SCHEDULER_STOP_CODE,
     });
     if (!task) continue;
     if (stop.cause === 'unhealthy') events.push(`${said(service)} (task ${stop.taskId}) failed container health checks.`);
-    stopped.push(stop.taskId);
+    (task.startedAt !== undefined ? stopped : stoppedBeforeRunning).push(stop.taskId);
   }
   if (stopped.length) events.push(`${said(service)} has stopped ${stopped.length} running tasks: ${taskList(stopped)}.`);
+  if (stoppedBeforeRunning.length) events.push(`${said(service)} has stopped ${stoppedBeforeRunning.length} tasks: ${taskList(stoppedBeforeRunning)}.`);
 
   const started: string[] = [];
   for (const start of plan.starts) {

@@ -145,6 +145,22 @@ describe('REPLICA scheduler decisions', () => {
     assert.deepEqual(later.starts, [{ deploymentId: 'ecs-svc/A', count: 1 }]);
   });
 
+  it('replaces at once tasks that ran and were lost with a crashed agent: the throttle counts only failures to start', () => {
+    // 20 of 40 tasks were RUNNING on an agent that was killed: they come back STOPPED
+    // (EssentialContainerExited, with startedAt). They are not launch failures.
+    const lost = Array.from({ length: 20 }, () => task('ecs-svc/A', a, { lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', stoppedAt: T0 }));
+    const running = Array.from({ length: 20 }, () => task('ecs-svc/A', b));
+    const tasks = [...lost, ...running];
+    const s = service({ desired: 40 });
+    const plan = planReplica(s, tasks, view([a, b], tasks, new Date(T0.getTime() + 1_000)), SETTINGS);
+    assert.deepEqual(plan.starts, [{ deploymentId: 'ecs-svc/A', count: 20 }]);
+    assert.deepEqual(plan.events, []);
+    // The same 20 stopped before they ever ran (TaskFailedToStart) do throttle.
+    const failed = Array.from({ length: 20 }, () => task('ecs-svc/A', a, { lastStatus: 'STOPPED', stopCode: 'TaskFailedToStart', startedAt: undefined, stoppedAt: T0 }));
+    const throttledPlan = planReplica(s, [...failed, ...running], view([a, b], [...failed, ...running], new Date(T0.getTime() + 1_000)), SETTINGS);
+    assert.deepEqual(throttledPlan.starts, []);
+  });
+
   it('stops everything of a DRAINING (deleted) service, regardless of minimumHealthyPercent', () => {
     const tasks = [task('ecs-svc/A', a), task('ecs-svc/A', b)];
     const plan = planReplica(service({ desired: 0, extra: { status: 'DRAINING' } }), tasks, view([a, b], tasks), SETTINGS);

@@ -14,7 +14,9 @@
 //   they are not healthy, the floor does not protect them.
 // - More tasks than desired: the surplus stops, not-healthy ones first, then AZ-balanced.
 // - A FAILED deployment (circuit breaker, no rollback) starts nothing and stops no healthy task.
-// - After 3 consecutive failed launches, launches wait (service throttle logic).
+// - After 3 consecutive failed launches, launches wait (service throttle logic). Only tasks that
+//   never reached RUNNING count (ECS: tasks that go from PENDING straight to STOPPED): tasks that
+//   ran and were lost with their host or a crashed agent are replaced at once.
 import { said, primaryOf, type ServiceRecord } from '../model/service-model.js';
 import {
   failuresOf, isCounted, isLive, isUnhealthy, type ServiceTaskRecord,
@@ -34,9 +36,9 @@ export function bounds(service: ServiceRecord, desired: number) {
   };
 }
 
-/** True while launches of `deployment` must wait after repeated failures (ECS's throttle). */
+/** True while launches of `deployment` must wait after repeated failures to start (ECS's throttle). */
 export function throttled(deployment: DeploymentRecord, tasks: ServiceTaskRecord[], now: Date, settings: SchedulerSettings): boolean {
-  const failures = failuresOf(deployment, tasks);
+  const failures = failuresOf(deployment, tasks).filter((t) => t.startedAt === undefined);
   if (failures.length < 3) return false;
   const last = Math.max(...failures.map((t) => Date.parse(String(t.stoppedAt ?? 0))));
   const wait = Math.min(settings.throttleMaxMs, settings.throttleBaseMs * 2 ** (failures.length - 3));

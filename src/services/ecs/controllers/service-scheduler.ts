@@ -7,6 +7,7 @@
 // repeat and to run after a crash, since everything they decide from is in the store, and every
 // write is compare-and-swap. The only memory is which clusters have services (rebuilt from the
 // store at start-up).
+import { globalArn } from '../../../common/arn.js';
 import type { Ids } from '../../../common/ids.js';
 import type { AppContext, RequestContext } from '../../context.js';
 import type { Unwatch, WatchEvent } from '../../../store/types.js';
@@ -15,6 +16,7 @@ import { serviceKey, serviceRecords, withEvents, type ServiceRecord } from '../m
 import { tasksOf } from '../model/service-tasks.js';
 import type { Versioned } from '../../../common/records.js';
 import { DEFAULT_SETTINGS, readClusterView, type ClusterView, type SchedulerSettings } from './cluster-view.js';
+import { logServiceEvents, newEventMessages } from './service-activity.js';
 import { applyPlan } from './service-apply.js';
 import { planDaemon } from './service-daemon.js';
 import { planReplica } from './service-replica.js';
@@ -135,6 +137,7 @@ export class ServiceScheduler {
     if (next !== service) {
       // On a conflict someone else wrote the service: that write triggers another pass.
       if (!(await records.put(ctx, serviceKey(service.cluster, service.serviceName), next, current.revision))) return;
+      logServiceEvents(this.app, next, newEventMessages(service, next));
       service = next;
     }
     if (service.status === 'INACTIVE') { await appendEvents(ctx, service, lb?.events ?? [], this.app.ids); return; }
@@ -147,7 +150,9 @@ export class ServiceScheduler {
     }
     await lb?.beforeStops(plan.stops.map((s) => s.taskId));
     const events = await applyPlan(ctx, service, plan, view, this.settings);
-    await appendEvents(ctx, service, [...(lb?.events ?? []), ...events], this.app.ids);
+    const all = [...(lb?.events ?? []), ...events];
+    await appendEvents(ctx, service, all, this.app.ids);
+    logServiceEvents(this.app, service, all);
   }
 }
 
@@ -168,7 +173,7 @@ async function appendEvents(ctx: RequestContext, service: ServiceRecord, message
 function scopeContext(app: AppContext, ref: ClusterRef): RequestContext {
   return {
     requestId: app.ids.uuid(), account: ref.account, region: ref.region, accessKeyId: 'ecs-service-scheduler',
-    principalArn: `arn:aws:iam::${ref.account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS`,
+    principalArn: globalArn('iam', ref.region, ref.account, 'role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS'),
     service: 'ecs', operation: 'ServiceScheduler', app,
   };
 }

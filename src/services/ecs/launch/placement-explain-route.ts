@@ -9,7 +9,7 @@
 import type { PlacementConstraint, PlacementStrategy } from '@aws-sdk/client-ecs';
 import type { ServerResponse } from 'node:http';
 import { AwsError } from '../../../common/errors.js';
-import { DEFAULT_ACCOUNT } from '../../../common/arn.js';
+import { DEFAULT_ACCOUNT, rootArn } from '../../../common/arn.js';
 import type { AppContext, RequestContext } from '../../context.js';
 import type { ServiceHost } from '../../types.js';
 import { invalidParameter } from '../model/common.js';
@@ -47,7 +47,7 @@ function contextFor(app: AppContext, input: ExplainInput): RequestContext {
   if (!/^\d{12}$/.test(account)) throw invalidParameter(`Invalid account '${account}': 12 digits expected.`);
   if (!/^[a-z]{2}(-[a-z0-9]+)+-\d+$/.test(region)) throw invalidParameter(`Invalid region '${region}'.`);
   return {
-    account, region, requestId: app.ids.uuid(), accessKeyId: account, principalArn: `arn:aws:iam::${account}:root`,
+    account, region, requestId: app.ids.uuid(), accessKeyId: account, principalArn: rootArn(region, account),
     service: 'ecs', operation: 'ExplainPlacement', app,
   };
 }

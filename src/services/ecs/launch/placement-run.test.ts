@@ -175,8 +175,9 @@ describe('RunTask and StartTask place with the placement engine', () => {
     }));
     assert.deepEqual(out.tasks!.map((t) => t.containerInstanceArn), [arns.big]);
     assert.deepEqual(out.failures, [
-      { arn: arns.small, reason: REASON.MEMORY }, { arn: arns.drained, reason: REASON.DRAINING },
-      { arn: arns.taken, reason: REASON.PORTS }, { arn: arns.big, reason: REASON.PORTS },
+      { arn: arns.small, reason: REASON.MEMORY, detail: 'needs 512 MiB, 256 MiB left' },
+      { arn: arns.drained, reason: REASON.DRAINING, detail: 'the instance is DRAINING; only ACTIVE instances take new tasks' },
+      { arn: arns.taken, reason: REASON.PORTS, detail: 'host port 8080/tcp is taken' }, { arn: arns.big, reason: REASON.PORTS, detail: 'host port 8080/tcp is taken' },
     ]);
     assert.deepEqual((await storedTask(h, C, out.tasks![0].taskArn!))?.placement, { by: 'named', tiers: [], rank: [], group: 'family:port' });
   });

@@ -83,8 +83,10 @@ describe('task needs and the engine snapshot (pure)', () => {
     assert.equal(place(engine, { count: 1, needs, group: 'family:x', constraints: [{ type: 'distinctInstance' }] }, seeded).placements[0].arn, 'arn:ci/f');
     const none = place(engineSnapshot({ cluster: 'c', candidates: snapshot.candidates.slice(0, 4) }), { count: 1, needs, group: 'family:x' }, seeded);
     assert.deepEqual(none.failures, [
-      { arn: 'arn:ci/a', reason: 'RESOURCE:CPU' }, { arn: 'arn:ci/b', reason: 'RESOURCE:MEMORY' },
-      { arn: 'arn:ci/c', reason: 'AGENT' }, { arn: 'arn:ci/d', reason: 'RESOURCE:PORTS' }]);
+      { arn: 'arn:ci/a', reason: 'RESOURCE:CPU', detail: 'needs 100 CPU units, 50 left' },
+      { arn: 'arn:ci/b', reason: 'RESOURCE:MEMORY', detail: 'needs 100 MiB, 50 MiB left' },
+      { arn: 'arn:ci/c', reason: 'AGENT', detail: 'the container agent is disconnected' },
+      { arn: 'arn:ci/d', reason: 'RESOURCE:PORTS', detail: 'host port 80/tcp is taken' }]);
   });
 });
 
@@ -189,9 +191,9 @@ describe('RunTask placement against the store', () => {
     clock.t = T0 + 31_000;
     const run = await h.ecs.send(new RunTaskCommand({ cluster: 'p', taskDefinition: 'small' }));
     assert.deepEqual(run.tasks, []);
-    assert.deepEqual(run.failures, [{ arn: agent.instanceArn, reason: 'AGENT' }]);
+    assert.deepEqual(run.failures, [{ arn: agent.instanceArn, reason: 'AGENT', detail: 'the container agent is disconnected' }]);
     const start = await h.ecs.send(new StartTaskCommand({ cluster: 'p', taskDefinition: 'small', containerInstances: [agent.instanceArn] }));
-    assert.deepEqual(start.failures, [{ arn: agent.instanceArn, reason: 'AGENT' }]);
+    assert.deepEqual(start.failures, [{ arn: agent.instanceArn, reason: 'AGENT', detail: 'the container agent is disconnected' }]);
     assert.equal(await taskCount(), 0);
   });
 

@@ -3,6 +3,7 @@
 // default set by the root user, else AWS's default). Other ECS files read settings through
 // `effectiveSetting` (e.g. containerInsights for new clusters).
 import type { Setting, SettingName } from '@aws-sdk/client-ecs';
+import { rootArn as accountRootArn } from '../../../common/arn.js';
 import type { RequestContext } from '../../context.js';
 import { clientException, db, invalidParameter } from './common.js';
 
@@ -20,10 +21,15 @@ interface Definition {
 
 const ON_OFF = ['enabled', 'disabled'];
 
-export const SETTINGS: Record<SettingName, Definition> = {
+/** The SDK's SettingName plus the names ECS documents that its model's enum lacks. */
+export type AccountSettingName = SettingName | 'dualStackIPv6';
+export const EXTRA_SETTING_NAMES = ['dualStackIPv6'] as const;
+
+export const SETTINGS: Record<AccountSettingName, Definition> = {
   awsvpcTrunking: { values: ON_OFF, fallback: 'disabled' },
   containerInsights: { values: ['enabled', 'disabled', 'enhanced'], fallback: 'disabled' },
   containerInstanceLongArnFormat: { values: ON_OFF, fallback: 'enabled' },
+  dualStackIPv6: { values: ON_OFF, fallback: 'disabled' },
   defaultLogDriverMode: { values: ['blocking', 'non-blocking'], fallback: 'non-blocking' },
   fargateEventWindows: { values: ON_OFF, fallback: 'disabled' },
   fargateFIPSMode: { values: ON_OFF, fallback: 'disabled', defaultOnly: true },
@@ -34,11 +40,13 @@ export const SETTINGS: Record<SettingName, Definition> = {
   taskLongArnFormat: { values: ON_OFF, fallback: 'enabled' },
 };
 
-export const SETTING_NAMES = (Object.keys(SETTINGS) as SettingName[]).sort();
+export const SETTING_NAMES = (Object.keys(SETTINGS) as AccountSettingName[]).sort();
 
-export const rootArn = (ctx: RequestContext) => `arn:aws:iam::${ctx.account}:root`;
+export const rootArn = (ctx: RequestContext) => accountRootArn(ctx.region, ctx.account);
 export const isRoot = (principalArn: string) => /^arn:aws[\w-]*:iam::\d{12}:root$/.test(principalArn);
-const settingType = (name: SettingName) => (SETTINGS[name].awsManaged ? 'aws_managed' : 'user');
+/** The SDK's type for a name its enum lacks (the wire carries any string). */
+const wireName = (name: AccountSettingName) => name as SettingName;
+const settingType = (name: AccountSettingName) => (SETTINGS[name].awsManaged ? 'aws_managed' : 'user');
 
 /** The caller as a settings principal: an assumed role acts as its role. */
 function caller(ctx: RequestContext): string {
@@ -63,7 +71,7 @@ export function principalOf(ctx: RequestContext, principalArn: string | undefine
 }
 
 /** Checks that `value` is valid for `name` and that the setting may be changed this way. */
-export function checkWrite(name: SettingName, value: string | undefined, principalArn: string, operation: 'put' | 'putDefault' | 'delete') {
+export function checkWrite(name: AccountSettingName, value: string | undefined, principalArn: string, operation: 'put' | 'putDefault' | 'delete') {
   const def = SETTINGS[name];
   if (def.awsManaged) throw invalidParameter(`The ${name} account setting is managed by AWS and is read-only.`);
   if (def.defaultOnly && operation === 'put') throw invalidParameter(`The ${name} account setting can only be changed with PutAccountSettingDefault.`);
@@ -77,8 +85,8 @@ export function checkWrite(name: SettingName, value: string | undefined, princip
 
 export const settingKey = (principalArn: string, name: string) => `${principalArn}/${name}`;
 
-export const explicitSetting = (name: SettingName, value: string, principalArn: string): Setting =>
-  ({ name, value, principalArn, type: settingType(name) });
+export const explicitSetting = (name: AccountSettingName, value: string, principalArn: string): Setting =>
+  ({ name: wireName(name), value, principalArn, type: settingType(name) });
 
 /** The explicit settings of exactly this principal, by name. */
 export async function explicitSettings(ctx: RequestContext, principalArn: string): Promise<Map<string, Setting>> {
@@ -91,12 +99,12 @@ export async function effectiveSettings(ctx: RequestContext, principalArn: strin
   const own = await explicitSettings(ctx, principalArn);
   const root = isRoot(principalArn) ? own : await explicitSettings(ctx, rootArn(ctx));
   return SETTING_NAMES.map((name) => ({
-    name, principalArn, type: settingType(name),
+    name: wireName(name), principalArn, type: settingType(name),
     value: own.get(name)?.value ?? root.get(name)?.value ?? SETTINGS[name].fallback,
   }));
 }
 
 /** The effective value of one setting for the caller (or a given principal). */
-export async function effectiveSetting(ctx: RequestContext, name: SettingName, principalArn = caller(ctx)): Promise<string> {
+export async function effectiveSetting(ctx: RequestContext, name: AccountSettingName, principalArn = caller(ctx)): Promise<string> {
   return (await effectiveSettings(ctx, principalArn)).find((s) => s.name === name)!.value!;
 }

@@ -84,9 +84,18 @@ export const invalidParameter = (message: string) => new AwsError('InvalidParame
 export const clientException = (message: string) => new AwsError('ClientException', message);
 export const clusterNotFound = () => new AwsError('ClusterNotFoundException', 'Cluster not found.');
 
+/** The longest identifier (name or ARN) a request may give: AWS ARNs are at most 2048 characters.
+ *  Longer input is refused without being echoed back. */
+export const MAX_IDENTIFIER = 2048;
+
+export function checkIdentifierLength(what: string, value: string) {
+  if (value.length > MAX_IDENTIFIER) throw invalidParameter(`The ${what} identifier is ${value.length} characters long; at most ${MAX_IDENTIFIER} are allowed.`);
+}
+
 /** A cluster given by name or ARN (default: "default") → its name. */
 export function clusterName(value: string | undefined): string {
   if (value === undefined || value === '') return 'default';
+  checkIdentifierLength('cluster', value);
   if (value.startsWith('arn:')) {
     const parsed = parseArn(value);
     const m = parsed && parsed.service === 'ecs' ? /^cluster\/(.+)$/.exec(parsed.resource) : null;

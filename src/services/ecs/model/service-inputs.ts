@@ -79,7 +79,7 @@ export function checkScheduling(input: Pick<CreateServiceRequest, 'schedulingStr
     throw invalidParameter('desiredCount is required for a service with the REPLICA scheduling strategy.');
   }
   if (strategy === 'DAEMON' && input.desiredCount !== undefined) {
-    throw invalidParameter('A service with the DAEMON scheduling strategy runs one task per container instance: desiredCount cannot be specified.');
+    throw invalidParameter('The daemon scheduling strategy does not support a desired count for services. Remove the desired count value and try again');
   }
   return strategy;
 }

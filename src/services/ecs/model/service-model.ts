@@ -5,11 +5,11 @@ import type {
   CapacityProviderStrategyItem, DeploymentConfiguration, LaunchType, LoadBalancer, NetworkConfiguration,
   PlacementConstraint, PlacementStrategy, ServiceDeploymentStatus, ServiceRegistry, Tag,
 } from '@aws-sdk/client-ecs';
-import { parseArn } from '../../../common/arn.js';
+import { arn, parseArn } from '../../../common/arn.js';
 import type { Ids } from '../../../common/ids.js';
 import { Records, type Scope } from '../../../common/records.js';
 import type { Store } from '../../../store/types.js';
-import { invalidParameter } from './common.js';
+import { checkIdentifierLength, invalidParameter } from './common.js';
 
 export type ServiceStatus = 'ACTIVE' | 'DRAINING' | 'INACTIVE';
 export type SchedulingStrategy = 'REPLICA' | 'DAEMON';
@@ -105,7 +105,7 @@ export const serviceRecords = (store: Store) => new Records<ServiceRecord>(store
 export const serviceKey = (cluster: string, name: string) => `${cluster}/${name}`;
 export const serviceGroup = (name: string) => `service:${name}`;
 
-const arnOf = (scope: Scope, resource: string) => `arn:aws:ecs:${scope.region}:${scope.account}:${resource}`;
+const arnOf = (scope: Scope, resource: string) => arn('ecs', scope.region, scope.account, resource);
 export const serviceArn = (scope: Scope, cluster: string, name: string) => arnOf(scope, `service/${cluster}/${name}`);
 export const serviceDeploymentArn = (scope: Scope, cluster: string, name: string, id: string) =>
   arnOf(scope, `service-deployment/${cluster}/${name}/${id}`);
@@ -116,6 +116,7 @@ export const SERVICE_NAME = /^[a-zA-Z0-9_-]{1,255}$/;
 
 /** A service given by name or ARN (long `service/<cluster>/<name>` or old `service/<name>`). */
 export function parseServiceRef(ref: string): { name: string; cluster?: string } {
+  checkIdentifierLength('service', ref);
   if (!ref.startsWith('arn:')) return { name: ref };
   const parsed = parseArn(ref);
   const m = parsed && parsed.service === 'ecs' ? /^service\/(?:([^/]+)\/)?([^/]+)$/.exec(parsed.resource) : null;

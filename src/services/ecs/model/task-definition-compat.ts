@@ -32,7 +32,7 @@ export function fargateIncompatibility(td: TaskDefinition): string | undefined {
     return `No Fargate configuration exists for given values: ${td.cpu} CPU, ${td.memory} memory. See the Amazon ECS documentation for the valid values.`;
   }
   if (td.ipcMode !== undefined) return 'Tasks using the Fargate launch type do not support ipcMode.';
-  if (td.pidMode === 'host') return "Tasks using the Fargate launch type do not support pidMode 'host'.";
+  if (td.pidMode === 'host') return "Tasks using the Fargate launch type do not support pidMode 'host'. The supported value for pidMode is 'task'.";
   if (td.placementConstraints?.length) return 'Tasks using the Fargate launch type do not support placementConstraints.';
   if (td.inferenceAccelerators?.length) return 'Tasks using the Fargate launch type do not support inferenceAccelerators.';
   for (const v of td.volumes ?? []) {

@@ -15,6 +15,14 @@ export function checkFamily(family: string) {
   }
 }
 
+/** ECS's size limit for a task definition: 64 KiB, measured on the request as JSON. */
+export const MAX_TASK_DEFINITION_BYTES = 65_536;
+
+export function checkSize(input: object) {
+  const bytes = Buffer.byteLength(JSON.stringify(input));
+  if (bytes > MAX_TASK_DEFINITION_BYTES) throw clientException(`Actual length: '${bytes}'. Max allowed length is '${MAX_TASK_DEFINITION_BYTES}' bytes.`);
+}
+
 /** Task-level cpu as ECS stores it: CPU units ("1024"); accepts "1 vCPU" / "0.25 vcpu" like ECS. */
 export function normalizeTaskCpu(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;

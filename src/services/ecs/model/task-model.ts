@@ -105,7 +105,8 @@ export interface NewTask {
   capacityProviderName?: string;
 }
 
-/** A fresh task record in PROVISIONING, desired RUNNING. */
+/** A fresh task record, desired RUNNING: PROVISIONING when ECS has steps before the containers
+ *  (an awsvpc network interface, capacity-provider capacity), else PENDING as for EC2 bridge/host tasks. */
 export function newTaskRecord(ctx: RequestContext, spec: NewTask): TaskRecord {
   const id = ctx.app.ids.hex(32);
   const arn = taskArn(ctx, spec.cluster, id);
@@ -135,7 +136,7 @@ export function newTaskRecord(ctx: RequestContext, spec: NewTask): TaskRecord {
     capacityProviderName: spec.capacityProviderName,
     availabilityZone: attribute('ecs.availability-zone'),
     attributes: architecture ? [{ name: 'ecs.cpu-architecture', value: architecture }] : [],
-    lastStatus: 'PROVISIONING',
+    lastStatus: spec.definition.networkMode === 'awsvpc' || spec.capacityProviderName ? 'PROVISIONING' : 'PENDING',
     desiredStatus: 'RUNNING',
     cpu: String(spec.cpu),
     memory: String(spec.memory),

@@ -1,7 +1,7 @@
 // The ALB's HTTP/1.1 reverse proxy: rules in priority order, weighted target groups, round robin
 // over healthy targets through keep-alive pools, X-Forwarded-For/-Proto/-Port and X-Amzn-Trace-Id,
 // stickiness cookies, fixed responses and redirects, and ALB's own 502/503/504 pages.
-import { Agent, request, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { Agent, request, type AgentOptions, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Metrics } from './metrics.js';
 import { matchRule, redirectLocation, type RequestFacts } from './routing.js';
@@ -104,7 +104,7 @@ export class AlbProxy {
     if (!group) return this.elbError(res, 503, listener);
     const { target, setCookie } = this.chooseTarget(group, req);
     if (!target) return this.elbError(res, 503, listener);
-    target.agent ??= new Agent({ keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 256, scheduling: 'lifo' });
+    target.agent ??= new Agent({ keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 256, scheduling: 'lifo' } as AgentOptions);
     const headers: OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k)) headers[k] = v;
     const client = req.socket.remoteAddress ?? '';

@@ -1,0 +1,8 @@
+// Durations as flags take them (`--flag 5m`): a number of seconds, or with a unit s, m, h.
+
+export function parseDurationSeconds(text: string, flag?: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text);
+  if (!m) throw new Error(`${flag ? `--${flag}: ` : ''}invalid duration '${text}': use seconds (300) or a unit (30s, 5m, 1h)`);
+  const unit = (m[2] ?? 's').toLowerCase() as 'ms' | 's' | 'm' | 'h';
+  return Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[unit];
+}

@@ -1,0 +1,29 @@
+// CloudWatch's section of the server config. The time scale makes metric periods and alarm
+// evaluation run faster than AWS's wall-clock minutes, for tests and demos: with --time-scale 60
+// a 60-second alarm period lasts one real second (datapoints are grouped into 1 s buckets for
+// alarms) and alarms are evaluated every (10 s / 60). The default, 1, is AWS's timing.
+import type { ServiceConfigSection } from '../types.js';
+
+export interface MonitoringConfig {
+  /** How much faster than real time alarm periods run (1 = AWS's timing). */
+  timeScale: number;
+  /** Seconds (scaled) between evaluator ticks; each alarm is evaluated once per completed period. */
+  evaluationTickSeconds: number;
+  /** Run the alarm evaluator (tests may drive it by hand). */
+  alarmEvaluation: boolean;
+}
+
+export const parseTimeScale = (raw: string, flag = 'time-scale') => {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag}: expected a positive number, got '${raw}'`);
+  return n;
+};
+
+export const monitoringConfigSection: ServiceConfigSection<MonitoringConfig> = {
+  defaults: () => ({ timeScale: 1, evaluationTickSeconds: 10, alarmEvaluation: true }),
+  flags: [
+    { name: 'time-scale', env: 'BERTH_TIME_SCALE', help: '--time-scale 1                   run alarm periods and evaluation\n'
+      + '                                   this many times faster than AWS (60: a 60 s period lasts 1 s)',
+      apply: (c, raw) => { c.timeScale = parseTimeScale(raw); } },
+  ],
+};

@@ -1,0 +1,31 @@
+// CloudWatch (signing name `monitoring`). Clients of different generations speak different
+// protocols to it: awsQuery (AWS CLI v2.9, older SDKs), awsJson1_0 with target prefix
+// GraniteServiceVersion20100801 (the pinned @aws-sdk/client-cloudwatch) and Smithy RPC v2 CBOR
+// (botocore ≥ 1.42, i.e. AWS CLI v1 here); the gateway answers each in its own. Runs the alarm
+// evaluator.
+import { createRequire } from 'node:module';
+import { defineService } from '../types.js';
+import { monitoringConfigSection, type MonitoringConfig } from './config.js';
+import { AlarmEvaluator } from './evaluator.js';
+
+const require = createRequire(import.meta.url);
+let sdk: Record<string, unknown> | undefined;
+let constraints: Record<string, string[]> | undefined;
+
+export const monitoringService = defineService<'monitoring', MonitoringConfig, AlarmEvaluator>({
+  name: 'monitoring',
+  signingNames: ['monitoring'],
+  protocol: 'awsQuery',
+  alsoAccepts: ['smithyRpcV2Cbor', 'awsJson1_0'],
+  targetPrefix: 'GraniteServiceVersion20100801',
+  apiVersion: '2010-08-01',
+  xmlNamespace: 'http://monitoring.amazonaws.com/doc/2010-08-01/',
+  errorNamespace: 'com.amazonaws.cloudwatch',
+  awsQueryCompatible: true,
+  validationErrorCode: 'InvalidParameterValue',
+  sdk: () => (sdk ??= require('@aws-sdk/client-cloudwatch') as Record<string, unknown>),
+  constraints: () => (constraints ??= require('./constraints.json') as Record<string, string[]>),
+  handlers: async () => (await import('./provider.js')).handlers,
+  config: monitoringConfigSection,
+  start: ({ app, config }) => AlarmEvaluator.start(app, config),
+});
