@@ -61,6 +61,8 @@ interface Watcher {
 const EXPIRY_INTERVAL_MS = 500;
 
 export class LocalStore implements Store {
+  /** Watch events are delivered inside commit, before txn resolves. */
+  readonly syncWatch = true;
   private readonly watchers = new Set<Watcher>();
   /** Events committed but not yet delivered; drained in order, so a listener that writes
    *  (synchronously, inside delivery) never makes anyone see revision n+1 before n. */

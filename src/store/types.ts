@@ -107,6 +107,10 @@ export interface LeaseInfo extends Lease {
 
 export interface Store {
   readonly name: string;
+  /** True when a write's watch events reach every listener before the write's promise resolves
+   *  (memory, sqlite: one process). A process-local view fed by a watch is then never older than
+   *  its owner's own writes; otherwise (etcd) the owner waits for its watch to catch up. */
+  readonly syncWatch?: boolean;
   get(key: string): Promise<KeyValue | undefined>;
   list(prefix: string, options?: ListOptions): Promise<KeyValue[]>;
   /** get, plus the store revision it read at. */

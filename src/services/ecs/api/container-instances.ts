@@ -9,7 +9,10 @@ import type {
   ListContainerInstancesResponse, RegisterContainerInstanceRequest, RegisterContainerInstanceResponse, Tag,
   UpdateContainerInstancesStateRequest, UpdateContainerInstancesStateResponse,
 } from '@aws-sdk/client-ecs';
-import { paginate } from '../../../common/pagination.js';
+import { scanPage } from '../../../common/pagination.js';
+import type { KeyValue } from '../../../store/types.js';
+import { liveTasksOn, oneInstanceTaskCounters } from '../model/task-index-read.js';
+import { instanceWithHeartbeat } from '../model/liveness.js';
 import type { RequestContext } from '../../context.js';
 import { compileQuery, instanceFromRecord, queryTarget } from '../../../placement/index.js';
 import { clusterCompare, clusterTouch } from '../model/cluster-fence.js';
@@ -153,22 +156,24 @@ export async function listContainerInstances(input: ListContainerInstancesReques
   const cluster = (await activeCluster(ctx, input.cluster)).clusterName!;
   // The cluster query language (src/placement/query): compiled first, so a bad filter changes nothing.
   const query = input.filter !== undefined && input.filter.trim() !== '' ? compileQuery(input.filter) : undefined;
-  const all = await clusterInstances(ctx, cluster);
-  let matching = all.filter((v) => (input.status ? v.value.status === input.status : v.value.status !== 'INACTIVE'));
-  if (query) {
-    const now = ctx.app.clock.now();
-    const counts = await taskCountsByInstance(ctx, cluster);
-    const tasksOn = new Map<string, TaskRecord[]>();
-    for (const t of await db(ctx).tasks.list(ctx, `${cluster}/`)) {
-      if (t.lastStatus === 'STOPPED' || !t.containerInstanceArn) continue;
-      tasksOn.set(t.containerInstanceArn, [...(tasksOn.get(t.containerInstanceArn) ?? []), t]);
-    }
-    matching = matching.filter((v) => query.test(queryTarget(instanceFromRecord(
-      { ...v.value, runningTasksCount: countsOf(counts, v.value).running },
-      { agentConnected: isAgentConnected(v.value, now, ecsConfig(ctx.app).agentGraceSeconds), tasks: tasksOn.get(v.value.containerInstanceArn!) }))));
-  }
-  const { page, nextToken } = paginate(matching, (v) => v.key, input.maxResults, input.nextToken);
-  return { containerInstanceArns: page.map((v) => v.value.containerInstanceArn!), nextToken };
+  // A page of instance keys at a time from the token, filtered as read (the query's facts for an
+  // instance: its counters, its liveness, its live tasks through the task index).
+  const now = ctx.app.clock.now();
+  const graceSeconds = ecsConfig(ctx.app).agentGraceSeconds;
+  const keep = async (record: ContainerInstanceRecord, kv: KeyValue) => {
+    if (input.status ? record.status !== input.status : record.status === 'INACTIVE') return false;
+    if (!query) return true;
+    const id = instanceIdOfRecord(record);
+    const [withBeat, counts, tasks] = await Promise.all([
+      instanceWithHeartbeat(ctx, cluster, { key: kv.key, revision: kv.modRevision, value: record }),
+      oneInstanceTaskCounters(ctx, cluster, id), liveTasksOn(ctx, cluster, id)]);
+    const live = withBeat!.value;
+    return query.test(queryTarget(instanceFromRecord({ ...live, runningTasksCount: counts.runningTasksCount },
+      { agentConnected: isAgentConnected(live, now, graceSeconds), tasks })));
+  };
+  const { page, nextToken } = await scanPage(ctx.app.store, db(ctx).containerInstances.prefix(ctx, `${cluster}/`),
+    (kv) => JSON.parse(kv.value) as ContainerInstanceRecord, keep, input.maxResults, input.nextToken);
+  return { containerInstanceArns: page.map((p) => p.item.containerInstanceArn!), nextToken };
 }
 
 export async function updateContainerInstancesState(input: UpdateContainerInstancesStateRequest, ctx: RequestContext): Promise<UpdateContainerInstancesStateResponse> {

@@ -8,7 +8,7 @@ import type {
   DescribeServicesResponse, Failure, ListServicesRequest, ListServicesResponse, Service, UpdateServiceRequest,
   UpdateServiceResponse,
 } from '@aws-sdk/client-ecs';
-import { paginate } from '../../../common/pagination.js';
+import { scanPage } from '../../../common/pagination.js';
 import type { RequestContext } from '../../context.js';
 import { clusterCompare, clusterTouch } from '../model/cluster-fence.js';
 import { activeCluster, activeClusterVersioned, checkTags, ecsArn, invalidParameter } from '../model/common.js';
@@ -215,16 +215,16 @@ export async function describeServices(input: DescribeServicesRequest, ctx: Requ
 export async function listServices(input: ListServicesRequest, ctx: RequestContext): Promise<ListServicesResponse> {
   const cluster = await activeCluster(ctx, input.cluster);
   const name = cluster.clusterName!;
-  const listed = (await services(ctx).list(ctx, `${name}/`)).filter((s) => s.status === 'ACTIVE'
-    && (input.launchType === undefined || s.launchType === input.launchType)
-    && (input.schedulingStrategy === undefined || s.schedulingStrategy === input.schedulingStrategy));
-  const keyOf = (s: ServiceRecord) => services(ctx).key(ctx, serviceKey(name, s.serviceName));
-  // ECS returns up to 10 services unless maxResults (1–100) says otherwise.
+  // ECS returns up to 10 services unless maxResults (1–100) says otherwise. Read a page of keys
+  // at a time from the token, filtered as read: the cost follows the page, not the cluster.
   if (input.maxResults !== undefined && (input.maxResults < 1 || input.maxResults > 100)) {
     throw invalidParameter(`maxResults must be between 1 and 100, but was ${input.maxResults}`);
   }
-  const { page, nextToken } = paginate(listed, keyOf, input.maxResults ?? 10, input.nextToken);
-  return { serviceArns: page.map((s) => s.serviceArn), nextToken };
+  const { page, nextToken } = await scanPage(ctx.app.store, services(ctx).prefix(ctx, `${name}/`), (kv) => JSON.parse(kv.value) as ServiceRecord,
+    (s) => s.status === 'ACTIVE' && (input.launchType === undefined || s.launchType === input.launchType)
+      && (input.schedulingStrategy === undefined || s.schedulingStrategy === input.schedulingStrategy),
+    input.maxResults ?? 10, input.nextToken);
+  return { serviceArns: page.map((p) => p.item.serviceArn), nextToken };
 }
 
 function logDeploymentStarted(ctx: RequestContext, s: ServiceRecord, deployment: string, taskDefinition: string) {

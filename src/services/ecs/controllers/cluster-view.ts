@@ -1,5 +1,6 @@
-// What the service scheduler reads of one cluster in one pass: its container instances (with the
-// agent's connectivity judged once, against one clock reading), every task record, and the task
+// What the service scheduler sees of one cluster in one pass: its container instances (with the
+// agent's connectivity judged once, against one clock reading), its tasks (the scheduler's
+// task-cache.ts: every one not STOPPED, and the services' stopped ones), and the task
 // definitions the services' deployments run. The planners (service-replica.ts, service-daemon.ts,
 // service-rollout.ts) are pure functions of this view.
 import { ecsConfig } from '../config.js';
@@ -8,7 +9,6 @@ import { clusterInstances } from '../model/container-instance-store.js';
 import { isAgentConnected } from '../model/container-instance-view.js';
 import { db } from '../model/common.js';
 import type { ServiceRecord } from '../model/service-model.js';
-import { clusterTasks } from '../model/service-store.js';
 import { hasHealthChecks, isHealthy, type ServiceTaskRecord } from '../model/service-tasks.js';
 import { findTaskDefinition, parseTaskDefinitionRef, type TaskDefinitionRecord } from '../model/task-definition-lookup.js';
 import { instanceIdOf } from '../model/task-model.js';
@@ -33,7 +33,7 @@ export interface ClusterView {
   now: Date;
   /** By container instance id. */
   instances: Map<string, InstanceView>;
-  /** Every task of the cluster (any status). */
+  /** The cluster's tasks not STOPPED, and every task of a service (any status). */
   tasks: ServiceTaskRecord[];
   /** By task definition ARN. */
   definitions: Map<string, TaskDefinitionRecord>;
@@ -81,7 +81,7 @@ export function instanceView(record: ContainerInstanceRecord, now: Date, graceSe
 
 /** Reads the view of `cluster` for the given services (their deployments' task definitions). */
 export async function readClusterView(ctx: RequestContext, cluster: { name: string; arn: string }, services: ServiceRecord[],
-  settings: SchedulerSettings): Promise<ClusterView> {
+  tasks: ServiceTaskRecord[], settings: SchedulerSettings): Promise<ClusterView> {
   const now = ctx.app.clock.now();
   const instances = new Map<string, InstanceView>();
   for (const { value: record } of await clusterInstances(ctx, cluster.name)) {
@@ -94,6 +94,6 @@ export async function readClusterView(ctx: RequestContext, cluster: { name: stri
     const def = ref && await findTaskDefinition(ctx, ref);
     if (def) definitions.set(arn, def);
   }
-  return { cluster: cluster.name, clusterArn: cluster.arn, now, instances, tasks: await clusterTasks(ctx, cluster.name), definitions,
+  return { cluster: cluster.name, clusterArn: cluster.arn, now, instances, tasks, definitions,
     healthy: healthyIn(definitions) };
 }

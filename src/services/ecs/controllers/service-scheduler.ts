@@ -6,7 +6,8 @@
 // throttle, steady-state reminders). Passes over one cluster never overlap; passes are safe to
 // repeat and to run after a crash, since everything they decide from is in the store, and every
 // write is compare-and-swap. The only memory is which clusters have services (rebuilt from the
-// store at start-up).
+// store at start-up) and, per such cluster, its tasks (task-cache.ts: built from the task indexes,
+// then followed through this watch), so a pass reads no task record.
 import { globalArn } from '../../../common/arn.js';
 import type { Ids } from '../../../common/ids.js';
 import type { AppContext, RequestContext } from '../../context.js';
@@ -22,6 +23,7 @@ import { planDaemon } from './service-daemon.js';
 import { planReplica } from './service-replica.js';
 import { advance } from './service-rollout.js';
 import { syncLoadBalancers } from './load-balancer-targets.js';
+import { ClusterTaskCache } from './task-cache.js';
 
 export interface SchedulerOptions extends Partial<SchedulerSettings> {
   /** Milliseconds between periodic passes over every cluster with services (default 1000). */
@@ -40,6 +42,11 @@ const WATCHED = new Set(['services', 'tasks', 'container-instances']);
 
 export class ServiceScheduler {
   private readonly known = new Map<string, ClusterRef>();
+  /** Tasks of the known clusters (task-cache.ts), by refKey. */
+  private readonly caches = new Map<string, ClusterTaskCache>();
+  /** Revision of the last event the watch delivered, and passes waiting for it (syncPoint). */
+  private delivered = 0;
+  private readonly waiters: { revision: number; resolve: () => void }[] = [];
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private readonly dirty = new Set<string>();
@@ -82,9 +89,12 @@ export class ServiceScheduler {
   }
 
   private onEvent(event: WatchEvent) {
+    this.delivered = event.revision;
+    if (this.waiters.length) this.release();
     const ref = parseKey(event.key);
     if (!ref || !WATCHED.has(ref.kind)) return;
     const key = refKey(ref);
+    if (ref.kind === 'tasks') this.caches.get(key)?.onEvent(event);
     if (ref.kind === 'services' && event.type === 'put') this.known.set(key, ref);
     if (!this.known.has(key)) return;
     this.dirty.add(key);
@@ -116,11 +126,39 @@ export class ServiceScheduler {
     const ctx = scopeContext(this.app, ref);
     const cluster = await db(ctx).clusters.get(ctx, ref.cluster);
     const services = (await serviceRecords(this.app.store).listVersioned(ctx, `${ref.cluster}/`)).filter((v) => v.value.status !== 'INACTIVE');
-    if (!cluster || services.length === 0) { this.known.delete(refKey(ref)); return; }
-    const view = await readClusterView(ctx, { name: ref.cluster, arn: cluster.clusterArn! }, services.map((v) => v.value), this.settings);
+    if (!cluster || services.length === 0) { this.known.delete(refKey(ref)); this.caches.delete(refKey(ref)); return; }
+    let cache = this.caches.get(refKey(ref));
+    if (!cache) this.caches.set(refKey(ref), cache = ClusterTaskCache.open(ctx, ref.cluster));
+    await cache.ready;
+    await this.syncPoint(ctx, ref);
+    const view = await readClusterView(ctx, { name: ref.cluster, arn: cluster.clusterArn! }, services.map((v) => v.value),
+      cache.tasks(), this.settings);
     for (const service of services) {
       if (this.closed) return;
       await this.reconcile(ctx, service, view);
+    }
+  }
+
+  /** On a store whose watch lags its writes (etcd), the task cache may not show this scheduler's
+   *  last starts yet: write a marker and wait for the watch to deliver it (everything before it
+   *  has been delivered then). Local stores deliver inside the write: nothing to wait for. */
+  private async syncPoint(ctx: RequestContext, ref: ClusterRef) {
+    const store = this.app.store;
+    if (store.syncWatch) return;
+    const key = `/ecs/${ref.account}/${ref.region}/scheduler-sync/${ref.cluster}`;
+    const { revision } = await store.txn([], [{ type: 'put', key, value: ctx.app.clock.now().toISOString() }]);
+    if (this.delivered >= revision) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 10_000); // a broken watch must not stall the scheduler forever
+      this.waiters.push({ revision, resolve: () => { clearTimeout(timer); resolve(); } });
+    });
+  }
+
+  private release() {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i].revision > this.delivered) continue;
+      this.waiters[i].resolve();
+      this.waiters.splice(i, 1);
     }
   }
 

@@ -36,10 +36,6 @@ export async function modifyService(ctx: RequestContext, cluster: string, ref: s
   }
 }
 
-/** Every task record of a cluster (the scheduler's and DescribeServices' one read of tasks). */
-export const clusterTasks = (ctx: RequestContext, cluster: string) =>
-  db(ctx).tasks.list(ctx, `${cluster}/`) as Promise<ServiceTaskRecord[]>;
-
 /** A service's tasks: the records its svc/ index names (task-index.ts), not the cluster's. */
 export async function serviceTasks(ctx: RequestContext, service: ServiceRecord): Promise<ServiceTaskRecord[]> {
   return tasksOf(service, await serviceTaskRecords(ctx, service.cluster, service.serviceName));
