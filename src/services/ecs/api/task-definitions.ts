@@ -14,7 +14,7 @@ import { checkTags, clientException, db, invalidParameter } from '../model/commo
 import { compatibilities, requiresAttributes } from '../model/task-definition-compat.js';
 import {
   findTaskDefinition, getRevision, parseTaskDefinitionRef, revisionId, revisionNumber, taskDefinitionArn,
-  taskDefinitionRecords, type TaskDefinitionRecord,
+  newestActiveBelow, taskDefinitionRecords, type TaskDefinitionRecord,
 } from '../model/task-definition-lookup.js';
 import { familyOps, familyStatusPrefix, parseStatusKey, revisionStatusOps, statusIndexKey, statusIndexPrefix } from '../model/task-definition-index.js';
 import { checkFamily, checkSize, normalizeTaskCpu, normalizeTaskMemory, validateTaskDefinition } from '../model/task-definition-validate.js';
@@ -50,7 +50,7 @@ export async function registerTaskDefinition(input: RegisterTaskDefinitionReques
     const { succeeded } = await store.txn(
       [{ key: familyKey, modRevision: counter?.revision ?? 0 }, { key: recordKey, modRevision: 0 }],
       [
-        ...familyOps(ctx, familyKey, { ...counter?.value, family, lastRevision: revision }, 1),
+        ...familyOps(ctx, familyKey, { ...counter?.value, family, lastRevision: revision, latestActive: revision }, 1),
         { type: 'put', key: recordKey, value: JSON.stringify(record) },
         ...revisionStatusOps(ctx, family, revision, undefined, 'ACTIVE'),
       ],
@@ -127,12 +127,17 @@ export async function deregisterTaskDefinition(input: DeregisterTaskDefinitionRe
     // The family's ACTIVE count and status index move in the same transaction.
     const family = await db(ctx).families.getVersioned(ctx, ref.family);
     const familyKey = db(ctx).families.key(ctx, ref.family);
+    const base = family?.value ?? { family: ref.family, lastRevision: revision };
+    // The latest-ACTIVE pointer moves down when the latest goes (one descending read, limit 1, here
+    // rather than on every DescribeTaskDefinition; the family compare guards it).
+    let latest = base.latestActive ?? await newestActiveBelow(ctx, ref.family);
+    if (latest === revision) latest = await newestActiveBelow(ctx, ref.family, revision);
     const { succeeded } = await ctx.app.store.txn(
       [{ key: current.key, modRevision: current.revision }, { key: familyKey, modRevision: family?.revision ?? 0 }],
       [
         { type: 'put', key: current.key, value: JSON.stringify(next) },
         ...revisionStatusOps(ctx, ref.family, revision, 'ACTIVE', 'INACTIVE'),
-        ...familyOps(ctx, familyKey, family?.value ?? { family: ref.family, lastRevision: revision }, -1),
+        ...familyOps(ctx, familyKey, { ...base, latestActive: latest }, -1),
       ],
     );
     if (succeeded) return { taskDefinition: render(next) };

@@ -37,6 +37,9 @@ export interface FamilyRecord {
   lastRevision: number;
   /** How many revisions are ACTIVE (task-definition-index.ts keeps the family-status index by it). */
   activeRevisions?: number;
+  /** The newest ACTIVE revision (0: none): DescribeTaskDefinition by family reads it instead of a
+   *  descending range, which etcd serves in O(range). Absent on records of an older Berth. */
+  latestActive?: number;
 }
 
 /** A container instance as ECS shows it, plus what only Berth needs (agent endpoint, heartbeat). */

@@ -64,12 +64,12 @@ function indexRecord(kv: KeyValue, ops: Op[], counters: Map<string, number>,
     const family = rest[0];
     ops.push(...revisionStatusOps(scope, family, Number(rest[1]), undefined, td.status ?? 'ACTIVE'));
     const f = families.get(`${account}/${region}/${family}`);
-    if (f && td.status === 'ACTIVE') f.active++;
+    if (f && td.status === 'ACTIVE') { f.active++; f.record.latestActive = Math.max(f.record.latestActive ?? 0, Number(rest[1])); }
     return 1;
   }
   if (kind === 'task-definition-families' && rest.length === 1) {
     // Family keys sort before their revisions (…-families/ < …s/), so the entry exists when they come.
-    families.set(`${account}/${region}/${rest[0]}`, { key: kv.key, record: JSON.parse(kv.value) as FamilyRecord, active: 0, scope });
+    families.set(`${account}/${region}/${rest[0]}`, { key: kv.key, record: { ...JSON.parse(kv.value) as FamilyRecord, latestActive: 0 }, active: 0, scope });
     return 1;
   }
   return 0;

@@ -7,7 +7,7 @@ import { AwsError } from '../../../common/errors.js';
 import type { Records, Versioned } from '../../../common/records.js';
 import type { RequestContext } from '../../context.js';
 import { clientException, db, ecsArn, invalidParameter } from './common.js';
-import { parseStatusKey, statusIndexPrefix } from './task-definition-index.js';
+import { parseStatusKey, statusIndexKey, statusIndexPrefix } from './task-definition-index.js';
 
 /** A stored task definition: what ECS shows, plus its tags (kept here, not in ECS's shape). */
 export interface TaskDefinitionRecord extends TaskDefinition {
@@ -52,13 +52,21 @@ export async function getRevision(ctx: RequestContext, family: string, revision:
   return taskDefinitionRecords(ctx).getVersioned(ctx, revisionId(family, revision));
 }
 
-/** The newest ACTIVE revision of a family: one descending range read (limit 1) of the family's
- *  ACTIVE status index keys, then one key read (task-definition-index.ts). */
+/** The newest ACTIVE revision of a family: the family record's latestActive pointer, then one key
+ *  read (a family record of an older Berth without the pointer: the descending index read). */
 export async function latestActive(ctx: RequestContext, family: string): Promise<TaskDefinitionRecord | undefined> {
-  const [newest] = await ctx.app.store.list(statusIndexPrefix(ctx, 'ACTIVE', `${family}!`), { limit: 1, descending: true });
-  const found = newest && parseStatusKey(newest.key);
-  const record = found ? await taskDefinitionRecords(ctx).get(ctx, revisionId(found.family, found.revision)) : undefined;
+  const pointer = (await db(ctx).families.get(ctx, family))?.latestActive;
+  const revision = pointer ?? await newestActiveBelow(ctx, family);
+  const record = revision ? await taskDefinitionRecords(ctx).get(ctx, revisionId(family, revision)) : undefined;
   return record?.status === 'ACTIVE' ? record : undefined;
+}
+
+/** The newest ACTIVE revision of a family below `below` (any, without): one descending range read
+ *  (limit 1) of the family's ACTIVE status index keys (task-definition-index.ts); 0 when none. */
+export async function newestActiveBelow(ctx: RequestContext, family: string, below?: number): Promise<number> {
+  const startAfter = below === undefined ? undefined : statusIndexKey(ctx, 'ACTIVE', family, below);
+  const [newest] = await ctx.app.store.list(statusIndexPrefix(ctx, 'ACTIVE', `${family}!`), { limit: 1, descending: true, startAfter });
+  return (newest && parseStatusKey(newest.key)?.revision) || 0;
 }
 
 /** A reference → the record it names (any status when a revision is given; latest ACTIVE for a bare family). */
