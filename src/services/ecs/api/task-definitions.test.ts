@@ -88,6 +88,14 @@ describe('ECS task definitions', () => {
     await assert.rejects(describeTd('web:latest'), { name: 'ClientException', message: 'Invalid revision number. Number: latest' });
     // Revisions are never reused.
     assert.equal((await register(web())).taskDefinition?.revision, 3);
+    // The family's latest-ACTIVE pointer: an older revision leaving does not move it; the latest
+    // leaving moves it to the newest ACTIVE one below.
+    await register(web());
+    await register(web());
+    await deregister('web:4');
+    assert.equal((await describeTd('web')).taskDefinition?.revision, 5);
+    await deregister('web:5');
+    assert.equal((await describeTd('web')).taskDefinition?.revision, 3);
   });
 
   it('lists 12 revisions in numeric order (11 after 2), ASC and DESC, across families and pages', async () => {
