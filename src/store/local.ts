@@ -55,6 +55,7 @@ interface Watcher {
   listener: (event: WatchEvent) => void;
   /** The revision its replay reached: queued events up to here were already delivered. */
   replayedTo: number;
+  options: WatchOptions;
 }
 
 /** How often due leases are looked for (etcd's lessor checks every 500 ms too). */
@@ -125,7 +126,7 @@ export class LocalStore implements Store {
       queueMicrotask(() => { if (!stopped) report(options, error); });
       return () => { stopped = true; };
     }
-    const watcher: Watcher = { prefix, listener, replayedTo: this.engine.revision() };
+    const watcher: Watcher = { prefix, listener, replayedTo: this.engine.revision(), options };
     for (const event of past) call(listener, event);
     this.watchers.add(watcher);
     return () => { this.watchers.delete(watcher); };
@@ -173,7 +174,18 @@ export class LocalStore implements Store {
   /** Ends every lease whose deadline has passed on the store's clock; resolves how many ended. */
   async expireLeases() { return this.expireDue(); }
 
-  async wipe() { this.engine.atomic(() => this.engine.wipe()); }
+  /** Deletes everything, history included. Watches that can recover (an onError) end with
+   *  WatchCompactedError, so a reflected view (reflect.ts) lists again instead of keeping what
+   *  is gone; the others keep watching (they see what is written next). */
+  async wipe() {
+    this.engine.atomic(() => this.engine.wipe());
+    const error = new WatchCompactedError(this.engine.revision(), this.engine.compacted());
+    for (const w of [...this.watchers]) {
+      if (!w.options.onError) continue;
+      this.watchers.delete(w);
+      report(w.options, error);
+    }
+  }
   async close() { clearInterval(this.timer); this.watchers.clear(); this.engine.close(); }
 
   private now() { return this.clock.now().getTime(); }

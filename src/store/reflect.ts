@@ -12,6 +12,9 @@ export interface ReflectHandlers {
   onEvent(event: WatchEvent): void;
   /** A list or watch failed for another reason; reflect tries again after retryMs. */
   onError?(error: Error): void;
+  /** The watch ended (compaction, a wiped store, an error): what was reflected may be out of date
+   *  until the next onList. */
+  onStale?(): void;
 }
 
 export interface ReflectOptions {
@@ -29,6 +32,7 @@ export function reflect(store: Store, prefix: string, handlers: ReflectHandlers,
 
   const retry = (error: Error) => {
     if (stopped) return;
+    handlers.onStale?.();
     if (!(error instanceof WatchCompactedError)) handlers.onError?.(error);
     timer = setTimeout(() => void start(), error instanceof WatchCompactedError ? 0 : options.retryMs ?? 1000);
   };

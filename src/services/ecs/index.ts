@@ -9,6 +9,7 @@ import { ServiceScheduler } from './controllers/service-scheduler.js';
 import { TaskRetention } from './controllers/task-retention.js';
 import { registerExplainPlacement } from './launch/placement-explain-route.js';
 import { ensureIndexes } from './model/index-rebuild.js';
+import { closePlacementViews } from './launch/placement-cache.js';
 import { EXTRA_SETTING_NAMES } from './model/account-settings-values.js';
 import { startTcsServer, type TcsServer } from './telemetry/tcs-server.js';
 
@@ -75,6 +76,7 @@ export const ecsService = defineService<'ecs', EcsConfig, EcsRunning>({
         await scheduler?.stop();
         await tcs.close();
         await acs.close();
+        closePlacementViews(app);
       },
     };
   },

@@ -18,6 +18,7 @@ import { activeClusterVersioned, db, invalidParameter, type ContainerInstanceRec
 import { clusterInstances } from '../model/container-instance-store.js';
 import { isAgentConnected } from '../model/container-instance-view.js';
 import { liveTasksByInstance } from '../model/task-index-read.js';
+import { placementView } from './placement-cache.js';
 import { instanceIdOf, taskId } from '../model/task-model.js';
 import { taskIndexOps } from '../model/task-index.js';
 import { applyReservation, misfit, type TaskNeeds } from '../model/task-resources.js';
@@ -66,8 +67,21 @@ export async function takeSnapshot(ctx: RequestContext, cluster: string, options
   const fence = clusterCompare(await activeClusterVersioned(ctx, cluster));
   const statuses = options.statuses ?? ['ACTIVE'];
   const now = ctx.app.clock.now();
-  const versions = (await clusterInstances(ctx, cluster))
-    .filter((v) => statuses === 'all' || statuses.includes(v.value.status ?? ''));
+  const graceSeconds = ecsConfig(ctx.app).agentGraceSeconds;
+  const wanted = (record: ContainerInstanceRecord) => statuses === 'all' || statuses.includes(record.status ?? '');
+  // The process's view, followed through watches (placement-cache.ts), where the store allows.
+  const cached = await placementView(ctx, cluster);
+  if (cached) {
+    const candidates: Candidate[] = [];
+    for (const c of cached) {
+      if (!wanted(c.record)) continue;
+      const record = c.withBeat(now);
+      candidates.push({ id: instanceIdOf(record.containerInstanceArn!), arn: record.containerInstanceArn!, key: c.key, revision: c.revision,
+        record, connected: isAgentConnected(record, now, graceSeconds), tasks: c.tasks, runningTasksCount: c.running });
+    }
+    return { cluster, fence, candidates, options };
+  }
+  const versions = (await clusterInstances(ctx, cluster)).filter((v) => wanted(v.value));
   // Counted tasks per instance, from the cluster's live/ index (not STOPPED, not superseded).
   const byInstance = versions.length ? await liveTasksByInstance(ctx, cluster) : new Map<string, { tasks: Pick<Task, 'group' | 'taskArn'>[]; running: number }>();
   const candidates = versions
@@ -77,7 +91,7 @@ export async function takeSnapshot(ctx: RequestContext, cluster: string, options
       const here = byInstance.get(id);
       return {
         id, arn: v.value.containerInstanceArn!, key: v.key, revision: v.revision, record: v.value,
-        connected: isAgentConnected(v.value, now, ecsConfig(ctx.app).agentGraceSeconds),
+        connected: isAgentConnected(v.value, now, graceSeconds),
         tasks: here?.tasks ?? [], runningTasksCount: here?.running ?? 0,
       };
     });
