@@ -53,6 +53,9 @@ export interface AgentOptions {
   logFlushMs?: number;
   /** Between telemetry publishes (default 20 s). */
   telemetryPublishMs?: number;
+  /** Task state written to the state dir at most once per this many ms (StateFile; default 0:
+   *  on every change). A simulated fleet sets it: its tasks cannot outlive its process. */
+  stateCoalesceMs?: number;
 }
 
 export class Agent {
@@ -78,7 +81,7 @@ export class Agent {
     const ip = opts.ip ?? '127.0.0.1';
     const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     const credentials = opts.credentials ?? agentCredentials();
-    const state = new StateFile(opts.stateDir ?? defaultStateDir(ip));
+    const state = new StateFile(opts.stateDir ?? defaultStateDir(ip), opts.stateCoalesceMs);
     const registryAuth = new EcrRegistryAuth({ endpoint: opts.endpoint, region, credentials, log });
     const simulatedCpu = opts.cpu ?? (opts.instanceType ? instanceTypeResources(opts.instanceType)?.cpu : undefined) ?? hostResources().cpu;
     const runtime = typeof opts.runtime === 'object' ? opts.runtime
@@ -169,6 +172,7 @@ export class Agent {
       }
     }
     this.reporter.close();
+    this.state.saveNow();
     await this.metadata.close();
     if (this.ownsRuntime) await this.runtime.close();
     this.ecs.destroy();
@@ -186,7 +190,7 @@ async function registerWithRetry(ecs: ECSClient, identity: InstanceIdentity, sta
     try {
       const arn = await register(ecs, identity, saved);
       Object.assign(state.data, { cluster: identity.cluster, instanceArn: arn });
-      state.save();
+      state.saveNow();
       return arn;
     } catch (err) {
       const e = err as Error & { $fault?: string };
@@ -228,7 +232,7 @@ async function startMetadata(engine: () => TaskEngine, runtime: Runtime, cluster
       const server = await startMetadataServer(opts, bind);
       if (state.data.metadataPort && state.data.metadataPort !== server.port) log(`metadata port ${state.data.metadataPort} is taken; re-adopted containers lose their metadata URI`);
       state.data.metadataPort = server.port;
-      state.save();
+      state.saveNow();
       return server;
     } catch (err) {
       lastError = err as Error;

@@ -50,6 +50,9 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       try {
         agents[i] = await Agent.start({
           ...opts, ip, region, availabilityZone: zones[i % zones.length], stateDir: join(base, `agent-${ip}`),
+          // Simulated tasks do not outlive this process: their state is written at most once a
+          // second (the instance's identity at once), not on every change of every task.
+          stateCoalesceMs: opts.stateCoalesceMs ?? 1000,
           // One line per agent would drown the fleet's own: only agent 0 speaks.
           log: i === 0 ? log : () => {},
         });

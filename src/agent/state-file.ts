@@ -23,8 +23,12 @@ export class StateFile {
   readonly dir: string;
   readonly data: AgentStateData;
   private readonly file: string;
+  private timer?: NodeJS.Timeout;
 
-  constructor(dir: string) {
+  /** coalesceMs: task changes are written at most once per this many ms (a simulated fleet,
+   *  whose tasks cannot outlive its process, so only its identity needs each write at once:
+   *  saveNow). Default: every save writes. */
+  constructor(dir: string, private readonly coalesceMs = 0) {
     this.dir = resolve(dir);
     this.file = join(this.dir, 'state.json');
     mkdirSync(this.dir, { recursive: true });
@@ -39,6 +43,14 @@ export class StateFile {
   }
 
   save(): void {
+    if (this.coalesceMs <= 0) { this.saveNow(); return; }
+    this.timer ??= setTimeout(() => this.saveNow(), this.coalesceMs).unref();
+  }
+
+  /** Writes now (and a save waiting to be coalesced with it). */
+  saveNow(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     const tmp = `${this.file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(this.data));
     renameSync(tmp, this.file);
