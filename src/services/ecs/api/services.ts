@@ -20,7 +20,7 @@ import {
   newDeployment, parseServiceRef, primaryOf, pushDeployment, revisionOf, serviceArn, serviceKey, withDefaults, type ServiceRecord,
 } from '../model/service-model.js';
 import {
-  findService, modifyService, serviceNotActive, serviceNotFound, services, serviceTasks,
+  findService, modifyService, serviceFacts, serviceNotActive, serviceNotFound, services,
 } from '../model/service-store.js';
 import { renderService } from '../model/service-view.js';
 import { findTaskDefinition, parseTaskDefinitionRef, resolveTaskDefinition, type TaskDefinitionRecord } from '../model/task-definition-lookup.js';
@@ -85,7 +85,7 @@ export async function createService(input: CreateServiceRequest, ctx: RequestCon
     const existing = await services(ctx).getVersioned(ctx, key);
     if (existing?.value.status === 'ACTIVE') {
       if (input.clientToken && existing.value.clientToken === input.clientToken) {
-        return { service: renderService(ctx, existing.value, await serviceTasks(ctx, existing.value), true) };
+        return { service: renderService(ctx, existing.value, await serviceFacts(ctx, existing.value), true) };
       }
       throw invalidParameter('Creation of service was not idempotent.');
     }
@@ -170,7 +170,7 @@ export async function updateService(input: UpdateServiceRequest, ctx: RequestCon
   });
   const primary = primaryOf(updated);
   if (primary && !before.has(primary.id)) logDeploymentStarted(ctx, updated, primary.id, primary.taskDefinition);
-  return { service: renderService(ctx, updated, await serviceTasks(ctx, updated)) };
+  return { service: renderService(ctx, updated, await serviceFacts(ctx, updated)) };
 }
 
 async function resolveCurrent(ctx: RequestContext, s: ServiceRecord): Promise<TaskDefinitionRecord> {
@@ -191,7 +191,7 @@ export async function deleteService(input: DeleteServiceRequest, ctx: RequestCon
     return { ...s, status: 'DRAINING', desiredCount: 0, steadyAt: undefined,
       deployments: s.deployments.map((d) => (d === primary ? { ...d, updatedAt: now } : d)) };
   });
-  return { service: renderService(ctx, deleted, await serviceTasks(ctx, deleted)) };
+  return { service: renderService(ctx, deleted, await serviceFacts(ctx, deleted)) };
 }
 
 export async function describeServices(input: DescribeServicesRequest, ctx: RequestContext): Promise<DescribeServicesResponse> {
@@ -205,7 +205,7 @@ export async function describeServices(input: DescribeServicesRequest, ctx: Requ
   const failures: Failure[] = [];
   for (const ref of refs) {
     const found = await findService(ctx, name, ref);
-    if (found) out.push(renderService(ctx, found.value, await serviceTasks(ctx, found.value), includeTags));
+    if (found) out.push(renderService(ctx, found.value, await serviceFacts(ctx, found.value), includeTags));
     // A bare name that matches nothing comes back as AWS shows it: service/<name>, no cluster segment.
     else failures.push({ arn: ref.startsWith('arn:') ? ref : ecsArn(ctx, `service/${ref}`), reason: 'MISSING' });
   }

@@ -8,6 +8,7 @@
 // write is compare-and-swap. The only memory is which clusters have services (rebuilt from the
 // store at start-up) and, per such cluster, its tasks (task-cache.ts: built from the task indexes,
 // then followed through this watch), so a pass reads no task record.
+import { performance } from 'node:perf_hooks';
 import { globalArn } from '../../../common/arn.js';
 import type { Ids } from '../../../common/ids.js';
 import type { AppContext, RequestContext } from '../../context.js';
@@ -113,8 +114,17 @@ export class ServiceScheduler {
     if (this.running.has(key)) { this.again.add(key); return; }
     const ref = this.known.get(key);
     if (!ref) return;
+    const started = performance.now();
     const pass = this.pass(ref)
       .catch((err) => { console.error(`service scheduler: pass over cluster ${ref.cluster} (${ref.account}, ${ref.region}) failed`, err); })
+      .then(async () => {
+        // Changes that came during the pass run another one, after a pause as long as the pass
+        // took (at most a second): under a stream of task reports passes take at most half the
+        // process's time, and each sees many changes at once.
+        if (!this.again.has(key) || this.closed) return;
+        const pause = Math.min(1000, performance.now() - started);
+        if (pause > 5) await new Promise((resolve) => { setTimeout(resolve, pause).unref?.(); });
+      })
       .finally(() => {
         this.running.delete(key);
         if (this.again.delete(key)) this.kick(key);

@@ -7,11 +7,11 @@ import type { KeyValue, Op, Store } from '../../../store/types.js';
 import type { FamilyRecord, TaskRecord } from './common.js';
 import { familyOps, revisionStatusOps } from './task-definition-index.js';
 import type { TaskDefinitionRecord } from './task-definition-lookup.js';
-import { indexEntries, taskCountPrefix, taskIndexPrefix } from './task-index.js';
-import { PENDING_STATUSES, RUNNING_STATUSES, instanceIdOf } from './task-model.js';
+import { counterEntries, indexEntries, taskCountPrefix, taskIndexPrefix } from './task-index.js';
 
 export const INDEX_MARKER = '/ecs-meta/index-version';
-export const INDEX_VERSION = '1';
+/** 2: per-startedBy task counters (b/<startedBy>/…) and the family's latestActive pointer. */
+export const INDEX_VERSION = '2';
 const PAGE = 1000;
 
 /** Rebuilds the indexes if the marker is missing or older; resolves the number of records indexed. */
@@ -49,14 +49,8 @@ function indexRecord(kv: KeyValue, ops: Op[], counters: Map<string, number>,
     if (!task.taskArn) return 0;
     const prefix = taskIndexPrefix(scope, cluster);
     for (const [key, value] of indexEntries(task)) ops.push({ type: 'put', key: prefix + key, value });
-    const status = task.lastStatus ?? '';
-    const what = RUNNING_STATUSES.includes(status) ? 'running' : PENDING_STATUSES.includes(status) ? 'pending' : undefined;
-    if (what) {
-      const counts = taskCountPrefix(scope, cluster);
-      const bump = (key: string) => counters.set(key, (counters.get(key) ?? 0) + 1);
-      bump(counts + what);
-      if (task.containerInstanceArn) bump(`${counts}i/${instanceIdOf(task.containerInstanceArn)}/${what}`);
-    }
+    const counts = taskCountPrefix(scope, cluster);
+    for (const key of counterEntries(task).keys()) counters.set(counts + key, (counters.get(counts + key) ?? 0) + 1);
     return 1;
   }
   if (kind === 'task-definitions' && rest.length === 2) {

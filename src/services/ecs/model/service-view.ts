@@ -15,8 +15,30 @@ const date = (iso: string | undefined) => (iso === undefined ? undefined : new D
 /** Deployments DescribeServices shows: PRIMARY first, then ACTIVE ones (INACTIVE ones are history). */
 export const liveDeployments = (s: ServiceRecord) => s.deployments.filter((d) => d.status !== 'INACTIVE');
 
-export function renderService(scope: Scope, s: ServiceRecord, tasks: ServiceTaskRecord[], includeTags = false): Service {
-  const counts = liveCounts(tasks);
+/** What DescribeServices shows of one deployment's tasks (superseded ones never count). */
+export interface DeploymentFacts {
+  running: number;
+  pending: number;
+  /** Not STOPPED and still wanted (isLive): an older deployment's requested count. */
+  live: number;
+  /** failedTasks: failures since the breaker was last reset. */
+  failed: number;
+}
+
+/** The facts of each deployment, computed from the service's task records. */
+export function factsFromTasks(tasks: ServiceTaskRecord[]): (d: DeploymentRecord) => DeploymentFacts {
+  return (d) => {
+    const mine = tasks.filter((t) => t.startedBy === d.id);
+    return { ...liveCounts(mine), live: mine.filter(isLive).length, failed: failuresOf(d, mine).length };
+  };
+}
+
+export function renderService(scope: Scope, s: ServiceRecord, tasksOrFacts: ServiceTaskRecord[] | ((d: DeploymentRecord) => DeploymentFacts),
+  includeTags = false): Service {
+  const factsOf = typeof tasksOrFacts === 'function' ? tasksOrFacts : factsFromTasks(tasksOrFacts);
+  const facts = new Map(s.deployments.map((d) => [d.id, factsOf(d)]));
+  const counts = { running: 0, pending: 0 };
+  for (const f of facts.values()) { counts.running += f.running; counts.pending += f.pending; }
   const live = s.status === 'INACTIVE' ? [] : liveDeployments(s);
   const primary = live.find((d) => d.status === 'PRIMARY');
   return {
@@ -34,15 +56,15 @@ export function renderService(scope: Scope, s: ServiceRecord, tasks: ServiceTask
     platformVersion: s.platformVersion,
     taskDefinition: s.taskDefinition,
     deploymentConfiguration: s.deploymentConfiguration,
-    deployments: live.map((d) => renderDeployment(s, d, tasks)),
+    deployments: live.map((d) => renderDeployment(s, d, facts.get(d.id)!)),
     roleArn: s.roleArn,
     events: s.events.map((e): ServiceEvent => ({ id: e.id, createdAt: new Date(e.createdAt), message: e.message })),
     createdAt: new Date(s.createdAt),
     currentServiceDeployment: primary ? serviceDeploymentArn(scope, s.cluster, s.serviceName, primary.serviceDeploymentId) : undefined,
     currentServiceRevisions: live.map((d) => {
-      const c = liveCounts(tasks.filter((t) => t.startedBy === d.id));
+      const c = facts.get(d.id)!;
       return { arn: serviceRevisionArn(scope, s.cluster, s.serviceName, d.serviceRevisionId),
-        requestedTaskCount: requested(s, d, tasks), runningTaskCount: c.running, pendingTaskCount: c.pending };
+        requestedTaskCount: requested(s, d, c), runningTaskCount: c.running, pendingTaskCount: c.pending };
     }),
     placementConstraints: s.placementConstraints,
     placementStrategy: s.placementStrategy,
@@ -60,22 +82,19 @@ export function renderService(scope: Scope, s: ServiceRecord, tasks: ServiceTask
 }
 
 /** The PRIMARY deployment wants the service's desired count; an older one, the tasks it still runs. */
-function requested(s: ServiceRecord, d: DeploymentRecord, tasks: ServiceTaskRecord[]): number {
-  if (d.status === 'PRIMARY') return s.desiredCount;
-  return tasks.filter((t) => t.startedBy === d.id && isLive(t)).length;
+function requested(s: ServiceRecord, d: DeploymentRecord, facts: DeploymentFacts): number {
+  return d.status === 'PRIMARY' ? s.desiredCount : facts.live;
 }
 
-export function renderDeployment(s: ServiceRecord, d: DeploymentRecord, tasks: ServiceTaskRecord[]): Deployment {
-  const mine = tasks.filter((t) => t.startedBy === d.id);
-  const counts = liveCounts(mine);
+export function renderDeployment(s: ServiceRecord, d: DeploymentRecord, counts: DeploymentFacts): Deployment {
   return {
     id: d.id,
     status: d.status,
     taskDefinition: d.taskDefinition,
-    desiredCount: requested(s, d, tasks),
+    desiredCount: requested(s, d, counts),
     pendingCount: counts.pending,
     runningCount: counts.running,
-    failedTasks: failuresOf(d, mine).length,
+    failedTasks: counts.failed,
     createdAt: new Date(d.createdAt),
     updatedAt: new Date(d.updatedAt),
     capacityProviderStrategy: d.capacityProviderStrategy,
@@ -113,7 +132,7 @@ export function renderServiceDeployment(scope: Scope, s: ServiceRecord, d: Deplo
     const deployments = s.deployments.filter((x) => x.serviceRevisionId === revisionId);
     const mine = tasks.filter((t) => deployments.some((x) => x.id === t.startedBy));
     const c = liveCounts(mine);
-    const requestedCount = deployments.reduce((n, x) => n + (x.status === 'INACTIVE' ? 0 : requested(s, x, tasks)), 0);
+    const requestedCount = deployments.reduce((n, x) => n + (x.status === 'INACTIVE' ? 0 : requested(s, x, factsFromTasks(tasks)(x))), 0);
     return { arn: revisionArn(revisionId), requestedTaskCount: requestedCount, runningTaskCount: c.running, pendingTaskCount: c.pending };
   };
   const breaker = d.deploymentConfiguration.deploymentCircuitBreaker;

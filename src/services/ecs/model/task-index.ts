@@ -14,7 +14,9 @@
 //                                          r: 1 when running, s: 1 when superseded} (placement
 //                                          snapshot; an agent's ACS session watches its own)
 // Counters under /ecs/<account>/<region>/task-counts/<cluster>/: running, pending (whole cluster) and
-// i/<instance id>/running|pending (lastStatus, see PENDING_STATUSES/RUNNING_STATUSES).
+// i/<instance id>/running|pending (lastStatus, see PENDING_STATUSES/RUNNING_STATUSES), and
+// b/<startedBy>/running|pending|live (lastStatus RUNNING / pending / not STOPPED and desired
+// RUNNING, superseded tasks left out: a service deployment's counts for DescribeServices).
 import { recordKey, type Scope } from '../../../common/records.js';
 import type { Op } from '../../../store/types.js';
 import type { TaskRecord } from './common.js';
@@ -59,7 +61,7 @@ export function indexEntries(t: TaskRecord): Map<string, string> {
 }
 
 /** Counter key (relative to the cluster's count prefix) → 1, for one task. */
-function counterEntries(t: TaskRecord): Map<string, number> {
+export function counterEntries(t: TaskRecord): Map<string, number> {
   const status = t.lastStatus ?? '';
   const kind = RUNNING_STATUSES.includes(status) ? 'running' : PENDING_STATUSES.includes(status) ? 'pending' : undefined;
   const out = new Map<string, number>();
@@ -67,6 +69,14 @@ function counterEntries(t: TaskRecord): Map<string, number> {
   out.set(kind, 1);
   const instance = instanceOf(t);
   if (instance) out.set(`i/${instance}/${kind}`, 1);
+  // Per startedBy (a service's deployment id), as DescribeServices counts (service-tasks.ts
+  // liveCounts / isLive): superseded tasks never count.
+  if (t.startedBy !== undefined && (t as { supersededAt?: string }).supersededAt === undefined) {
+    const by = `b/${enc(t.startedBy)}/`;
+    if (status === 'RUNNING') out.set(`${by}running`, 1);
+    else if (kind === 'pending') out.set(`${by}pending`, 1);
+    if (t.desiredStatus !== 'STOPPED') out.set(`${by}live`, 1);
+  }
   return out;
 }
 

@@ -36,11 +36,17 @@ export function parseTaskRef(ref: string): { id: string; cluster?: string } {
 /** A container instance given by id or ARN → its id. */
 export function instanceIdOf(ref: string): string {
   if (!ref.startsWith('arn:')) return ref;
+  const known = instanceIds.get(ref);
+  if (known !== undefined) return known;
   const parsed = parseArn(ref);
   const m = parsed && /^container-instance\/(?:[^/]+\/)?([^/]+)$/.exec(parsed.resource);
   if (!m) throw invalidParameter(`Invalid container instance ARN: ${ref}`);
+  // The scheduler asks this of every task on every pass: valid ARNs are remembered (bounded).
+  if (instanceIds.size >= 100_000) instanceIds.clear();
+  instanceIds.set(ref, m[1]);
   return m[1];
 }
+const instanceIds = new Map<string, string>();
 
 /** "1 vCPU" / "0.5 vcpu" / "1024" → CPU units; undefined stays undefined. */
 export function cpuUnits(value: string | number | undefined): number | undefined {
