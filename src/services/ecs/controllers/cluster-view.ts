@@ -6,6 +6,7 @@
 import { ecsConfig } from '../config.js';
 import type { ContainerInstanceRecord } from '../model/common.js';
 import { clusterInstances } from '../model/container-instance-store.js';
+import { placementView } from '../launch/placement-cache.js';
 import { isAgentConnected } from '../model/container-instance-view.js';
 import { db } from '../model/common.js';
 import type { ServiceRecord } from '../model/service-model.js';
@@ -84,7 +85,11 @@ export async function readClusterView(ctx: RequestContext, cluster: { name: stri
   tasks: ServiceTaskRecord[], settings: SchedulerSettings): Promise<ClusterView> {
   const now = ctx.app.clock.now();
   const instances = new Map<string, InstanceView>();
-  for (const { value: record } of await clusterInstances(ctx, cluster.name)) {
+  // The placement view followed through watches where the store allows (launch/placement-cache.ts),
+  // else one read of the cluster's instance records.
+  const cached = await placementView(ctx, cluster.name);
+  const records = cached ? cached.map((c) => c.withBeat(now)) : (await clusterInstances(ctx, cluster.name)).map((v) => v.value);
+  for (const record of records) {
     const view = instanceView(record, now, ecsConfig(ctx.app).agentGraceSeconds, settings.lostAfterSeconds);
     instances.set(view.id, view);
   }
