@@ -28,6 +28,8 @@ export interface SpecContext {
   /** Address host ports bind on (the agent's --ip). */
   ip: string;
   stateDir: string;
+  /** The container credentials environment for a task role's credentials id, when the endpoint runs. */
+  credentialsEnv?: (credentialsId: string) => Record<string, string>;
   /** Metadata URI for a container's token, when the endpoint runs. */
   metadataUri?: (token: string) => string;
   pullBehavior: ContainerSpec['pullBehavior'];
@@ -120,6 +122,7 @@ export function containerSpec(task: AcsTask, def: ContainerDefinition, ctx: Spec
     environment[METADATA_ENV] = ctx.metadataUri(token);
     environment[METADATA_ENV_V3] = ctx.metadataUri(token).replace(/\/v4\/([^/]+)$/, '/v3/$1');
   }
+  if (task.credentialsId && ctx.credentialsEnv) Object.assign(environment, ctx.credentialsEnv(task.credentialsId));
   const byName = (name: string) => {
     if (!td.containerDefinitions?.some((c) => c.name === name)) {
       throw new SpecError(`Container '${def.name}' refers to container '${name}', which is not in the task definition`);

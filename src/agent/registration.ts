@@ -27,6 +27,8 @@ export interface InstanceIdentity {
   /** ECS_DISABLE_PRIVILEGED: the instance does not offer privileged containers (their tasks then
    *  fail placement on the missing privileged-container capability). */
   disablePrivileged?: boolean;
+  /** The container credentials endpoint runs: tasks with a task role may be placed here. */
+  taskIamRole?: boolean;
 }
 
 const PRIVILEGED = 'com.amazonaws.ecs.capability.privileged-container';
@@ -44,6 +46,8 @@ const CAPABILITIES = [
   'ecs.capability.increased-task-cpu-limit',
 ];
 
+const TASK_IAM_ROLE = ['com.amazonaws.ecs.capability.task-iam-role', 'com.amazonaws.ecs.capability.task-iam-role-network-host'];
+
 /** The attributes an agent registers with: built-ins, capabilities, then custom ones (which win). */
 export function instanceAttributes(id: InstanceIdentity): Attribute[] {
   const attrs = new Map<string, string | undefined>([
@@ -55,6 +59,7 @@ export function instanceAttributes(id: InstanceIdentity): Attribute[] {
   if (id.instanceType) attrs.set('ecs.instance-type', id.instanceType);
   for (const v of remoteApiVersions(id.dockerApiVersion ?? '1.44')) attrs.set(`com.amazonaws.ecs.capability.docker-remote-api.${v}`, undefined);
   for (const c of CAPABILITIES) if (!(id.disablePrivileged && c === PRIVILEGED)) attrs.set(c, undefined);
+  if (id.taskIamRole) for (const c of TASK_IAM_ROLE) attrs.set(c, undefined);
   for (const [k, v] of Object.entries(id.attributes)) attrs.set(k, v === '' ? undefined : v);
   return [...attrs].map(([name, value]) => (value === undefined ? { name } : { name, value }));
 }

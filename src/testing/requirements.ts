@@ -47,6 +47,17 @@ export function requireTestImage(image = TEST_IMAGE): Requirement {
     run('docker', ['image', 'inspect', image]).ok ? false : `it is not built (run: bash scripts/build-test-image.sh)`);
 }
 
+/** The image scripts/build-test-node-image.sh builds: node + @aws-sdk/client-sts + /app/whoami.mjs. */
+export const TEST_NODE_IMAGE = 'berth-test/node:latest';
+
+/** A Docker engine with the node test image built (bash scripts/build-test-node-image.sh). */
+export function requireTestNodeImage(): Requirement {
+  const docker = requireDocker();
+  if (docker.skip) return docker;
+  return requirement(`the Docker image ${TEST_NODE_IMAGE}`, () =>
+    run('docker', ['image', 'inspect', TEST_NODE_IMAGE]).ok ? false : `it is not built (run: bash scripts/build-test-node-image.sh)`);
+}
+
 /** AWS CLI v1: the `aws` first on PATH. */
 export function requireAwsCliV1(): Requirement {
   return requirement('AWS CLI v1 (aws)', () => cliVersion('aws', 1));

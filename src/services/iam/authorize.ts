@@ -28,6 +28,11 @@ export interface PrincipalInfo {
   readsResourceTags?: boolean;
 }
 
+/** A service principal (`ecs-tasks.amazonaws.com`): only the platform's own services act as one,
+ *  through the internal client (ECS assuming a task's role); no access key ever maps to one. */
+export const isServicePrincipal = (ctx: Pick<RequestContext, 'internal' | 'principalArn'>) =>
+  ctx.internal === true && /^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$/.test(ctx.principalArn);
+
 const CACHE_MAX = 10_000;
 
 export class IamCache {
@@ -177,6 +182,9 @@ export function createAuthorizer(app: AppContext, cache: IamCache): Authorizer {
     if (UNGOVERNED.has(request.action)) return;
     // The account root may do anything in its own account.
     if (ctx.principalArn === `arn:aws:iam::${ctx.account}:root`) return;
+    // A service principal (ECS assuming a task role, internal calls only) is authorized by the
+    // role's trust policy, which AssumeRole evaluates itself.
+    if (request.action === 'sts:AssumeRole' && isServicePrincipal(ctx)) return;
     const principal = await cache.principal(ctx.principalArn, ctx.accessKeyId);
     if (!principal || principal.account !== ctx.account) {
       throw accessDenied(ctx, ctx.principalArn, request.action, request.resources[0], { decision: 'ImplicitDeny', by: 'identity-based policy' });
