@@ -39,6 +39,10 @@ export interface AgentOptions {
   attributes?: Record<string, string>;
   /** Host protection (the real agent's ECS_DISABLE_PRIVILEGED): no privileged containers here. */
   disablePrivileged?: boolean;
+  /** Host protection: no networkMode host here. */
+  disableHostNetwork?: boolean;
+  /** Host protection: host bind mounts only under these paths ([]: none at all; undefined: any). */
+  allowedBindMounts?: string[];
   stateDir?: string;
   region?: string;
   credentials?: Credentials;
@@ -83,7 +87,13 @@ export class Agent {
     const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     const credentials = opts.credentials ?? agentCredentials();
     const state = new StateFile(opts.stateDir ?? defaultStateDir(ip));
-    const registryAuth = new EcrRegistryAuth({ endpoint: opts.endpoint, region, credentials, log });
+    // Task role credentials ACS sends; the execution role's sign the task's ECR pulls and log shipping.
+    const roleCredentials = new CredentialsStore();
+    const executionCredentials = (taskArn: string) => {
+      const c = roleCredentials.forTask(taskArn, 'TaskExecution');
+      return c && { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration };
+    };
+    const registryAuth = new EcrRegistryAuth({ endpoint: opts.endpoint, region, credentials, log, executionCredentials });
     const simulatedCpu = opts.cpu ?? (opts.instanceType ? instanceTypeResources(opts.instanceType)?.cpu : undefined) ?? hostResources().cpu;
     const runtime = typeof opts.runtime === 'object' ? opts.runtime
       : opts.runtime === 'simulated' ? new SimulatedRuntime({ hostCpuUnits: simulatedCpu }) : new DockerRuntime({ registryAuth: registryAuth.forImage });
@@ -95,7 +105,6 @@ export class Agent {
       throw new Error(`unknown instance type '${opts.instanceType}': give --cpu and --memory too`);
     }
     let engine: TaskEngine | undefined;
-    const roleCredentials = new CredentialsStore();
     const credentialsEndpoint = runtime.kind === 'docker' ? await startCredentialsEndpoint({
       store: roleCredentials, log, allowed: (taskArn, remote) => taskOwnsAddress(engine!, taskArn, remote),
     }) : undefined;
@@ -118,6 +127,8 @@ export class Agent {
       dockerApiVersion: engineVersion?.apiVersion,
       runtime: runtime.kind,
       disablePrivileged: opts.disablePrivileged,
+      disableHostNetwork: opts.disableHostNetwork,
+      allowedBindMounts: opts.allowedBindMounts,
       // Task roles need the credentials endpoint (the simulated runtime runs no containers).
       taskIamRole: runtime.kind === 'simulated' || credentialsServer !== undefined,
     };
@@ -129,10 +140,11 @@ export class Agent {
     const metadata = await startMetadata(() => engine!, runtime, clusterArn, identity.availabilityZone, state, log);
     const spec: SpecContext = {
       clusterArn, instanceArn, ip, stateDir: state.dir, metadataUri: metadata.uri, credentialsEnv: credentialsServer?.env,
+      hostProtection: { disablePrivileged: opts.disablePrivileged, disableHostNetwork: opts.disableHostNetwork, allowedBindMounts: opts.allowedBindMounts },
       pullBehavior: pullBehaviorFromEnv(), defaultStopTimeout: stopTimeoutFromEnv(),
     };
     const reporter = new StateReporter({ ecs, cluster: clusterArn, log });
-    const awsLogs = new AwsLogs({ runtime, endpoint: opts.endpoint, region, credentials, stateDir: state.dir, log, flushMs: opts.logFlushMs });
+    const awsLogs = new AwsLogs({ runtime, endpoint: opts.endpoint, region, credentials, stateDir: state.dir, log, flushMs: opts.logFlushMs, executionCredentials });
     let tcs: TcsClient | undefined;
     const health = new HealthReporter(async (tasks) => (await tcs?.publishHealth(tasks)) ?? false);
     engine = new TaskEngine({
