@@ -7,7 +7,7 @@
 // Berth runs twice: --auth open and --auth strict (every signature verified against the root key;
 // root needs no policy evaluation), and the per-request cost of SigV4 verification is measured
 // in-process. BENCH_AUTH=open skips the strict server. Open and strict are measured interleaved
-// (ROUNDS chunks each, alternating which goes first) so that load from others sharing the machine
+// (ROUNDS = 10 chunks each, alternating which goes first) so that load from others sharing the machine
 // falls on both alike; their ratio is the comparison that matters.
 import {
   CreateClusterCommand, DescribeClustersCommand, DescribeTaskDefinitionCommand, ECSClient,
@@ -120,7 +120,7 @@ async function drive(clients: Client[], w: Workload, state: State, from: number,
   if (failure) throw failure.err;
 }
 
-const ROUNDS = 4;
+const ROUNDS = 10;
 
 /** Measures the workload on the targets interleaved: set-up and warm-up on each, then ROUNDS
  *  chunks of REQUESTS / ROUNDS per target, alternating the order, with the time summed per target. */
@@ -186,6 +186,8 @@ async function main() {
   const states = new Map(targets.map((t) => [t, { taskDefinitionArns: [], clusters: [] } as State]));
   const rows: string[][] = [];
   const failures: string[] = [];
+  /** Seconds each target spent on its measured requests, over all ops (for the overall row). */
+  const totals = new Map<Target, { seconds: number; ops: number }>(targets.map((t) => [t, { seconds: 0, ops: 0 }]));
   try {
     for (const w of workloads) {
       const results = new Map<Target, Result>();
@@ -197,6 +199,7 @@ async function main() {
           console.error(`!! ${failures.at(-1)}`);
         }
       }
+      for (const [t, r] of results) { const total = totals.get(t)!; total.seconds += REQUESTS / r.reqPerSec; total.ops++; }
       const b = results.get(berth), s = strict && results.get(strict), m = results.get(moto);
       const rate = (r?: Result) => (r ? r.reqPerSec.toFixed(0) : 'FAILED');
       const lat = (r?: Result) => (r ? `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}` : '-');
@@ -208,6 +211,12 @@ async function main() {
     await strict?.close();
     await moto.close();
   }
+  // All ops together: every target's requests over its total time (only when no row failed).
+  const overall = (t?: Target) => { const x = t && totals.get(t); return x && x.ops === workloads.length ? { reqPerSec: (REQUESTS * x.ops) / x.seconds, p50: NaN, p99: NaN } : undefined; };
+  const [ob, os, om] = [overall(berth), overall(strict), overall(moto)];
+  const fmt = (r?: Result) => (r ? r.reqPerSec.toFixed(0) : '-');
+  const ratioOf = (x?: Result, y?: Result) => (x && y ? `${(x.reqPerSec / y.reqPerSec).toFixed(2)}x` : '-');
+  rows.push(['all ops (total time)', fmt(ob), ...(strict ? [fmt(os), ratioOf(os, ob)] : []), fmt(om), ratioOf(ob, om), '-', ...(strict ? ['-'] : []), '-']);
   printTable(['op', 'Berth req/s', ...(strict ? ['strict req/s', 'strict/open'] : []), 'moto req/s', 'Berth/moto', 'Berth p50/p99 ms',
     ...(strict ? ['strict p50/p99 ms'] : []), 'moto p50/p99 ms'], rows);
   console.log(`\n${verificationCost()}`);

@@ -178,13 +178,10 @@ async function resourceTags(app: AppContext, ctx: RequestContext, resource: stri
 export function createAuthorizer(app: AppContext, cache: IamCache): Authorizer {
   return async (ctx, input) => {
     if (app.config.auth !== 'strict') return;
+    // The account root may do anything in its own account (decided before any policy work).
+    if (ctx.principalArn === `arn:aws:iam::${ctx.account}:root`) return;
     const request = actionRequest(ctx, input);
     if (UNGOVERNED.has(request.action)) return;
-    // The account root may do anything in its own account.
-    if (ctx.principalArn === `arn:aws:iam::${ctx.account}:root`) return;
-    // A service principal (ECS assuming a task role, internal calls only) is authorized by the
-    // role's trust policy, which AssumeRole evaluates itself.
-    if (request.action === 'sts:AssumeRole' && isServicePrincipal(ctx)) return;
     const principal = await cache.principal(ctx.principalArn, ctx.accessKeyId);
     if (!principal || principal.account !== ctx.account) {
       throw accessDenied(ctx, ctx.principalArn, request.action, request.resources[0], { decision: 'ImplicitDeny', by: 'identity-based policy' });
