@@ -3,9 +3,12 @@
 // container credentials endpoint (169.254.170.2); the AWS SDK inside the container
 // (berth-test/node: @aws-sdk/client-sts, default credential chain) gets the role's assumed-role ARN
 // from GetCallerIdentity. Another task's container cannot read them; a role whose trust policy
-// does not name ecs-tasks.amazonaws.com is not assumed.
+// does not name ecs-tasks.amazonaws.com is not assumed. The agent runs as an IAM user allowed only
+// ecs:*, so the awslogs shipping of a task with an execution role succeeds only because the
+// execution role's credentials sign it.
 import { CreateClusterCommand, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
-import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { AttachRolePolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,21 +18,23 @@ import { newRootCredentials } from '../server/root-credentials.js';
 import { VERSION } from '../server/berth.js';
 import { docker, eventually, removeContainersOf } from '../testing/docker-fixture.js';
 import { startHarness, type Harness } from '../testing/harness.js';
-import { requireTestImage, requireTestNodeImage, TEST_IMAGE, TEST_NODE_IMAGE } from '../testing/requirements.js';
+import { requireCredentialsAddress, requireTestImage, requireTestNodeImage, TEST_IMAGE, TEST_NODE_IMAGE } from '../testing/requirements.js';
 import { Agent } from './agent.js';
 import { CREDENTIALS_HOST, FULL_URI_ENV, RELATIVE_URI_ENV } from './credentials-endpoint.js';
 import { bridgeGateway } from './engine-probe.js';
 
 const nodeImage = requireTestNodeImage();
 const busybox = requireTestImage();
+const address = requireCredentialsAddress();
 const trust = (principal: object) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: principal, Action: 'sts:AssumeRole' }] });
 
-describe('task role credentials (strict mode, real containers)', nodeImage.skip ? nodeImage : busybox, () => {
+describe('task role credentials (strict mode, real containers)', [nodeImage, busybox, address].find((r) => r.skip) ?? address, () => {
   const root = newRootCredentials('444455556666');
   let h: Harness;
   let iam: IAMClient;
   let agent: Agent;
   let dir: string;
+  let agentCredentials: { accessKeyId: string; secretAccessKey: string };
   const logs: string[] = [];
 
   before(async () => {
@@ -41,9 +46,14 @@ describe('task role credentials (strict mode, real containers)', nodeImage.skip 
     await iam.send(new CreateRoleCommand({ RoleName: 'app-role', AssumeRolePolicyDocument: trust({ Service: 'ecs-tasks.amazonaws.com' }) }));
     await iam.send(new CreateRoleCommand({ RoleName: 'not-for-ecs', AssumeRolePolicyDocument: trust({ AWS: `arn:aws:iam::${root.account}:root` }) }));
     await h.ecs.send(new CreateClusterCommand({ clusterName: 'roles' }));
+    // The agent's own principal may do ECS's agent calls and nothing else (no logs:*, no ecr:*).
+    await iam.send(new CreateUserCommand({ UserName: 'agent' }));
+    await iam.send(new PutUserPolicyCommand({ UserName: 'agent', PolicyName: 'ecs-only', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecs:*', Resource: '*' }] }) }));
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'agent' }))).AccessKey!;
+    agentCredentials = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
     dir = mkdtempSync(join(tmpdir(), 'berth-task-role-'));
     agent = await Agent.start({
-      endpoint: h.url, cluster: 'roles', runtime: 'docker', ip: '127.10.0.1', version: VERSION, credentials: root,
+      endpoint: h.url, cluster: 'roles', runtime: 'docker', ip: '127.10.0.1', version: VERSION, credentials: agentCredentials,
       stateDir: join(dir, 'agent'), log: (l) => logs.push(l), backoffMs: [50, 1000],
     });
   });
@@ -102,5 +112,38 @@ describe('task role credentials (strict mode, real containers)', nodeImage.skip 
     assert.equal(answer.Arn, undefined);
     assert.ok(answer.error, 'GetCallerIdentity failed for lack of credentials');
     assert.equal(agent.roleCredentials.forTask(task.arn, 'TaskApplication'), undefined);
+  });
+
+  it('the execution role\'s credentials sign the task\'s awslogs shipping', async () => {
+    const logsAs = (credentials: { accessKeyId: string; secretAccessKey: string }) => new CloudWatchLogsClient({ endpoint: h.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    const rootLogs = logsAs(root);
+    const agentLogs = logsAs(agentCredentials);
+    try {
+      // The agent's own credentials may not write logs.
+      await rootLogs.send(new CreateLogGroupCommand({ logGroupName: '/ecs/exec' }));
+      await assert.rejects(agentLogs.send(new CreateLogStreamCommand({ logGroupName: '/ecs/exec', logStreamName: 'probe' })), { name: 'AccessDeniedException' });
+      const exec = (await iam.send(new CreateRoleCommand({ RoleName: 'exec-role', AssumeRolePolicyDocument: trust({ Service: 'ecs-tasks.amazonaws.com' }) }))).Role!;
+      await iam.send(new AttachRolePolicyCommand({ RoleName: 'exec-role', PolicyArn: 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy' }));
+      const td = await h.ecs.send(new RegisterTaskDefinitionCommand({
+        family: 'logged', executionRoleArn: exec.Arn, containerDefinitions: [{
+          name: 'app', image: TEST_IMAGE, memory: 32, command: ['sh', '-c', 'echo hello-from-exec-role; sleep 3600'],
+          logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/exec', 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'app' } },
+        }],
+      }));
+      const out = await h.ecs.send(new RunTaskCommand({ cluster: 'roles', taskDefinition: td.taskDefinition!.taskDefinitionArn! }));
+      assert.equal(out.failures?.length ?? 0, 0, JSON.stringify(out.failures));
+      const arn = out.tasks![0].taskArn!;
+      const stream = `app/app/${arn.slice(arn.lastIndexOf('/') + 1)}`;
+      const events = await eventually('the line shipped with the execution role', async () => {
+        const got = await rootLogs.send(new GetLogEventsCommand({ logGroupName: '/ecs/exec', logStreamName: stream, startFromHead: true })).catch(() => undefined);
+        return got?.events?.some((e) => e.message === 'hello-from-exec-role') && got.events;
+      }, 60_000);
+      assert.ok(events.length >= 1);
+      assert.equal(agent.roleCredentials.forTask(arn, 'TaskExecution')?.roleArn, exec.Arn);
+      await h.ecs.send(new StopTaskCommand({ cluster: 'roles', task: arn }));
+    } finally {
+      rootLogs.destroy();
+      agentLogs.destroy();
+    }
   });
 });
