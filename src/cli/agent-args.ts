@@ -1,6 +1,7 @@
 // `berth agent` flags → AgentOptions (validated, so a typo fails at start, not later).
 import type { AgentOptions } from '../agent/agent.js';
 import { knownInstanceTypes } from '../agent/instance-types.js';
+import { parseAllowedBindMounts } from '../common/host-protection.js';
 import { flag, flagList, type Args } from './args.js';
 
 export const AGENT_HELP = `  berth agent --cluster NAME [options]   an agent (container instance) for a Berth server
@@ -15,9 +16,12 @@ export const AGENT_HELP = `  berth agent --cluster NAME [options]   an agent (co
                                            addresses 127.1.0.1… (or from --ip), zones round-robin
                                            over --az a,b,c (comma-separated), state in
                                            <state-dir, default .berth/fleet-<cluster>>/agent-<ip>/
-    --disable-privileged                   refuse privileged containers: their tasks fail
-                                           placement on this instance (ECS_DISABLE_PRIVILEGED)
-    Default as on EC2: privileged allowed. A multi-tenant deployment should set it.`;
+    Host protection (default as on EC2: all allowed; a multi-tenant deployment should set them):
+    --disable-privileged                   refuse privileged containers (ECS_DISABLE_PRIVILEGED)
+    --disable-host-network                 refuse networkMode host    (BERTH_DISABLE_HOST_NETWORK)
+    --allowed-bind-mounts PATH[,PATH]      host bind mounts only under these paths; none: no host
+                                           bind mounts at all         (BERTH_ALLOWED_BIND_MOUNTS)
+    Tasks asking for what is refused fail placement on this instance (reason ATTRIBUTE).`;
 
 /** --fleet N: how many simulated agents this process runs (undefined: one agent, not a fleet). */
 export function fleetSizeFromArgs(args: Args): number | undefined {
@@ -53,6 +57,11 @@ export function agentOptionsFromArgs(args: Args, version: string): AgentOptions 
     if (!k) throw new Error(`--attribute must be key=value, not '${a}'`);
     attributes[k] = v;
   }
+  const bindMountsFlag = flag(args, 'allowed-bind-mounts') ?? process.env.BERTH_ALLOWED_BIND_MOUNTS;
+  const bindMounts = bindMountsFlag === undefined ? undefined : bindMountsFlag === 'none' ? [] : parseAllowedBindMounts(bindMountsFlag);
+  for (const p of bindMounts ?? []) if (!p.startsWith('/')) throw new Error(`--allowed-bind-mounts takes absolute paths, not '${p}'`);
+  if ((bindMounts ?? []).join(':').length > 128) throw new Error('--allowed-bind-mounts: at most 128 characters in all (an ECS attribute value)');
+  if (bindMountsFlag !== undefined && bindMountsFlag !== 'none' && !bindMounts?.length) throw new Error('--allowed-bind-mounts needs PATH[,PATH] (or none)');
   const ip = flag(args, 'ip') ?? '127.0.0.1';
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw new Error(`--ip must be an IPv4 address, not '${ip}'`);
   return {
@@ -62,6 +71,8 @@ export function agentOptionsFromArgs(args: Args, version: string): AgentOptions 
     attributes,
     stateDir: flag(args, 'state-dir'),
     ...(flag(args, 'disable-privileged') === 'true' || process.env.ECS_DISABLE_PRIVILEGED === 'true' ? { disablePrivileged: true } : {}),
+    ...(flag(args, 'disable-host-network') === 'true' || process.env.BERTH_DISABLE_HOST_NETWORK === 'true' ? { disableHostNetwork: true } : {}),
+    ...(bindMounts !== undefined ? { allowedBindMounts: bindMounts } : {}),
     version,
   };
 }

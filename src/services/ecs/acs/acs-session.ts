@@ -19,6 +19,7 @@ import { keepLiveness, openLiveness, recordHeartbeat } from '../model/liveness.j
 import { ecsConfig } from '../config.js';
 import { AcsSequence } from './acs-sequence.js';
 import { modifyInstance } from '../model/container-instance-store.js';
+import { SessionCredentials } from './acs-credentials.js';
 
 export interface AcsTimings {
   /** Between HeartbeatMessages. */
@@ -47,6 +48,8 @@ export class AcsSession {
   /** Events are handled in order, after the manifest. */
   private chain: Promise<void> = Promise.resolve();
   private readonly sequence: AcsSequence;
+  /** Role credentials handed out on this connection (refreshed before they expire). */
+  private readonly credentials: SessionCredentials;
   private lastTouch = -Infinity;
   /** The liveness lease (model/liveness.ts): kept alive by the agent's frames. */
   private lease?: Promise<string>;
@@ -58,6 +61,7 @@ export class AcsSession {
     private readonly counters: AcsCounters = { stopVerifications: 0, stopsConfirmed: 0, stopsRefused: 0 }) {
     this.instanceId = instanceIdOf(instanceArn);
     this.sequence = new AcsSequence(ctx, `${cluster}/${this.instanceId}`);
+    this.credentials = new SessionCredentials(ctx);
   }
 
   async start() {
@@ -135,7 +139,7 @@ export class AcsSession {
     if (this.closed) return;
     const records = await instanceTasks(this.ctx, this.cluster, this.instanceArn);
     for (const t of records) this.sent.set(t.taskArn!, Math.max(this.sent.get(t.taskArn!) ?? 0, t.generation ?? 1));
-    await this.sendPayload(await acsTasks(this.ctx, this.cache, records));
+    await this.sendPayload(await acsTasks(this.ctx, this.cache, records, this.credentials));
     await this.sendManifest(records);
   }
 
@@ -156,14 +160,14 @@ export class AcsSession {
     if (this.closed) return;
     const entry = JSON.parse(event.value) as LiveEntry;
     // Stopped (its live key is gone): nothing for the agent to do, nothing to remember.
-    if (event.type === 'delete') { this.sent.delete(entry.a); return; }
+    if (event.type === 'delete') { this.sent.delete(entry.a); this.credentials.forget(entry.a); return; }
     if (entry.n <= (this.sent.get(entry.a) ?? 0)) return;
     const task = await db(this.ctx).tasks.get(this.ctx, `${this.cluster}/${parseTaskRef(entry.a).id}`);
     if (!task || task.lastStatus === 'STOPPED') return;
     const generation = task.generation ?? 1;
     if (generation <= (this.sent.get(task.taskArn!) ?? 0)) return;
     this.sent.set(task.taskArn!, generation);
-    await this.sendPayload(await acsTasks(this.ctx, this.cache, [task]));
+    await this.sendPayload(await acsTasks(this.ctx, this.cache, [task], this.credentials));
   }
 
   private async sendPayload(tasks: WireTask[]) {
@@ -211,16 +215,31 @@ export class AcsSession {
     this.counters.stopsConfirmed += stopTasks.length;
     this.counters.stopsRefused += keep.length;
     this.send({ type: 'TaskStopVerificationAck', message: { messageId, generatedAt: this.ctx.app.clock.now().getTime(), stopTasks } });
-    if (keep.length) await this.sendPayload(await acsTasks(this.ctx, this.cache, keep));
+    if (keep.length) await this.sendPayload(await acsTasks(this.ctx, this.cache, keep, this.credentials));
   }
 
   private heartbeat() {
     this.send({ type: 'HeartbeatMessage', message: { messageId: this.ctx.app.ids.uuid(), healthy: true } });
+    this.enqueue(() => this.refreshCredentials());
     const now = Date.now();
     for (const [id, p] of this.pending) {
       if (now - p.sentAt < this.timings.ackTimeoutMs) continue;
       this.pending.delete(id);
       this.enqueue(() => this.resend(p.tasks));
+    }
+  }
+
+  /** An IAMRoleCredentialsMessage for each role whose credentials are past half their lifetime. */
+  private async refreshCredentials() {
+    if (this.closed) return;
+    const running = async (taskArn: string) => {
+      const task = await db(this.ctx).tasks.get(this.ctx, `${this.cluster}/${parseTaskRef(taskArn).id}`);
+      return !!task && task.desiredStatus !== 'STOPPED' && task.lastStatus !== 'STOPPED';
+    };
+    for (const r of await this.credentials.refreshDue(running)) {
+      this.send({ type: 'IAMRoleCredentialsMessage', message: {
+        messageId: this.ctx.app.ids.uuid(), clusterArn: this.clusterArn, taskArn: r.taskArn, roleType: r.roleType, roleCredentials: r.credentials,
+      } });
     }
   }
 
@@ -231,7 +250,7 @@ export class AcsSession {
       const task = await db(this.ctx).tasks.get(this.ctx, `${this.cluster}/${parseTaskRef(arn).id}`);
       if (task && task.lastStatus !== 'STOPPED') records.push(task);
     }
-    await this.sendPayload(await acsTasks(this.ctx, this.cache, records));
+    await this.sendPayload(await acsTasks(this.ctx, this.cache, records, this.credentials));
   }
 
   private openLease(): Promise<string> {
