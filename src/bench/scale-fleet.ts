@@ -10,6 +10,7 @@ import { spawnBerth as spawnCli } from '../testing/processes.js';
 import { repoRoot, spawnBerth } from '../testing/child-server.js';
 import { LeanEcsClient } from './lean-client.js';
 import { latency, rssMiB, type Client } from './scale-measure.js';
+import { MAX_TASKS_PER_SERVICE } from '../services/ecs/model/service-inputs.js';
 
 const FLEET = Number(process.env.BENCH_FLEET ?? 1000);
 const RUNTASK_CALLS = Number(process.env.BENCH_RUNTASK_CALLS ?? 300);
@@ -61,11 +62,18 @@ export async function runFleet(dir: string): Promise<FleetResult> {
 
     // A service of SERVICE_TASKS tasks: time until runningCount reaches it.
     await api.send(new RegisterTaskDefinitionCommand({ family: 'svc', containerDefinitions: [{ name: 'a', image: 'busybox', cpu: 4, memory: 8, command: ['sleep', 'infinity'] }] }));
+    // ECS allows 5,000 tasks per service (MAX_TASKS_PER_SERVICE): more are split over services
+    // created together, timed until their runningCounts add up to SERVICE_TASKS.
     const s0 = performance.now();
-    await api.send(new CreateServiceCommand({ cluster, serviceName: 'big', taskDefinition: 'svc', desiredCount: SERVICE_TASKS }));
+    const names: string[] = [];
+    for (let left = SERVICE_TASKS, i = 0; left > 0; left -= MAX_TASKS_PER_SERVICE, i++) {
+      names.push(`big-${i}`);
+      await api.send(new CreateServiceCommand({ cluster, serviceName: `big-${i}`, taskDefinition: 'svc', desiredCount: Math.min(left, MAX_TASKS_PER_SERVICE) }));
+    }
     let running = 0;
     for (;;) {
-      running = (await api.send(new DescribeServicesCommand({ cluster, services: ['big'] }))).services[0].runningCount;
+      const described = await api.send(new DescribeServicesCommand({ cluster, services: names }));
+      running = described.services.reduce((n: number, s: { runningCount: number }) => n + s.runningCount, 0);
       if (running >= SERVICE_TASKS || (performance.now() - s0) / 1000 > SERVICE_LIMIT_S) break;
       await sleep(250);
     }

@@ -127,8 +127,8 @@ function printFleet(f: FleetResult) {
   console.log(`RunTask count 10, 16 clients: ${f.runTask.tasks} tasks acknowledged in ${f.runTask.seconds.toFixed(2)} s = ${f.runTask.perSecond.toFixed(0)} tasks/s`
     + ` (p50 ${ms(f.runTask.p50)} ms, p99 ${ms(f.runTask.p99)} ms per call)`);
   console.log(f.service.reached
-    ? `service of ${f.service.desired} tasks: runningCount = ${f.service.desired} after ${f.service.seconds.toFixed(1)} s`
-    : `service of ${f.service.desired} tasks: runningCount ${f.service.running} after ${f.service.seconds.toFixed(1)} s (gave up)`);
+    ? `service tasks (${f.service.desired}, in services of at most 5,000): runningCounts add up to ${f.service.desired} after ${f.service.seconds.toFixed(1)} s`
+    : `service tasks (${f.service.desired}, in services of at most 5,000): runningCount ${f.service.running} after ${f.service.seconds.toFixed(1)} s (gave up)`);
   console.log(`over-commit check: ${f.overCommitted === 0 ? 'no instance has negative remaining CPU or memory' : `${f.overCommitted} instances OVER-COMMITTED`}`);
   console.log(`server RSS after the fleet runs: ${f.serverRss.toFixed(0)} MiB`);
 }
