@@ -30,7 +30,9 @@ export interface FleetResult {
 const sleep = (msec: number) => new Promise((resolve) => setTimeout(resolve, msec));
 
 export async function runFleet(dir: string): Promise<FleetResult> {
-  const server = await spawnBerth({ store: `sqlite://${join(dir, 'fleet.db')}` });
+  // Each simulated agent holds its ACS and TCS websockets and an HTTP connection for its reports:
+  // 1,000 agents need more than the default 2,048 connections.
+  const server = await spawnBerth({ store: `sqlite://${join(dir, 'fleet.db')}`, extra: ['--max-connections', String(Math.max(2048, FLEET * 8))] });
   const api: Client = new LeanEcsClient(server.url);
   const cluster = 'fleet';
   await api.send(new CreateClusterCommand({ clusterName: cluster }));

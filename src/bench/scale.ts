@@ -9,8 +9,9 @@
 //  2. RunTask end to end (count 10, 16 clients) on a fleet of BENCH_FLEET (1,000) simulated
 //     instances (`berth agent --runtime simulated --fleet N`, a second child process): tasks
 //     acknowledged (placed and written) per second.
-//  3. A service of BENCH_SERVICE_TASKS (10,000) tasks on that fleet: seconds until runningCount
-//     reaches it; then every instance's remaining resources are checked non-negative.
+//  3. BENCH_SERVICE_TASKS (10,000) service tasks on that fleet (services of at most 5,000, ECS's
+//     limit per service): seconds until their runningCounts add up to it; then every
+//     instance's remaining resources are checked non-negative.
 import { CreateClusterCommand, CreateServiceCommand, RegisterContainerInstanceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
