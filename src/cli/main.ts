@@ -27,6 +27,11 @@ Usage:
                                      strict: SigV4 verified, IAM policies enforced; the root
                                      access key is created on first start      (BERTH_AUTH)
     --insecure                       allow --auth open on a non-loopback address
+    --advertise-url URL              the base URL agents are told to use (DiscoverPollEndpoint);
+                                     default: the scheme/host/port each agent reached the server at
+                                                                         (BERTH_ADVERTISE_URL)
+    --tls-cert FILE --tls-key FILE   serve everything on the port over HTTPS (PEM files)
+                                                            (BERTH_TLS_CERT, BERTH_TLS_KEY)
     --log-level info                 activity log: debug, info, warn, error, off (BERTH_LOG_LEVEL)
     --log-format text                activity log lines as text or json          (BERTH_LOG_FORMAT)
     --max-connections 2048           concurrent connections; more are refused    (BERTH_MAX_CONNECTIONS)
@@ -96,6 +101,10 @@ export async function serverFromArgs(args: Args, signals = true): Promise<Berth>
   const host = flag(args, 'host') ?? process.env.BERTH_HOST ?? '127.0.0.1';
   const port = Number(flag(args, 'port') ?? process.env.BERTH_PORT ?? 4566);
   const maxConnections = flag(args, 'max-connections') ?? process.env.BERTH_MAX_CONNECTIONS;
+  const advertise = flag(args, 'advertise-url') ?? process.env.BERTH_ADVERTISE_URL;
+  if (advertise !== undefined && !/^https?:\/\/[^/\s]+\/?$/i.test(advertise)) {
+    throw new Error(`--advertise-url must be http(s)://host[:port], not '${advertise}'`);
+  }
   if (maxConnections !== undefined && !/^\d+$/.test(maxConnections)) throw new Error(`--max-connections must be a whole number, not '${maxConnections}'`);
   const log = createActivityLog({
     level: parseLogLevel(flag(args, 'log-level') ?? process.env.BERTH_LOG_LEVEL ?? 'info'),
@@ -105,7 +114,7 @@ export async function serverFromArgs(args: Args, signals = true): Promise<Berth>
   try {
     berth = await startBerth({
       auth, insecure: flag(args, 'insecure') === 'true',
-      host, port, store, log,
+      host, port, store, log, publicUrl: advertise,
       config: serviceConfigFromArgs(args),
       limits: {
         maxConnections: maxConnections === undefined ? undefined : Number(maxConnections),

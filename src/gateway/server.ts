@@ -8,7 +8,7 @@
 // request (408 after that); an idle keep-alive connection closes after `keepAliveTimeoutMs`.
 import { readBody } from '../common/http.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { RawRequest } from '../protocol/types.js';
+import type { RawRequest, RequestOrigin } from '../protocol/types.js';
 import type { AppContext } from '../services/context.js';
 import type { RouteHandler, ServiceDef, StreamRouteHandler, UpgradeHandler } from '../services/types.js';
 import { limitFor, ROUTE_LIMIT, tooLarge, type Limit } from './limits.js';
@@ -47,6 +47,12 @@ const headersOf = (req: IncomingMessage) => {
   for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : v;
   return headers;
 };
+
+/** The connection a request came in on (TLS or not, Host, both addresses). */
+export const originOf = (req: IncomingMessage): RequestOrigin => ({
+  scheme: (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http', host: req.headers.host,
+  localAddress: req.socket.localAddress, localPort: req.socket.localPort, remoteAddress: req.socket.remoteAddress,
+});
 
 /** A browser's GET /: no signature, no API action or target. */
 const isLanding = (req: IncomingMessage, url: URL) => (req.method === 'GET' || req.method === 'HEAD') && url.pathname === '/'
@@ -96,7 +102,7 @@ export function createGateway(app: AppContext, services: readonly ServiceDef[], 
     if (!body) { tooBig(limit, undefined); return; }
     try {
       if (route) { if (!(await refuse(body))) await route.handler(req, res, body); return; }
-      const raw: RawRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body };
+      const raw: RawRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body, origin: originOf(req) };
       const out = await handle(raw);
       res.writeHead(out.status, { ...out.headers, 'content-length': Buffer.byteLength(out.body) });
       res.end(out.body);
