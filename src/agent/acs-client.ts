@@ -47,6 +47,8 @@ export interface AcsClientOptions {
   inactivityMs?: [number, number];
   /** Reconnect backoff, ms. Default 250 → 120,000. */
   backoffMs?: [number, number];
+  /** CA certificates for a wss:// endpoint (tls-trust.ts); Node's defaults otherwise. */
+  ca?: string[];
 }
 
 export class Backoff {
@@ -158,7 +160,7 @@ export class AcsClient {
     const url = acsUrl(endpoint, this.opts.clusterArn, this.opts.instanceArn, this.opts.versionInfo);
     const headers = await signedUpgradeHeaders(url, this.opts.credentials, this.opts.region);
     if (this.stopped) return;
-    const ws = new WebSocket(url, { headers, handshakeTimeout: 15_000 });
+    const ws = new WebSocket(url, { headers, handshakeTimeout: 15_000, ...(this.opts.ca ? { ca: this.opts.ca } : {}) });
     this.socket = ws;
     const [lo, hi] = this.opts.inactivityMs ?? [60_000, 120_000];
     const window = lo + Math.floor(Math.random() * Math.max(0, hi - lo));

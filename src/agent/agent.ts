@@ -22,6 +22,7 @@ import { StateReporter } from './state-reporter.js';
 import { TaskEngine } from './task-engine.js';
 import { collectMetrics } from './task-metrics.js';
 import { TcsClient } from './tcs-client.js';
+import { sdkTls, tlsTrust, type TlsTrust } from './tls-trust.js';
 
 export interface AgentOptions {
   /** The Berth server, e.g. http://127.0.0.1:4566. */
@@ -53,6 +54,9 @@ export interface AgentOptions {
   logFlushMs?: number;
   /** Between telemetry publishes (default 20 s). */
   telemetryPublishMs?: number;
+  /** PEM CA certificate(s) an https:// endpoint is verified with, besides the bundled and system
+   *  roots (`berth agent --ca FILE`). */
+  ca?: string;
 }
 
 export class Agent {
@@ -71,6 +75,7 @@ export class Agent {
     private readonly ecs: ECSClient,
     private readonly ownsRuntime: boolean,
     private readonly registryAuth: EcrRegistryAuth,
+    private readonly tls?: TlsTrust,
   ) {}
 
   static async start(opts: AgentOptions): Promise<Agent> {
@@ -79,7 +84,8 @@ export class Agent {
     const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     const credentials = opts.credentials ?? agentCredentials();
     const state = new StateFile(opts.stateDir ?? defaultStateDir(ip));
-    const registryAuth = new EcrRegistryAuth({ endpoint: opts.endpoint, region, credentials, log });
+    const tls = tlsTrust(opts.ca);
+    const registryAuth = new EcrRegistryAuth({ endpoint: opts.endpoint, region, credentials, log, tls });
     const simulatedCpu = opts.cpu ?? (opts.instanceType ? instanceTypeResources(opts.instanceType)?.cpu : undefined) ?? hostResources().cpu;
     const runtime = typeof opts.runtime === 'object' ? opts.runtime
       : opts.runtime === 'simulated' ? new SimulatedRuntime({ hostCpuUnits: simulatedCpu }) : new DockerRuntime({ registryAuth: registryAuth.forImage });
@@ -109,7 +115,7 @@ export class Agent {
       disablePrivileged: opts.disablePrivileged,
     };
 
-    const ecs = new ECSClient({ endpoint: opts.endpoint, region, credentials, maxAttempts: 1 });
+    const ecs = new ECSClient({ endpoint: opts.endpoint, region, credentials, maxAttempts: 1, ...sdkTls(tls) });
     const instanceArn = await registerWithRetry(ecs, identity, state, log, opts.backoffMs, opts.endpoint);
     const clusterArn = instanceArn.replace(/:container-instance\/([^/]+)\/[^/]+$/, ':cluster/$1');
 
@@ -120,7 +126,7 @@ export class Agent {
       pullBehavior: pullBehaviorFromEnv(), defaultStopTimeout: stopTimeoutFromEnv(),
     };
     const reporter = new StateReporter({ ecs, cluster: clusterArn, log });
-    const awsLogs = new AwsLogs({ runtime, endpoint: opts.endpoint, region, credentials, stateDir: state.dir, log, flushMs: opts.logFlushMs });
+    const awsLogs = new AwsLogs({ runtime, endpoint: opts.endpoint, region, credentials, stateDir: state.dir, log, flushMs: opts.logFlushMs, tls });
     let tcs: TcsClient | undefined;
     const health = new HealthReporter(async (tasks) => (await tcs?.publishHealth(tasks)) ?? false);
     engine = new TaskEngine({
@@ -134,7 +140,7 @@ export class Agent {
     const versionInfo = { agentVersion: opts.version, agentHash: 'berth', dockerVersion: engineVersion?.version };
     const acs = new AcsClient({
       ecs, clusterArn, instanceArn, credentials, region, log,
-      inactivityMs: opts.inactivityMs, backoffMs: opts.backoffMs,
+      inactivityMs: opts.inactivityMs, backoffMs: opts.backoffMs, ca: tls?.ca,
       onConnected: () => reporter.resendAll(Object.values(tasks.tasks)),
       versionInfo,
       onTasks: (list) => tasks.apply(list),
@@ -145,14 +151,14 @@ export class Agent {
     acs.start();
     tcs = new TcsClient({
       ecs, clusterArn, instanceArn, credentials, region, log, versionInfo,
-      inactivityMs: opts.inactivityMs, backoffMs: opts.backoffMs, publishMs: opts.telemetryPublishMs,
+      inactivityMs: opts.inactivityMs, backoffMs: opts.backoffMs, ca: tls?.ca, publishMs: opts.telemetryPublishMs,
       collect: () => collectMetrics(tasks, runtime),
       allHealth: () => health.all(Object.values(tasks.tasks)),
     });
     tcs.start();
     log(`${instanceArn} (${ip}, ${identity.availabilityZone}, ${identity.cpu} CPU, ${identity.memory} MiB) runtime ${runtime.kind}`
       + `${engineVersion ? ` (Docker ${engineVersion.version})` : ''}, task metadata at ${metadata.baseUrl}`);
-    return new Agent(instanceArn, clusterArn, runtime, engine, reporter, acs, tcs, metadata, state, awsLogs, ecs, typeof opts.runtime !== 'object', registryAuth);
+    return new Agent(instanceArn, clusterArn, runtime, engine, reporter, acs, tcs, metadata, state, awsLogs, ecs, typeof opts.runtime !== 'object', registryAuth, tls);
   }
 
   /** Stops the agent; running containers stay (a restarted agent adopts them), unless
@@ -172,6 +178,7 @@ export class Agent {
     await this.metadata.close();
     if (this.ownsRuntime) await this.runtime.close();
     this.ecs.destroy();
+    this.tls?.httpsAgent.destroy();
     this.registryAuth.close();
   }
 }

@@ -15,6 +15,7 @@ import { batchHash, CursorStore, type LineCursor, type LogEventOut, type Pending
 import { timeNanos } from './runtime/docker-logs.js';
 import type { LogLine, Runtime } from './runtime/types.js';
 import type { TaskState } from './task-state.js';
+import { sdkTls, type TlsTrust } from './tls-trust.js';
 
 export interface AwsLogsOptions {
   runtime: Runtime;
@@ -25,6 +26,8 @@ export interface AwsLogsOptions {
   log(line: string): void;
   /** Milliseconds lines wait to be batched (default 500). */
   flushMs?: number;
+  /** The CA list for an HTTPS server (tls-trust.ts). */
+  tls?: TlsTrust;
 }
 
 const MAX_EVENTS = 10_000;
@@ -63,7 +66,7 @@ export class AwsLogs {
   private client(region: string) {
     let c = this.clients.get(region);
     if (!c) {
-      c = new CloudWatchLogsClient({ endpoint: this.opts.endpoint, region, credentials: this.opts.credentials, maxAttempts: 1 });
+      c = new CloudWatchLogsClient({ endpoint: this.opts.endpoint, region, credentials: this.opts.credentials, maxAttempts: 1, ...sdkTls(this.opts.tls) });
       this.clients.set(region, c);
     }
     return c;

@@ -5,6 +5,7 @@
 // anonymously. Tokens are cached until shortly before they expire.
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import type { Credentials } from './acs-client.js';
+import { sdkTls, type TlsTrust } from './tls-trust.js';
 
 /** The registry host an image names ("host:port/x/y:tag" → "host:port"), or undefined for Docker Hub. */
 export function registryOf(image: string): string | undefined {
@@ -21,8 +22,8 @@ export class EcrRegistryAuth {
   private readonly endpointHost: string;
   private cached?: Cached;
 
-  constructor(opts: { endpoint: string; region: string; credentials: Credentials; log?: (line: string) => void }, private readonly now = () => Date.now()) {
-    this.ecr = new ECRClient({ endpoint: opts.endpoint, region: opts.region, credentials: opts.credentials, maxAttempts: 2 });
+  constructor(opts: { endpoint: string; region: string; credentials: Credentials; log?: (line: string) => void; tls?: TlsTrust }, private readonly now = () => Date.now()) {
+    this.ecr = new ECRClient({ endpoint: opts.endpoint, region: opts.region, credentials: opts.credentials, maxAttempts: 2, ...sdkTls(opts.tls) });
     this.endpointHost = new URL(opts.endpoint).host;
     this.log = opts.log ?? (() => {});
   }

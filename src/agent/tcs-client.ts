@@ -33,6 +33,8 @@ export interface TcsClientOptions {
   publishMs?: number;
   inactivityMs?: [number, number];
   backoffMs?: [number, number];
+  /** CA certificates for a wss:// endpoint (tls-trust.ts). */
+  ca?: string[];
 }
 
 /** `<telemetryEndpoint>/ws?…` with the ECS agent's query parameters. */
@@ -113,7 +115,7 @@ export class TcsClient {
     const url = tcsUrl(endpoint, this.opts.clusterArn, this.opts.instanceArn, this.opts.versionInfo);
     const headers = await signedUpgradeHeaders(url, this.opts.credentials, this.opts.region);
     if (this.stopped) return;
-    const ws = new WebSocket(url, { headers, handshakeTimeout: 15_000 });
+    const ws = new WebSocket(url, { headers, handshakeTimeout: 15_000, ...(this.opts.ca ? { ca: this.opts.ca } : {}) });
     this.socket = ws;
     this.url = url;
     const [lo, hi] = this.opts.inactivityMs ?? [60_000, 120_000];

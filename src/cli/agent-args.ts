@@ -1,10 +1,13 @@
 // `berth agent` flags → AgentOptions (validated, so a typo fails at start, not later).
 import type { AgentOptions } from '../agent/agent.js';
 import { knownInstanceTypes } from '../agent/instance-types.js';
+import { readFileSync } from 'node:fs';
 import { flag, flagList, type Args } from './args.js';
 
 export const AGENT_HELP = `  berth agent --cluster NAME [options]   an agent (container instance) for a Berth server
     --endpoint http://127.0.0.1:4566       the server                (BERTH_ENDPOINT)
+    --ca FILE                              PEM CA an https:// server's certificate is checked
+                                           against, besides the system's roots  (BERTH_CA)
     --runtime docker|simulated             default: docker
     --ip 127.0.0.1                         address host ports bind on
     --instance-type t3.medium              size like an EC2 type, or --cpu 2048 --memory 3800
@@ -40,6 +43,7 @@ export function agentOptionsFromArgs(args: Args, version: string): AgentOptions 
     if (!k) throw new Error(`--attribute must be key=value, not '${a}'`);
     attributes[k] = v;
   }
+  const ca = flag(args, 'ca') ?? process.env.BERTH_CA;
   const ip = flag(args, 'ip') ?? '127.0.0.1';
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw new Error(`--ip must be an IPv4 address, not '${ip}'`);
   return {
@@ -49,6 +53,14 @@ export function agentOptionsFromArgs(args: Args, version: string): AgentOptions 
     attributes,
     stateDir: flag(args, 'state-dir'),
     ...(flag(args, 'disable-privileged') === 'true' || process.env.ECS_DISABLE_PRIVILEGED === 'true' ? { disablePrivileged: true } : {}),
+    ...(ca ? { ca: readCa(ca) } : {}),
     version,
   };
+}
+
+function readCa(file: string): string {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch (err) { throw new Error(`--ca ${file}: ${(err as Error).message}`); }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`--ca ${file}: not a PEM certificate`);
+  return text;
 }

@@ -1,6 +1,8 @@
 // The `berth` command.
 import { CreateClusterCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TlsPair } from '../gateway/server.js';
 import { Agent } from '../agent/agent.js';
 import { agentCredentials } from '../agent/acs-client.js';
 import { probeEngine } from '../agent/engine-probe.js';
@@ -94,6 +96,21 @@ function seconds(args: Args, name: string): number | undefined {
   return Number(v) * 1000;
 }
 
+/** --tls-cert/--tls-key (or BERTH_TLS_CERT/BERTH_TLS_KEY): both or neither, read as PEM. */
+function tlsFromArgs(args: Args): TlsPair | undefined {
+  const certFile = flag(args, 'tls-cert') ?? process.env.BERTH_TLS_CERT;
+  const keyFile = flag(args, 'tls-key') ?? process.env.BERTH_TLS_KEY;
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (!certFile || !keyFile) throw new Error('give both --tls-cert FILE and --tls-key FILE (PEM)');
+  const read = (name: string, file: string, marker: RegExp) => {
+    let text: string;
+    try { text = readFileSync(file, 'utf8'); } catch (err) { throw new Error(`--${name} ${file}: ${(err as Error).message}`); }
+    if (!marker.test(text)) throw new Error(`--${name} ${file}: not a PEM ${name === 'tls-cert' ? 'certificate' : 'private key'}`);
+    return text;
+  };
+  return { cert: read('tls-cert', certFile, /-----BEGIN CERTIFICATE-----/), key: read('tls-key', keyFile, /-----BEGIN [A-Z ]*PRIVATE KEY-----/) };
+}
+
 export async function serverFromArgs(args: Args, signals = true): Promise<Berth> {
   const store = flag(args, 'store') ?? flag(args, 'data') ?? process.env.BERTH_STORE ?? process.env.BERTH_DATA_DIR ?? '.berth';
   const auth = flag(args, 'auth') ?? process.env.BERTH_AUTH ?? 'open';
@@ -114,7 +131,7 @@ export async function serverFromArgs(args: Args, signals = true): Promise<Berth>
   try {
     berth = await startBerth({
       auth, insecure: flag(args, 'insecure') === 'true',
-      host, port, store, log, publicUrl: advertise,
+      host, port, store, log, publicUrl: advertise, tls: tlsFromArgs(args),
       config: serviceConfigFromArgs(args),
       limits: {
         maxConnections: maxConnections === undefined ? undefined : Number(maxConnections),

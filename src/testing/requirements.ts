@@ -110,3 +110,11 @@ export function requireFreePorts(ports: number[]): Requirement {
     return r.ok ? false : `port(s) ${r.out} are in use`;
   });
 }
+
+/** openssl, to make the self-signed CA and server certificate the README describes. */
+export function requireOpenssl(): Requirement {
+  return requirement('openssl', () => {
+    const r = run('openssl', ['version']);
+    return r.error ? `openssl cannot run (${r.error.message})` : r.ok ? false : `'openssl version' failed: ${r.out}`;
+  });
+}
