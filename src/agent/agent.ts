@@ -54,6 +54,8 @@ export interface AgentOptions {
   logFlushMs?: number;
   /** Between telemetry publishes (default 20 s). */
   telemetryPublishMs?: number;
+  /** Self-fencing also stops standalone tasks (RunTask/StartTask), not only REPLICA service tasks. */
+  fenceStandalone?: boolean;
   /** PEM CA certificate(s) an https:// endpoint is verified with, besides the bundled and system
    *  roots (`berth agent --ca FILE`). */
   ca?: string;
@@ -147,6 +149,11 @@ export class Agent {
       stopCandidates: (listed) => tasks.stopCandidates(listed),
       onStopVerified: (arns) => tasks.stopVerified(arns),
       onInactive: (message) => log(`the server deregistered this instance: ${message}`),
+      onFence: (silentMs) => {
+        const reason = `Task stopped by its agent (self-fencing): the server was not heard from for ${Math.round(silentMs / 1000)} seconds`;
+        const stopped = tasks.fence(reason, opts.fenceStandalone);
+        log(`self-fencing: stopped ${stopped.length} task(s)${stopped.length ? `: ${stopped.map((a) => a.split('/').pop()).join(' ')}` : ''}`);
+      },
     });
     acs.start();
     tcs = new TcsClient({

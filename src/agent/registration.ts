@@ -3,6 +3,7 @@
 // EC2-style identity document, and — after a restart — the saved ARN so the instance keeps it.
 import { RegisterContainerInstanceCommand, type Attribute, type ECSClient, type RegisterContainerInstanceRequest, type Resource } from '@aws-sdk/client-ecs';
 import { remoteApiVersions } from './engine-probe.js';
+import { SELF_FENCE_CAPABILITY } from '../protocol/acs.js';
 
 /** Ports the ECS agent always reserves: ssh, the Docker daemon, the agent's introspection API. */
 export const RESERVED_PORTS = [22, 2375, 2376, 51678, 51679];
@@ -42,6 +43,8 @@ const CAPABILITIES = [
   'ecs.capability.container-ordering',
   'ecs.capability.full-sync',
   'ecs.capability.increased-task-cpu-limit',
+  // Berth's own: this agent stops its service tasks when cut off from the server (self-fencing).
+  SELF_FENCE_CAPABILITY,
 ];
 
 /** The attributes an agent registers with: built-ins, capabilities, then custom ones (which win). */

@@ -24,5 +24,9 @@ export function tlsTrust(extraCaPem?: string): TlsTrust | undefined {
   return { ca, httpsAgent: new HttpsAgent({ ca, keepAlive: true }) };
 }
 
-/** The SDK client options that make it use the trust list. */
-export const sdkTls = (trust: TlsTrust | undefined) => (trust ? { requestHandler: { httpsAgent: trust.httpsAgent } } : {});
+/** The SDK client options of every agent client: the trust list, and bounded waits — a request
+ *  into a partition fails after seconds (not the OS's two-minute connect timeout), so the agent
+ *  retries, and reconnects soon after the network heals. */
+export const sdkTls = (trust: TlsTrust | undefined) => ({
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, ...(trust ? { httpsAgent: trust.httpsAgent } : {}) },
+});

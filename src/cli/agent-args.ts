@@ -14,6 +14,8 @@ export const AGENT_HELP = `  berth agent --cluster NAME [options]   an agent (co
     --az us-east-1a                        availability zone          (default <region>a)
     --attribute key=value                  custom attribute (repeatable)
     --state-dir DIR                        default .berth/agent-<ip>/
+    --fence-standalone                     when cut off from the server for its lost-after,
+                                           stop standalone tasks too (service tasks always)
     --disable-privileged                   refuse privileged containers: their tasks fail
                                            placement on this instance (ECS_DISABLE_PRIVILEGED)
     Default as on EC2: privileged allowed. A multi-tenant deployment should set it.`;
@@ -54,6 +56,7 @@ export function agentOptionsFromArgs(args: Args, version: string): AgentOptions 
     stateDir: flag(args, 'state-dir'),
     ...(flag(args, 'disable-privileged') === 'true' || process.env.ECS_DISABLE_PRIVILEGED === 'true' ? { disablePrivileged: true } : {}),
     ...(ca ? { ca: readCa(ca) } : {}),
+    ...(flag(args, 'fence-standalone') === 'true' ? { fenceStandalone: true } : {}),
     version,
   };
 }

@@ -109,7 +109,7 @@ describe('lost-agent policy', () => {
   let agents: Agents | undefined;
   let dir: string;
   before(async () => {
-    h = await startHarness({ config: { ecs: { scheduler: { intervalMs: 50 }, acs: { heartbeatMs: 200 }, agentGraceSeconds: 1, lostAfterSeconds: 3 } } });
+    h = await startHarness({ config: { ecs: { scheduler: { intervalMs: 50 }, acs: { heartbeatMs: 200 }, agentGraceSeconds: 1, lostAfterSeconds: 3, fenceMarginSeconds: 1 } } });
     dir = mkdtempSync(join(tmpdir(), 'berth-lost-'));
   });
   after(async () => { await agents?.close(); await h.close(); rmSync(dir, { recursive: true, force: true }); });

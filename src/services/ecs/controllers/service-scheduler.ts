@@ -117,7 +117,7 @@ export class ServiceScheduler {
     const cluster = await db(ctx).clusters.get(ctx, ref.cluster);
     const services = (await serviceRecords(this.app.store).listVersioned(ctx, `${ref.cluster}/`)).filter((v) => v.value.status !== 'INACTIVE');
     if (!cluster || services.length === 0) { this.known.delete(refKey(ref)); return; }
-    const view = await readClusterView(ctx, { name: ref.cluster, arn: cluster.clusterArn! }, services.map((v) => v.value), this.settings);
+    const view = await readClusterView(ctx, { name: ref.cluster, arn: cluster.clusterArn!, tags: cluster.tags }, services.map((v) => v.value), this.settings);
     for (const service of services) {
       if (this.closed) return;
       await this.reconcile(ctx, service, view);
