@@ -18,7 +18,7 @@ function run(cmd: string, args: string[]) {
   return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim(), error: r.error };
 }
 
-function requirement(name: string, check: () => string | false): Requirement {
+export function requirement(name: string, check: () => string | false): Requirement {
   if (!cache.has(name)) cache.set(name, check());
   const missing = cache.get(name)!;
   if (missing === false) return { skip: false };

@@ -215,10 +215,10 @@ describe('ACS silent sessions', () => {
     } finally { await h.close(); }
   });
 
-  it('defaults to closing after 2.5 heartbeats: within the grace period', async () => {
+  it('defaults to closing after 2 heartbeats: within the grace period', async () => {
     const h = await startHarness({ config: { ecs: { agentGraceSeconds: 9 } } });
     try {
-      assert.deepEqual([h.berth.services.ecs.acs.timings.heartbeatMs, h.berth.services.ecs.acs.timings.silentMs], [3_000, 7_500]);
+      assert.deepEqual([h.berth.services.ecs.acs.timings.heartbeatMs, h.berth.services.ecs.acs.timings.silentMs], [3_000, 6_000]);
     } finally { await h.close(); }
   });
 });

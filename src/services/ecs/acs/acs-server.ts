@@ -36,9 +36,11 @@ export function startAcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
     manifestMs: timings.manifestMs ?? Math.max(60_000, heartbeatMs * 6),
     touchMs: timings.touchMs ?? Math.min(5_000, heartbeatMs),
     ackTimeoutMs: timings.ackTimeoutMs ?? heartbeatMs * 3,
-    // A session silent (no frame, no pong) for 2.5 heartbeats is closed: within the grace period
-    // (3 heartbeats by default), so a half-open connection ends on this side before the agent shows disconnected.
-    silentMs: timings.silentMs ?? Math.round(heartbeatMs * 2.5),
+    // A session silent (no frame, no pong to the ping of every heartbeat) for 2 heartbeats is
+    // closed, checked every quarter heartbeat: at most 2.25 heartbeats after the last pong, within
+    // the grace period (3 heartbeats by default) — a half-open connection ends on this side
+    // before the agent would show disconnected.
+    silentMs: timings.silentMs ?? heartbeatMs * 2,
   };
   const wss = new WebSocketServer({ noServer: true });
   // What the upgrade response tells Berth's agent (HEARTBEAT_HEADER, FENCE_AFTER_HEADER).

@@ -82,6 +82,7 @@ export class AcsSession {
     this.enqueue(() => this.sendAll());
     this.touch();
     this.timers.push(setInterval(() => this.heartbeat(), this.timings.heartbeatMs));
+    this.timers.push(setInterval(() => this.checkSilent(), Math.max(25, Math.min(this.timings.heartbeatMs, this.timings.silentMs) / 4)));
     this.timers.push(setInterval(() => this.enqueue(() => this.sendManifest()), this.timings.manifestMs));
   }
 
@@ -211,14 +212,15 @@ export class AcsSession {
     if (keep.length) await this.sendPayload(await acsTasks(this.ctx, this.cache, this.fencing, keep));
   }
 
+  /** Half-open or dead: closed; the agent reconnects (a fresh session) once it can. */
+  private checkSilent() {
+    if (this.closed || Date.now() - this.heardAt <= this.timings.silentMs) return;
+    this.onSilent(this);
+    this.terminate();
+  }
+
   private heartbeat() {
     const now = Date.now();
-    if (now - this.heardAt > this.timings.silentMs) {
-      // Half-open or dead: the agent reconnects (a fresh session) once it can.
-      this.onSilent(this);
-      this.terminate();
-      return;
-    }
     this.send({ type: 'HeartbeatMessage', message: { messageId: this.ctx.app.ids.uuid(), healthy: true } });
     if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
     for (const [id, p] of this.pending) {
