@@ -3,7 +3,16 @@
 // host and port the caller itself used (its Host header), which it can evidently reach; never a
 // loopback address to a caller that is not on loopback (then this server's own end of the caller's
 // connection instead).
-import type { RequestOrigin } from '../protocol/types.js';
+
+/** How a caller reached the server (protocol/types.ts RequestOrigin has this shape; common
+ *  imports nothing above it). */
+export interface CallerOrigin {
+  scheme: 'http' | 'https';
+  host?: string;
+  localAddress?: string;
+  localPort?: number;
+  remoteAddress?: string;
+}
 
 const bare = (host: string) => host.replace(/^\[|\]$/g, '').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1').toLowerCase();
 
@@ -21,7 +30,7 @@ function hostnameOf(host: string): string | undefined {
 
 export interface AdvertiseConfig { publicUrl?: string; host: string; port: number; tls?: boolean }
 
-export function advertisedUrl(config: AdvertiseConfig, origin?: RequestOrigin): string {
+export function advertisedUrl(config: AdvertiseConfig, origin?: CallerOrigin): string {
   if (config.publicUrl) return config.publicUrl.replace(/\/+$/, '');
   const scheme = origin?.scheme ?? (config.tls ? 'https' : 'http');
   const remoteIsLoopback = origin?.remoteAddress === undefined || isLoopbackHost(origin.remoteAddress);
