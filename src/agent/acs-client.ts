@@ -7,7 +7,7 @@
 // Every HeartbeatMessage is acked. Any inbound frame (or ping) resets an inactivity timer; when it
 // fires, or the socket closes or fails, the client rediscovers the endpoint and reconnects with
 // backoff from 250 ms (×1.5, ±20 % jitter). A Berth server names its heartbeat interval in the
-// upgrade response (HEARTBEAT_HEADER): the inactivity window is then 2.5 heartbeats (a half-open
+// upgrade response (HEARTBEAT_HEADER): the inactivity window is then 2 heartbeats, as on the server (a half-open
 // connection is noticed within the server's grace period) and the backoff is capped at one
 // heartbeat (after a partition heals the agent is back within about one). Without it (another
 // server) the ECS agent's 1–2 min window and a 2 min cap apply.
@@ -202,7 +202,7 @@ export class AcsClient {
       const number = (name: string) => { const v = Number(res.headers[name]); return Number.isFinite(v) && v > 0 ? v : undefined; };
       this.heartbeatMs = number(HEARTBEAT_HEADER);
       this.fenceAfterMs = number(FENCE_AFTER_HEADER);
-      if (this.heartbeatMs && !this.opts.inactivityMs) lo = hi = Math.round(this.heartbeatMs * 2.5);
+      if (this.heartbeatMs && !this.opts.inactivityMs) lo = hi = this.heartbeatMs * 2;
       if (this.heartbeatMs && !this.opts.backoffMs) this.backoff.cap(this.heartbeatMs);
     });
     ws.on('ping', () => { this.heard(); touch(); });

@@ -22,7 +22,7 @@ import { StateReporter } from './state-reporter.js';
 import { TaskEngine } from './task-engine.js';
 import { collectMetrics } from './task-metrics.js';
 import { TcsClient } from './tcs-client.js';
-import { sdkTls, tlsTrust, type TlsTrust } from './tls-trust.js';
+import { ConnectionPool, tlsTrust, type TlsTrust } from './tls-trust.js';
 
 export interface AgentOptions {
   /** The Berth server, e.g. http://127.0.0.1:4566. */
@@ -77,6 +77,7 @@ export class Agent {
     private readonly ecs: ECSClient,
     private readonly ownsRuntime: boolean,
     private readonly registryAuth: EcrRegistryAuth,
+    private readonly pool: ConnectionPool,
     private readonly tls?: TlsTrust,
   ) {}
 
@@ -117,7 +118,8 @@ export class Agent {
       disablePrivileged: opts.disablePrivileged,
     };
 
-    const ecs = new ECSClient({ endpoint: opts.endpoint, region, credentials, maxAttempts: 1, ...sdkTls(tls) });
+    const pool = new ConnectionPool(tls);
+    const ecs = new ECSClient({ endpoint: opts.endpoint, region, credentials, maxAttempts: 1, ...pool.sdk() });
     const instanceArn = await registerWithRetry(ecs, identity, state, log, opts.backoffMs, opts.endpoint);
     const clusterArn = instanceArn.replace(/:container-instance\/([^/]+)\/[^/]+$/, ':cluster/$1');
 
@@ -143,7 +145,9 @@ export class Agent {
     const acs = new AcsClient({
       ecs, clusterArn, instanceArn, credentials, region, log,
       inactivityMs: opts.inactivityMs, backoffMs: opts.backoffMs, ca: tls?.ca,
-      onConnected: () => reporter.resendAll(Object.values(tasks.tasks)),
+      // A new session: connections from before (maybe into a partition) go, and every task's
+      // state is reported again at once.
+      onConnected: () => { if (acs.connections > 1) pool.reset(); reporter.resendAll(Object.values(tasks.tasks)); },
       versionInfo,
       onTasks: (list) => tasks.apply(list),
       stopCandidates: (listed) => tasks.stopCandidates(listed),
@@ -165,7 +169,7 @@ export class Agent {
     tcs.start();
     log(`${instanceArn} (${ip}, ${identity.availabilityZone}, ${identity.cpu} CPU, ${identity.memory} MiB) runtime ${runtime.kind}`
       + `${engineVersion ? ` (Docker ${engineVersion.version})` : ''}, task metadata at ${metadata.baseUrl}`);
-    return new Agent(instanceArn, clusterArn, runtime, engine, reporter, acs, tcs, metadata, state, awsLogs, ecs, typeof opts.runtime !== 'object', registryAuth, tls);
+    return new Agent(instanceArn, clusterArn, runtime, engine, reporter, acs, tcs, metadata, state, awsLogs, ecs, typeof opts.runtime !== 'object', registryAuth, pool, tls);
   }
 
   /** Stops the agent; running containers stay (a restarted agent adopts them), unless
@@ -186,6 +190,7 @@ export class Agent {
     if (this.ownsRuntime) await this.runtime.close();
     this.ecs.destroy();
     this.tls?.httpsAgent.destroy();
+    this.pool.reset();
     this.registryAuth.close();
   }
 }

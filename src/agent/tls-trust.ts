@@ -3,6 +3,7 @@
 // self-signed small cluster and a publicly signed server both verify. Every client the agent
 // opens (the ECS, Logs and ECR SDK clients, the ACS and TCS websockets) uses the same list.
 import { existsSync, readFileSync } from 'node:fs';
+import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 
@@ -24,9 +25,24 @@ export function tlsTrust(extraCaPem?: string): TlsTrust | undefined {
   return { ca, httpsAgent: new HttpsAgent({ ca, keepAlive: true }) };
 }
 
-/** The SDK client options of every agent client: the trust list, and bounded waits — a request
- *  into a partition fails after seconds (not the OS's two-minute connect timeout), so the agent
- *  retries, and reconnects soon after the network heals. */
-export const sdkTls = (trust: TlsTrust | undefined) => ({
-  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, ...(trust ? { httpsAgent: trust.httpsAgent } : {}) },
-});
+/** The agent's HTTP connections, shared by its SDK clients: keep-alive sockets with the trust
+ *  list, and bounded waits — a request into a partition fails after seconds (not the OS's
+ *  two-minute connect timeout), so the agent retries and reconnects soon after the network heals. */
+export class ConnectionPool {
+  readonly httpAgent = new HttpAgent({ keepAlive: true });
+  readonly httpsAgent: HttpsAgent;
+
+  constructor(trust?: TlsTrust) { this.httpsAgent = trust?.httpsAgent ?? new HttpsAgent({ keepAlive: true }); }
+
+  /** The SDK client options that use this pool. */
+  sdk() {
+    return { requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, httpAgent: this.httpAgent, httpsAgent: this.httpsAgent } };
+  }
+
+  /** Drops every socket (the pool stays usable): after a partition, a request written into a
+   *  connection that may be dead would wait out TCP's retransmission backoff; a fresh one does not. */
+  reset() { this.httpAgent.destroy(); this.httpsAgent.destroy(); }
+}
+
+/** The SDK client options for clients outside the agent's pool (the trust list and the same bounds). */
+export const sdkTls = (trust: TlsTrust | undefined) => new ConnectionPool(trust).sdk();
