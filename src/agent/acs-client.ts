@@ -10,7 +10,7 @@
 // upgrade response (HEARTBEAT_HEADER): the inactivity window is then 2 heartbeats, as on the server (a half-open
 // connection is noticed within the server's grace period) and the backoff is capped at one
 // heartbeat (after a partition heals the agent is back within about one). Without it (another
-// server) the ECS agent's 1–2 min window and a 2 min cap apply.
+// server) the ECS agent's 1–2 min window applies, and a 10 s cap (one default heartbeat).
 // Self-fencing: a server that gives a fence deadline (FENCE_AFTER_HEADER) is obeyed — once nothing
 // has been heard from it for that long, across reconnection attempts, onFence is called (once per
 // silence) so the agent stops the tasks marked selfFence before the server replaces them.
@@ -52,7 +52,7 @@ export interface AcsClientOptions {
   log?(line: string): void;
   /** Inactivity window, ms (a random value in it per connection). Default 60–120 s. */
   inactivityMs?: [number, number];
-  /** Reconnect backoff, ms. Default 250 → the server's heartbeat interval (else 120,000). */
+  /** Reconnect backoff, ms. Default 250 → the server's heartbeat interval (else 10,000: one default heartbeat). */
   backoffMs?: [number, number];
   /** Nothing heard from the server for its fence deadline: stop the self-fencing tasks. */
   onFence?(silentMs: number): void;
@@ -131,7 +131,7 @@ export class AcsClient {
   private fenceTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: AcsClientOptions) {
-    const [min, max] = opts.backoffMs ?? [250, 120_000];
+    const [min, max] = opts.backoffMs ?? [250, 10_000];
     this.backoff = new Backoff(min, max);
   }
 

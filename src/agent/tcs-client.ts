@@ -77,7 +77,7 @@ export class TcsClient {
   readonly acks = new Map<string, number>();
 
   constructor(private readonly opts: TcsClientOptions) {
-    const [min, max] = opts.backoffMs ?? [250, 120_000];
+    const [min, max] = opts.backoffMs ?? [250, 10_000];
     this.backoff = new Backoff(min, max);
   }
 
