@@ -2,6 +2,7 @@
 // evaluation run faster than AWS's wall-clock minutes, for tests and demos: with --time-scale 60
 // a 60-second alarm period lasts one real second (datapoints are grouped into 1 s buckets for
 // alarms) and alarms are evaluated every (10 s / 60). The default, 1, is AWS's timing.
+import { parseTimeScale } from '../../common/duration.js';
 import type { ServiceConfigSection } from '../types.js';
 
 export interface MonitoringConfig {
@@ -13,11 +14,6 @@ export interface MonitoringConfig {
   alarmEvaluation: boolean;
 }
 
-export const parseTimeScale = (raw: string, flag = 'time-scale') => {
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag}: expected a positive number, got '${raw}'`);
-  return n;
-};
 
 export const monitoringConfigSection: ServiceConfigSection<MonitoringConfig> = {
   defaults: () => ({ timeScale: 1, evaluationTickSeconds: 10, alarmEvaluation: true }),
