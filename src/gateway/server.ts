@@ -6,6 +6,7 @@
 // (limits.ts); at most `maxConnections` sockets are open at once (more are closed on accept);
 // a client has `headersTimeoutMs` to send its headers and `requestTimeoutMs` for the whole
 // request (408 after that); an idle keep-alive connection closes after `keepAliveTimeoutMs`.
+import { readBody } from '../common/http.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { RawRequest } from '../protocol/types.js';
 import type { AppContext } from '../services/context.js';
@@ -38,18 +39,6 @@ export interface ConnectionLimits {
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxConnections: 2048, headersTimeoutMs: 20_000, requestTimeoutMs: 120_000, keepAliveTimeoutMs: 65_000,
 };
-
-/** The request body, or undefined when it passes `max` bytes; rejects if the client aborts. */
-async function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
 
 type Route = { stream: false; handler: RouteHandler; maxBodyBytes: number } | { stream: true; handler: StreamRouteHandler };
 

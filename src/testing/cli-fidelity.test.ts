@@ -153,15 +153,16 @@ describe('ECS fidelity through the AWS CLI (issue 9)', req, () => {
 
   it('11, 24: a placement failure keeps the ECS reason and says the cause in detail, in the answer and the activity log', async () => {
     await aws(['ecs', 'register-task-definition', '--cli-input-json', file('logs.json', { family: 'logs', containerDefinitions: [{
-      name: 'a', image: 'busybox', memory: 16, logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': 'g', 'awslogs-region': 'us-east-1' } } }] })]);
+      name: 'a', image: 'busybox', memory: 16, logConfiguration: { logDriver: 'splunk', options: { 'splunk-url': 'https://splunk.example:8088' } } }] })]);
     const run = await aws(['ecs', 'run-task', '--task-definition', 'logs']);
     assert.deepEqual(run.tasks, []);
     assert.equal(run.failures[0].reason, 'ATTRIBUTE');
-    assert.equal(run.failures[0].detail, 'the instance lacks the attribute com.amazonaws.ecs.capability.logging-driver.awslogs');
+    // Berth's agent ships awslogs (issue 13) but has no splunk driver.
+    assert.equal(run.failures[0].detail, 'the instance lacks the attribute com.amazonaws.ecs.capability.logging-driver.splunk');
     const line = await eventually('placement.failed line', async () => logLines().find((l) => l.event === 'placement.failed'));
     assert.equal(line.level, 'warn');
     assert.equal(line.reason, 'ATTRIBUTE');
-    assert.match(line.detail, /logging-driver\.awslogs/);
+    assert.match(line.detail, /logging-driver\.splunk/);
   });
 
   it('12, 24: stopping 3 running tasks in one pass is one event naming all three; deployments and tasks are in the activity log', async () => {

@@ -44,18 +44,6 @@ export function authenticate(req: IncomingMessage, res: ServerResponse, secret: 
   return grant;
 }
 
-/** A small request body (manifests), or undefined after answering 400 when it is larger than max. */
-export async function readSmallBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 /** `bytes=a-b` / `bytes=a-` within size, or 'invalid'; undefined when there is no Range header. */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'invalid' | undefined {
   if (!header) return undefined;

@@ -4,7 +4,8 @@ import { deleteImage, findImage, MAX_MANIFEST_BYTES, putManifest, untagImage } f
 import { DIGEST_PATTERN, repos, tagKey } from '../model.js';
 import { ecrRuntime } from '../runtime.js';
 import type { RegistryRequest } from './blob-routes.js';
-import { API_VERSION, readSmallBody, sendAwsError, sendError } from './http.js';
+import { readBody } from '../../../common/http.js';
+import { API_VERSION, sendAwsError, sendError } from './http.js';
 
 const byRef = (ref: string) => DIGEST_PATTERN.test(ref) ? { imageDigest: ref } : { imageTag: ref };
 
@@ -18,7 +19,7 @@ export async function getManifest(r: RegistryRequest, ref: string, head: boolean
 }
 
 export async function putManifestRoute(r: RegistryRequest, ref: string): Promise<void> {
-  const body = await readSmallBody(r.req, MAX_MANIFEST_BYTES);
+  const body = await readBody(r.req, MAX_MANIFEST_BYTES);
   if (!body) { sendError(r.res, 413, 'SIZE_INVALID', `manifest is larger than ${MAX_MANIFEST_BYTES} bytes`); return; }
   const repo = await repos(r.app.store).get(r.scope, r.name);
   if (!repo) { sendNameUnknown(r); return; }
