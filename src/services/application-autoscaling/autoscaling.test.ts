@@ -29,7 +29,7 @@ describe('application auto scaling through the AWS CLI', requireAwsCliV1(), () =
   const load = { web: 0, api: 0 };
 
   before(async () => {
-    berth = await startBerth({ host: '127.0.50.20', port: 0, store: 'memory://', config: {
+    berth = await startBerth({ host: '127.13.0.20', port: 0, store: 'memory://', config: {
       monitoring: { timeScale: SCALE, evaluationTickSeconds: 10 }, 'application-autoscaling': { timeScale: SCALE, tickSeconds: 10 },
     } });
     const config = { endpoint: berth.url, region: 'us-east-1', credentials, maxAttempts: 1 };
@@ -40,8 +40,8 @@ describe('application auto scaling through the AWS CLI', requireAwsCliV1(), () =
     const env = { ...cliEnv(dir), AWS_ACCESS_KEY_ID: credentials.accessKeyId };
     aws = (...args) => runCli('aws', berth.url, env, args);
     await ecs.send(new CreateClusterCommand({ clusterName: 'c' }));
-    await agents.start('c', { ip: '127.0.50.21' });
-    await agents.start('c', { ip: '127.0.50.22' });
+    await agents.start('c', { ip: '127.13.0.21' });
+    await agents.start('c', { ip: '127.13.0.22' });
     await ecs.send(new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'app', image: 'busybox', memory: 64, cpu: 128, command: ['sleep', 'infinity'] }] }));
     for (const name of ['web', 'api']) await ecs.send(new CreateServiceCommand({ cluster: 'c', serviceName: name, taskDefinition: 'web', desiredCount: 1 }));
     // The metrics the policies watch, one datapoint every 200 ms (5 per scaled minute).
@@ -123,10 +123,17 @@ describe('application auto scaling through the AWS CLI', requireAwsCliV1(), () =
   });
 
   it('a scheduled action changes min and max at its time', async () => {
-    const at = new Date(Date.now() + 2000).toISOString().slice(0, 19);
+    // Whole seconds, far enough ahead that the CLI's start-up (a second or more on a loaded
+    // machine) cannot carry the action's creation past its time: an at() that has already passed
+    // when the action is created never runs.
+    const at = new Date(Math.ceil((Date.now() + 8000) / 1000) * 1000).toISOString().slice(0, 19);
     await aws('application-autoscaling', 'put-scheduled-action', '--service-namespace', 'ecs', '--resource-id', 'service/c/web',
       '--scalable-dimension', 'ecs:service:DesiredCount', '--scheduled-action-name', 'morning', '--schedule', `at(${at})`,
       '--scalable-target-action', 'MinCapacity=2,MaxCapacity=3');
+    const raw = ((await aws('application-autoscaling', 'describe-scheduled-actions', '--service-namespace', 'ecs',
+      '--scheduled-action-names', 'morning')).ScheduledActions[0] as Json).CreationTime as number | string;
+    const created = typeof raw === 'number' ? raw * 1000 : Date.parse(raw);
+    assert.ok(created < Date.parse(`${at}Z`), `created ${new Date(created).toISOString()} before its time ${at}`);
     const before = (await aws('application-autoscaling', 'describe-scalable-targets', '--service-namespace', 'ecs', '--resource-ids', 'service/c/web')).ScalableTargets[0];
     assert.deepEqual([before.MinCapacity, before.MaxCapacity], [1, 4]);
     await eventually('min/max changed', async () => {
