@@ -1,6 +1,7 @@
 // `berth agent` flags → AgentOptions (validated, so a typo fails at start, not later).
 import type { AgentOptions } from '../agent/agent.js';
 import { knownInstanceTypes } from '../agent/instance-types.js';
+import { parseDurationSeconds } from '../common/duration.js';
 import { flag, flagList, type Args } from './args.js';
 
 export const AGENT_HELP = `  berth agent --cluster NAME [options]   an agent (container instance) for a Berth server
@@ -11,6 +12,8 @@ export const AGENT_HELP = `  berth agent --cluster NAME [options]   an agent (co
     --az us-east-1a                        availability zone          (default <region>a)
     --attribute key=value                  custom attribute (repeatable)
     --state-dir DIR                        default .berth/agent-<ip>/
+    --telemetry-interval 20s               between container metric reports (TCS); shorter
+                                           with a server at --time-scale (20s / N)
     --disable-privileged                   refuse privileged containers: their tasks fail
                                            placement on this instance (ECS_DISABLE_PRIVILEGED)
     Default as on EC2: privileged allowed. A multi-tenant deployment should set it.`;
@@ -40,6 +43,9 @@ export function agentOptionsFromArgs(args: Args, version: string): AgentOptions 
     if (!k) throw new Error(`--attribute must be key=value, not '${a}'`);
     attributes[k] = v;
   }
+  const interval = flag(args, 'telemetry-interval');
+  const telemetrySeconds = interval === undefined ? undefined : parseDurationSeconds(interval, 'telemetry-interval');
+  if (telemetrySeconds !== undefined && telemetrySeconds < 0.1) throw new Error('--telemetry-interval must be at least 100ms');
   const ip = flag(args, 'ip') ?? '127.0.0.1';
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw new Error(`--ip must be an IPv4 address, not '${ip}'`);
   return {
@@ -48,6 +54,7 @@ export function agentOptionsFromArgs(args: Args, version: string): AgentOptions 
     availabilityZone: flag(args, 'az'),
     attributes,
     stateDir: flag(args, 'state-dir'),
+    ...(telemetrySeconds !== undefined ? { telemetryPublishMs: telemetrySeconds * 1000 } : {}),
     ...(flag(args, 'disable-privileged') === 'true' || process.env.ECS_DISABLE_PRIVILEGED === 'true' ? { disablePrivileged: true } : {}),
     version,
   };

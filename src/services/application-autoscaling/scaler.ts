@@ -26,10 +26,16 @@ export function percentChange(current: number, percent: number, minMagnitude = 0
   return current + change;
 }
 
-/** The capacity a step scaling policy asks for when its alarm breaches by `delta` (metric − threshold). */
+/** The capacity a step scaling policy asks for when its alarm breaches by `delta` (metric − threshold).
+ *  Above the threshold a step's lower bound is inclusive and its upper bound exclusive; below it,
+ *  the lower bound is exclusive and the upper bound inclusive (AWS's StepAdjustment). */
 export function stepCapacity(config: StepScalingPolicyConfiguration, current: number, delta: number): number | undefined {
-  const step = (config.StepAdjustments ?? []).find((s) =>
-    (s.MetricIntervalLowerBound === undefined || delta >= s.MetricIntervalLowerBound) && (s.MetricIntervalUpperBound === undefined || delta < s.MetricIntervalUpperBound));
+  const above = delta >= 0;
+  const step = (config.StepAdjustments ?? []).find((s) => {
+    const lo = s.MetricIntervalLowerBound;
+    const hi = s.MetricIntervalUpperBound;
+    return (lo === undefined || (above ? delta >= lo : delta > lo)) && (hi === undefined || (above ? delta < hi : delta <= hi));
+  });
   if (!step) return undefined;
   const adj = step.ScalingAdjustment ?? 0;
   switch (config.AdjustmentType) {
