@@ -7,14 +7,19 @@ import { decodeToken, encodeToken } from '../../common/pagination.js';
 import type { Ids } from '../../common/ids.js';
 import { recordKey, type Scope } from '../../common/records.js';
 import type { Store } from '../../store/types.js';
-import type { RequestContext } from '../context.js';
+import type { DescribeServicesResponse } from '@aws-sdk/client-ecs';
+import { callerOf, type RequestContext } from '../context.js';
 import {
-  activityPrefix, checkTarget, policies, requireTarget, scheduled, SVC, targetId, targetIndexKey, targets, validation, type TargetRecord,
+  activityPrefix, checkTarget, policies, requireTarget, scheduled, serviceOf, SVC, targetId, targetIndexKey, targets, validation, type TargetRecord,
 } from './model.js';
 
 export async function registerScalableTarget(input: RegisterScalableTargetRequest, ctx: RequestContext): Promise<RegisterScalableTargetResponse> {
   checkTarget(input.ServiceNamespace, input.ResourceId, input.ScalableDimension);
   const id = targetId(input.ServiceNamespace!, input.ResourceId!, input.ScalableDimension!);
+  const { cluster, service } = serviceOf(input.ResourceId!);
+  const described = await ctx.app.call<DescribeServicesResponse>('ecs', 'DescribeServices', { cluster, services: [service] }, callerOf(ctx))
+    .catch(() => undefined);
+  if (described?.services?.[0]?.status !== 'ACTIVE') throw validation(`ECS service doesn't exist: ${input.ResourceId}`);
   const records = targets(ctx.app.store);
   for (let attempt = 0; attempt < 5; attempt++) {
     const existing = await records.getVersioned(ctx, id);
