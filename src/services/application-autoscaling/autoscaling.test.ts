@@ -123,26 +123,28 @@ describe('application auto scaling through the AWS CLI', requireAwsCliV1(), () =
   });
 
   it('a scheduled action changes min and max at its time', async () => {
-    // Whole seconds, far enough ahead that the CLI's start-up (a second or more on a loaded
-    // machine) cannot carry the action's creation past its time: an at() that has already passed
-    // when the action is created never runs.
-    const at = new Date(Math.ceil((Date.now() + 8000) / 1000) * 1000).toISOString().slice(0, 19);
+    // Whole seconds, far enough ahead that the CLI's start-up (seconds on a loaded machine) cannot
+    // carry the action's creation past its time: an at() that has already passed when the action
+    // is created never runs.
+    const atMs = Math.ceil((Date.now() + 12_000) / 1000) * 1000;
+    const at = new Date(atMs).toISOString().slice(0, 19);
     await aws('application-autoscaling', 'put-scheduled-action', '--service-namespace', 'ecs', '--resource-id', 'service/c/web',
       '--scalable-dimension', 'ecs:service:DesiredCount', '--scheduled-action-name', 'morning', '--schedule', `at(${at})`,
       '--scalable-target-action', 'MinCapacity=2,MaxCapacity=3');
-    const raw = ((await aws('application-autoscaling', 'describe-scheduled-actions', '--service-namespace', 'ecs',
-      '--scheduled-action-names', 'morning')).ScheduledActions[0] as Json).CreationTime as number | string;
-    const created = typeof raw === 'number' ? raw * 1000 : Date.parse(raw);
-    assert.ok(created < Date.parse(`${at}Z`), `created ${new Date(created).toISOString()} before its time ${at}`);
-    const before = (await aws('application-autoscaling', 'describe-scalable-targets', '--service-namespace', 'ecs', '--resource-ids', 'service/c/web')).ScalableTargets[0];
-    assert.deepEqual([before.MinCapacity, before.MaxCapacity], [1, 4]);
+    const seconds = (v: number | string) => (typeof v === 'number' ? v * 1000 : Date.parse(v));
+    const action = (await aws('application-autoscaling', 'describe-scheduled-actions', '--service-namespace', 'ecs',
+      '--scheduled-action-names', 'morning')).ScheduledActions[0] as Json;
+    assert.ok(seconds(action.CreationTime) < atMs, `created ${new Date(seconds(action.CreationTime)).toISOString()} before its time ${at}`);
     await eventually('min/max changed', async () => {
       const t = (await aws('application-autoscaling', 'describe-scalable-targets', '--service-namespace', 'ecs', '--resource-ids', 'service/c/web')).ScalableTargets[0];
       return t.MinCapacity === 2 && t.MaxCapacity === 3;
-    }, 30_000);
+    }, 40_000);
     const acts = await activities('web');
     const scheduledActivity = acts.find((a) => a.Cause === 'scheduled action name morning was triggered');
     assert.equal(scheduledActivity?.Description, 'Setting min capacity to 2 and max capacity to 3');
+    assert.equal(scheduledActivity?.StatusMessage, 'Successfully set min capacity to 2 and max capacity to 3. Change successfully fulfilled by ecs.');
+    // Not before its time: the activity that changed min/max started at or after `at`.
+    assert.ok(seconds(scheduledActivity.StartTime) >= atMs, `ran at ${new Date(seconds(scheduledActivity.StartTime)).toISOString()}, due ${at}`);
     await eventually('the service follows the new minimum', async () => (await describeService(ecs, 'c', 'web')).desiredCount === 2, 30_000);
     await assert.rejects(aws('application-autoscaling', 'put-scheduled-action', '--service-namespace', 'ecs', '--resource-id', 'service/c/web',
       '--scalable-dimension', 'ecs:service:DesiredCount', '--scheduled-action-name', 'bad', '--schedule', 'sometimes'), /ValidationException.*Unsupported schedule expression/s);
