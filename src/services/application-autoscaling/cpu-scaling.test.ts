@@ -65,13 +65,14 @@ describe('target tracking on the tasks\' real CPU (Docker, AWS CLI v1)', needs()
   };
   const activities = async () => (await aws('application-autoscaling', 'describe-scaling-activities', ...target)).ScalingActivities as Json[];
 
-  it('scales out while the tasks burn CPU and back in to the minimum when they stop', async () => {
+  it('scales out while the tasks burn CPU and back in to the minimum when they stop', async (t) => {
     // The shell traps TERM so a scale-in stops the task at once.
     const burn = `trap 'exit 0' TERM; yes > /dev/null & b=$!; sleep ${BURN_SECONDS}; kill $b; while true; do sleep 1; done`;
     await aws('ecs', 'register-task-definition', '--family', 'burner', '--container-definitions', JSON.stringify([
       { name: 'burn', image: TEST_IMAGE, cpu: 256, memory: 32, essential: true, stopTimeout: 2, command: ['sh', '-c', burn] },
     ]));
     await aws('ecs', 'create-service', '--cluster', 'burn', '--service-name', 'web', '--task-definition', 'burner', '--desired-count', '1');
+    const started = Date.now();
     await aws('application-autoscaling', 'register-scalable-target', ...target, '--min-capacity', '1', '--max-capacity', '3');
     const policy = await aws('application-autoscaling', 'put-scaling-policy', ...target, '--policy-name', 'cpu50', '--policy-type', 'TargetTrackingScaling',
       '--target-tracking-scaling-policy-configuration', JSON.stringify({
@@ -83,6 +84,7 @@ describe('target tracking on the tasks\' real CPU (Docker, AWS CLI v1)', needs()
     assert.match(low, /^TargetTracking-service\/burn\/web-AlarmLow-/);
 
     await eventually('scaled out to 3 with 3 tasks RUNNING', async () => (await service()).desiredCount === 3 && await runningTasks() === 3, 60_000);
+    t.diagnostic(`scaled out to 3 RUNNING ${((Date.now() - started) / 1000).toFixed(1)} s after create-service`);
     const out = (await activities()).find((a) => /-AlarmHigh-/.test(a.Cause as string))!;
     assert.equal(out.Cause, `monitor alarm ${high} in state ALARM triggered policy cpu50`);
     assert.equal(out.StatusCode, 'Successful');
@@ -96,11 +98,13 @@ describe('target tracking on the tasks\' real CPU (Docker, AWS CLI v1)', needs()
       '--start-time', new Date(end.getTime() - 3_600_000).toISOString(), '--end-time', end.toISOString(), '--period', '3600');
     const peak = Math.max(...(stats.Datapoints as Json[]).map((d) => d.Maximum as number));
     assert.ok(peak > 50, `peak service CPU ${peak} % of the reservation`);
+    t.diagnostic(`peak AWS/ECS CPUUtilization (ClusterName, ServiceName): ${peak.toFixed(0)} % of 256 units`);
     const reservation = await aws('cloudwatch', 'list-metrics', '--namespace', 'AWS/ECS', '--metric-name', 'CPUReservation');
     assert.deepEqual((reservation.Metrics as Json[]).map((m) => m.Dimensions), [[{ Name: 'ClusterName', Value: 'burn' }]]);
 
     // Every task stops burning BURN_SECONDS after it started: AlarmLow (15 periods under 45) scales in.
     await eventually('scaled back in to 1 with 1 task RUNNING', async () => (await service()).desiredCount === 1 && await runningTasks() === 1, 90_000);
+    t.diagnostic(`back to 1 RUNNING ${((Date.now() - started) / 1000).toFixed(1)} s after create-service`);
     const back = (await activities())[0];
     assert.equal(back.Cause, `monitor alarm ${low} in state ALARM triggered policy cpu50`);
     assert.equal(back.Description, 'Setting desired count to 1.');
