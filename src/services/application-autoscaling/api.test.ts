@@ -42,6 +42,8 @@ describe('application auto scaling API', () => {
       /^Minimum capacity \(3\) cannot be greater than maximum capacity \(1\)\.$/);
     await rejects(aas.send(new RegisterScalableTargetCommand({ ...T, ResourceId: 'service/c/nope', MinCapacity: 1, MaxCapacity: 2 })),
       'ValidationException', /^ECS service doesn't exist: service\/c\/nope$/);
+    await rejects(aas.send(new RegisterScalableTargetCommand({ ...T, ResourceId: 'service/elsewhere/web', MinCapacity: 1, MaxCapacity: 2 })),
+      'ValidationException', /^ECS service doesn't exist: service\/elsewhere\/web$/);
     await rejects(aas.send(new RegisterScalableTargetCommand({ ...T, ResourceId: 'web', MinCapacity: 1, MaxCapacity: 2 })),
       'ValidationException', /Unsupported resource ID web/);
     await rejects(aas.send(new RegisterScalableTargetCommand({ ...T, MinCapacity: 1 })), 'ValidationException', /MinCapacity and MaxCapacity are required/);

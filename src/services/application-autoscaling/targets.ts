@@ -3,6 +3,7 @@ import type {
   DeregisterScalableTargetRequest, DescribeScalableTargetsRequest, DescribeScalableTargetsResponse, DescribeScalingActivitiesRequest,
   DescribeScalingActivitiesResponse, RegisterScalableTargetRequest, RegisterScalableTargetResponse, ScalingActivity,
 } from '@aws-sdk/client-application-auto-scaling';
+import { AwsError } from '../../common/errors.js';
 import { decodeToken, encodeToken } from '../../common/pagination.js';
 import type { Ids } from '../../common/ids.js';
 import { recordKey, type Scope } from '../../common/records.js';
@@ -17,8 +18,9 @@ export async function registerScalableTarget(input: RegisterScalableTargetReques
   checkTarget(input.ServiceNamespace, input.ResourceId, input.ScalableDimension);
   const id = targetId(input.ServiceNamespace!, input.ResourceId!, input.ScalableDimension!);
   const { cluster, service } = serviceOf(input.ResourceId!);
+  // As the caller: AWS asks whoever registers an ECS target for ecs:DescribeServices too.
   const described = await ctx.app.call<DescribeServicesResponse>('ecs', 'DescribeServices', { cluster, services: [service] }, callerOf(ctx))
-    .catch(() => undefined);
+    .catch((err: unknown) => { if (err instanceof AwsError && err.code === 'ClusterNotFoundException') return undefined; throw err; });
   if (described?.services?.[0]?.status !== 'ACTIVE') throw validation(`ECS service doesn't exist: ${input.ResourceId}`);
   const records = targets(ctx.app.store);
   for (let attempt = 0; attempt < 5; attempt++) {
