@@ -25,6 +25,8 @@ export interface AwsLogsOptions {
   log(line: string): void;
   /** Milliseconds lines wait to be batched (default 500). */
   flushMs?: number;
+  /** A task's execution role credentials, when ECS sent some: its logs are shipped with them. */
+  executionCredentials?: (taskArn: string) => (Credentials & { expiration?: string }) | undefined;
 }
 
 const MAX_EVENTS = 10_000;
@@ -54,9 +56,13 @@ export class AwsLogs {
       const config = def?.logConfiguration;
       if (config?.logDriver !== 'awslogs') continue;
       const target = { containerId: c.runtimeId, containerName: c.name, taskId: t.arn.split('/').pop()!, options: config.options ?? {} };
-      const shipper = new ContainerShipper(target, this.opts, this.cursors, this.client(target.options['awslogs-region'] ?? this.opts.region));
+      const region = target.options['awslogs-region'] ?? this.opts.region;
+      // With the task's execution role (a client of its own, read at each call so refreshed
+      // credentials apply, gone when the shipper ends), else the agent's credentials.
+      const own = this.opts.executionCredentials?.(t.arn) ? this.executionClient(region, t.arn) : undefined;
+      const shipper = new ContainerShipper(target, this.opts, this.cursors, own ?? this.client(region));
       this.shippers.set(c.runtimeId, shipper);
-      void shipper.run();
+      void shipper.run().finally(() => own?.destroy());
     }
   }
 
@@ -67,6 +73,14 @@ export class AwsLogs {
       this.clients.set(region, c);
     }
     return c;
+  }
+
+  private executionClient(region: string, taskArn: string) {
+    const credentials = async () => {
+      const c: Credentials & { expiration?: string } = this.opts.executionCredentials?.(taskArn) ?? this.opts.credentials;
+      return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration ? new Date(c.expiration) : undefined };
+    };
+    return new CloudWatchLogsClient({ endpoint: this.opts.endpoint, region, credentials, maxAttempts: 1 });
   }
 
   /** Resolves once every shipper has sent what it has read so far (tests). */

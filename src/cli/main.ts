@@ -165,7 +165,7 @@ async function up(args: Args) {
 }
 
 async function main(argv: string[]) {
-  const args = parseArgs(argv, ['help', 'version', 'insecure', 'disable-privileged', 'stop-containers-on-exit']);
+  const args = parseArgs(argv, ['help', 'version', 'insecure', 'disable-privileged', 'disable-host-network', 'stop-containers-on-exit']);
   if (flag(args, 'version')) { console.log(VERSION); return; }
   if (flag(args, 'help') || !args.command) { console.log(HELP); return; }
   switch (args.command) {

@@ -253,6 +253,8 @@ export function decodeTask(w: WireTask): AcsTask {
     taskDefinition,
     overrides: Object.keys(taskOverrides).length ? taskOverrides : undefined,
     group: w.serviceName ? `service:${w.serviceName}` : undefined,
+    credentialsId: w.roleCredentials?.credentialsId,
+    executionCredentialsId: w.executionRoleCredentials?.credentialsId,
     generation: w.desiredStatus === 'STOPPED' ? 2 : 1,
   });
 }

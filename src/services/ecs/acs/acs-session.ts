@@ -17,6 +17,7 @@ import { instanceIdOf, parseTaskRef } from '../model/task-model.js';
 import { recordHeartbeat } from '../model/liveness.js';
 import { AcsSequence } from './acs-sequence.js';
 import { modifyInstance } from '../model/container-instance-store.js';
+import { SessionCredentials } from './acs-credentials.js';
 
 export interface AcsTimings {
   /** Between HeartbeatMessages. */
@@ -45,6 +46,8 @@ export class AcsSession {
   /** Events are handled in order, after the manifest. */
   private chain: Promise<void> = Promise.resolve();
   private readonly sequence: AcsSequence;
+  /** Role credentials handed out on this connection (refreshed before they expire). */
+  private readonly credentials: SessionCredentials;
   private lastTouch = -Infinity;
   private closed = false;
 
@@ -54,6 +57,7 @@ export class AcsSession {
     private readonly counters: AcsCounters = { stopVerifications: 0, stopsConfirmed: 0, stopsRefused: 0 }) {
     this.instanceId = instanceIdOf(instanceArn);
     this.sequence = new AcsSequence(ctx, `${cluster}/${this.instanceId}`);
+    this.credentials = new SessionCredentials(ctx);
   }
 
   async start() {
@@ -122,7 +126,7 @@ export class AcsSession {
     if (this.closed) return;
     const records = await instanceTasks(this.ctx, this.cluster, this.instanceArn);
     for (const t of records) this.sent.set(t.taskArn!, Math.max(this.sent.get(t.taskArn!) ?? 0, t.generation ?? 1));
-    await this.sendPayload(await acsTasks(this.ctx, this.cache, records));
+    await this.sendPayload(await acsTasks(this.ctx, this.cache, records, this.credentials));
     await this.sendManifest(records);
   }
 
@@ -144,11 +148,11 @@ export class AcsSession {
     const task = JSON.parse(event.value) as TaskRecord;
     if (!task.containerInstanceArn || instanceIdOf(task.containerInstanceArn) !== this.instanceId) return;
     // Already stopped: nothing for the agent to do, nothing to remember.
-    if (task.lastStatus === 'STOPPED') { this.sent.delete(task.taskArn!); return; }
+    if (task.lastStatus === 'STOPPED') { this.sent.delete(task.taskArn!); this.credentials.forget(task.taskArn!); return; }
     const generation = task.generation ?? 1;
     if (generation <= (this.sent.get(task.taskArn!) ?? 0)) return;
     this.sent.set(task.taskArn!, generation);
-    await this.sendPayload(await acsTasks(this.ctx, this.cache, [task]));
+    await this.sendPayload(await acsTasks(this.ctx, this.cache, [task], this.credentials));
   }
 
   private async sendPayload(tasks: WireTask[]) {
@@ -196,16 +200,31 @@ export class AcsSession {
     this.counters.stopsConfirmed += stopTasks.length;
     this.counters.stopsRefused += keep.length;
     this.send({ type: 'TaskStopVerificationAck', message: { messageId, generatedAt: this.ctx.app.clock.now().getTime(), stopTasks } });
-    if (keep.length) await this.sendPayload(await acsTasks(this.ctx, this.cache, keep));
+    if (keep.length) await this.sendPayload(await acsTasks(this.ctx, this.cache, keep, this.credentials));
   }
 
   private heartbeat() {
     this.send({ type: 'HeartbeatMessage', message: { messageId: this.ctx.app.ids.uuid(), healthy: true } });
+    this.enqueue(() => this.refreshCredentials());
     const now = Date.now();
     for (const [id, p] of this.pending) {
       if (now - p.sentAt < this.timings.ackTimeoutMs) continue;
       this.pending.delete(id);
       this.enqueue(() => this.resend(p.tasks));
+    }
+  }
+
+  /** An IAMRoleCredentialsMessage for each role whose credentials are past half their lifetime. */
+  private async refreshCredentials() {
+    if (this.closed) return;
+    const running = async (taskArn: string) => {
+      const task = await db(this.ctx).tasks.get(this.ctx, `${this.cluster}/${parseTaskRef(taskArn).id}`);
+      return !!task && task.desiredStatus !== 'STOPPED' && task.lastStatus !== 'STOPPED';
+    };
+    for (const r of await this.credentials.refreshDue(running)) {
+      this.send({ type: 'IAMRoleCredentialsMessage', message: {
+        messageId: this.ctx.app.ids.uuid(), clusterArn: this.clusterArn, taskArn: r.taskArn, roleType: r.roleType, roleCredentials: r.credentials,
+      } });
     }
   }
 
@@ -216,7 +235,7 @@ export class AcsSession {
       const task = await db(this.ctx).tasks.get(this.ctx, `${this.cluster}/${parseTaskRef(arn).id}`);
       if (task && task.lastStatus !== 'STOPPED') records.push(task);
     }
-    await this.sendPayload(await acsTasks(this.ctx, this.cache, records));
+    await this.sendPayload(await acsTasks(this.ctx, this.cache, records, this.credentials));
   }
 
   /** The agent's liveness := now, at most once per touchMs of the app's clock, with compare-and-swap. */

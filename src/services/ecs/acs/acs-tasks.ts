@@ -8,6 +8,7 @@ import type { RequestContext } from '../../context.js';
 import { db, type TaskRecord } from '../model/common.js';
 import { findTaskDefinition, parseTaskDefinitionRef } from '../model/task-definition-lookup.js';
 import { instanceIdOf } from '../model/task-model.js';
+import type { SessionCredentials } from './acs-credentials.js';
 
 /** Tasks of one instance the agent must act on: every one not STOPPED yet. */
 export async function instanceTasks(ctx: RequestContext, cluster: string, instanceArn: string): Promise<TaskRecord[]> {
@@ -41,12 +42,13 @@ export function toWireTask(task: TaskRecord, def: TaskDefinition): WireTask {
   });
 }
 
-/** The ACS tasks for some records; a task whose definition has vanished is skipped (and logged). */
-export async function acsTasks(ctx: RequestContext, cache: DefinitionCache, tasks: TaskRecord[]): Promise<WireTask[]> {
+/** The ACS tasks for some records, with their role credentials when `credentials` is given; a task
+ *  whose definition has vanished is skipped (and logged). */
+export async function acsTasks(ctx: RequestContext, cache: DefinitionCache, tasks: TaskRecord[], credentials?: SessionCredentials): Promise<WireTask[]> {
   const out: WireTask[] = [];
   for (const task of tasks) {
     const def = await cache.get(ctx, task.taskDefinitionArn ?? '');
-    if (def) out.push(toWireTask(task, def));
+    if (def) out.push({ ...toWireTask(task, def), ...await credentials?.forTask(task, def) });
     else console.error(`acs: task ${task.taskArn} names task definition ${task.taskDefinitionArn}, which does not exist`);
   }
   return out;
