@@ -15,7 +15,7 @@ export interface AasConfig {
 export const aasConfigSection: ServiceConfigSection<AasConfig> = {
   defaults: () => ({ timeScale: 1, tickSeconds: 10, scaler: true }),
   flags: [
-    { name: 'time-scale', env: 'BERTH_TIME_SCALE', help: '                                   (--time-scale also speeds up auto scaling cooldowns and rate() schedules)',
+    { name: 'time-scale', env: 'BERTH_TIME_SCALE', help: '                                 also Application Auto Scaling cooldowns and rate() schedules',
       apply: (c, raw) => { c.timeScale = parseTimeScale(raw); } },
   ],
 };

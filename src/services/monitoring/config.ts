@@ -19,7 +19,7 @@ export const monitoringConfigSection: ServiceConfigSection<MonitoringConfig> = {
   defaults: () => ({ timeScale: 1, evaluationTickSeconds: 10, alarmEvaluation: true }),
   flags: [
     { name: 'time-scale', env: 'BERTH_TIME_SCALE', help: '--time-scale 1                   run alarm periods and evaluation\n'
-      + '                                   this many times faster than AWS (60: a 60 s period lasts 1 s)',
+      + '                                     this many times faster than AWS (60: a 60 s period lasts 1 s)',
       apply: (c, raw) => { c.timeScale = parseTimeScale(raw); } },
   ],
 };
