@@ -18,7 +18,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { DiscoverPollEndpointCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { SignatureV4 } from '@smithy/signature-v4';
 import WebSocket from 'ws';
-import { ACS_PATH, FENCE_AFTER_HEADER, HEARTBEAT_HEADER, type AcsTask, type AgentMessage, type ServerMessage, type TaskIdentifier, type VersionInfo } from '../protocol/acs.js';
+import { ACS_PATH, FENCE_AFTER_HEADER, HEARTBEAT_HEADER, type AcsTask, type AgentMessage, type ServerMessage, type TaskIdentifier, type VersionInfo, type WireRoleCredentials } from '../protocol/acs.js';
 import { decodeTask } from '../protocol/acs-task.js';
 
 export interface Credentials { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
@@ -39,6 +39,8 @@ export interface AcsClientOptions {
   region: string;
   /** Takes in a PayloadMessage's tasks; the ack goes out when it resolves. */
   onTasks(tasks: AcsTask[]): Promise<void> | void;
+  /** Role credentials ECS sent for a task (in its PayloadMessage task, or an IAMRoleCredentialsMessage). */
+  onCredentials?(taskArn: string, roleType: 'TaskApplication' | 'TaskExecution', credentials: WireRoleCredentials): void;
   /** The tasks a manifest leaves out (`listed`: the ARNs it names desired RUNNING). */
   stopCandidates(listed: ReadonlySet<string>): string[];
   /** The server confirmed these may stop. */
@@ -273,7 +275,9 @@ export class AcsClient {
       case 'PayloadMessage': {
         const tasks: AcsTask[] = [];
         for (const wire of msg.message.tasks ?? []) {
-          try { tasks.push(decodeTask(wire)); } catch (err) { this.log(`acs: task ${wire?.arn} is malformed: ${(err as Error).message}`); }
+          try { tasks.push(decodeTask(wire)); } catch (err) { this.log(`acs: task ${wire?.arn} is malformed: ${(err as Error).message}`); continue; }
+          if (wire.roleCredentials) this.opts.onCredentials?.(wire.arn, 'TaskApplication', wire.roleCredentials);
+          if (wire.executionRoleCredentials) this.opts.onCredentials?.(wire.arn, 'TaskExecution', wire.executionRoleCredentials);
         }
         await this.opts.onTasks(tasks);
         this.latestSeqNum = Math.max(this.latestSeqNum, msg.message.seqNum ?? 0);
@@ -298,6 +302,13 @@ export class AcsClient {
         if (!msg.message.messageId || msg.message.messageId !== this.manifestMessageId) return;
         this.manifestMessageId = '';
         this.opts.onStopVerified((msg.message.stopTasks ?? []).map((t) => t.taskArn));
+        return;
+      }
+      case 'IAMRoleCredentialsMessage': {
+        const m = msg.message;
+        if (!m?.taskArn || !m.roleCredentials?.credentialsId) return;
+        this.opts.onCredentials?.(m.taskArn, m.roleType === 'TaskExecution' ? 'TaskExecution' : 'TaskApplication', m.roleCredentials);
+        this.send(ws, { type: 'IAMRoleCredentialsAckRequest', message: { messageId: m.messageId, expiration: m.roleCredentials.expiration, credentialsId: m.roleCredentials.credentialsId } });
         return;
       }
       case 'CloseMessage':

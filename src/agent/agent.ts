@@ -13,6 +13,7 @@ import { HealthReporter } from './health-reporter.js';
 import { bridgeGateway, containerIp, probeEngine, type EngineVersion } from './engine-probe.js';
 import { hostResources, instanceTypeArchitecture, instanceTypeResources } from './instance-types.js';
 import { startMetadataServer, type MetadataServer } from './metadata.js';
+import { CredentialsStore, startCredentialsEndpoint, type CredentialsEndpoint } from './credentials-endpoint.js';
 import { register, type InstanceIdentity } from './registration.js';
 import { DockerRuntime } from './runtime/docker.js';
 import { SimulatedRuntime } from './runtime/simulated.js';
@@ -39,6 +40,10 @@ export interface AgentOptions {
   attributes?: Record<string, string>;
   /** Host protection (the real agent's ECS_DISABLE_PRIVILEGED): no privileged containers here. */
   disablePrivileged?: boolean;
+  /** Host protection: no networkMode host here. */
+  disableHostNetwork?: boolean;
+  /** Host protection: host bind mounts only under these paths ([]: none at all; undefined: any). */
+  allowedBindMounts?: string[];
   stateDir?: string;
   region?: string;
   credentials?: Credentials;
@@ -77,6 +82,9 @@ export class Agent {
     private readonly ecs: ECSClient,
     private readonly ownsRuntime: boolean,
     private readonly registryAuth: EcrRegistryAuth,
+    /** Task role credentials ACS sent, served to the tasks' containers by the credentials endpoint. */
+    readonly roleCredentials: CredentialsStore,
+    private readonly credentialsEndpoint: CredentialsEndpoint | undefined,
     private readonly pool: ConnectionPool,
     private readonly tls?: TlsTrust,
   ) {}
@@ -88,7 +96,13 @@ export class Agent {
     const credentials = opts.credentials ?? agentCredentials();
     const state = new StateFile(opts.stateDir ?? defaultStateDir(ip));
     const tls = tlsTrust(opts.ca);
-    const registryAuth = new EcrRegistryAuth({ endpoint: opts.endpoint, region, credentials, log, tls });
+    // Task role credentials ACS sends; the execution role's sign the task's ECR pulls and log shipping.
+    const roleCredentials = new CredentialsStore();
+    const executionCredentials = (taskArn: string) => {
+      const c = roleCredentials.forTask(taskArn, 'TaskExecution');
+      return c && { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration };
+    };
+    const registryAuth = new EcrRegistryAuth({ endpoint: opts.endpoint, region, credentials, log, executionCredentials, tls });
     const simulatedCpu = opts.cpu ?? (opts.instanceType ? instanceTypeResources(opts.instanceType)?.cpu : undefined) ?? hostResources().cpu;
     const runtime = typeof opts.runtime === 'object' ? opts.runtime
       : opts.runtime === 'simulated' ? new SimulatedRuntime({ hostCpuUnits: simulatedCpu }) : new DockerRuntime({ registryAuth: registryAuth.forImage });
@@ -99,6 +113,12 @@ export class Agent {
     if (opts.instanceType && !sized && (opts.cpu === undefined || opts.memory === undefined)) {
       throw new Error(`unknown instance type '${opts.instanceType}': give --cpu and --memory too`);
     }
+    let engine: TaskEngine | undefined;
+    const credentialsEndpoint = runtime.kind === 'docker' ? await startCredentialsEndpoint({
+      store: roleCredentials, log, allowed: (taskArn, remote) => taskOwnsAddress(engine!, taskArn, remote),
+    }) : undefined;
+    if (typeof credentialsEndpoint === 'string') log(`no container credentials endpoint, tasks' containers get no role credentials: ${credentialsEndpoint}`);
+    const credentialsServer = typeof credentialsEndpoint === 'object' ? credentialsEndpoint : undefined;
     const host = hostResources();
     const identity: InstanceIdentity = {
       cluster: opts.cluster,
@@ -116,6 +136,10 @@ export class Agent {
       dockerApiVersion: engineVersion?.apiVersion,
       runtime: runtime.kind,
       disablePrivileged: opts.disablePrivileged,
+      disableHostNetwork: opts.disableHostNetwork,
+      allowedBindMounts: opts.allowedBindMounts,
+      // Task roles need the credentials endpoint (the simulated runtime runs no containers).
+      taskIamRole: runtime.kind === 'simulated' || credentialsServer !== undefined,
     };
 
     const pool = new ConnectionPool(tls);
@@ -123,18 +147,21 @@ export class Agent {
     const instanceArn = await registerWithRetry(ecs, identity, state, log, opts.backoffMs, opts.endpoint);
     const clusterArn = instanceArn.replace(/:container-instance\/([^/]+)\/[^/]+$/, ':cluster/$1');
 
-    let engine: TaskEngine | undefined;
     const metadata = await startMetadata(() => engine!, runtime, clusterArn, identity.availabilityZone, state, log);
     const spec: SpecContext = {
-      clusterArn, instanceArn, ip, stateDir: state.dir, metadataUri: metadata.uri,
+      clusterArn, instanceArn, ip, stateDir: state.dir, metadataUri: metadata.uri, credentialsEnv: credentialsServer?.env,
+      hostProtection: { disablePrivileged: opts.disablePrivileged, disableHostNetwork: opts.disableHostNetwork, allowedBindMounts: opts.allowedBindMounts },
       pullBehavior: pullBehaviorFromEnv(), defaultStopTimeout: stopTimeoutFromEnv(),
     };
     const reporter = new StateReporter({ ecs, cluster: clusterArn, log });
-    const awsLogs = new AwsLogs({ runtime, endpoint: opts.endpoint, region, credentials, stateDir: state.dir, log, flushMs: opts.logFlushMs, tls });
+    const awsLogs = new AwsLogs({ runtime, endpoint: opts.endpoint, region, credentials, stateDir: state.dir, log, flushMs: opts.logFlushMs, executionCredentials, tls });
     let tcs: TcsClient | undefined;
     const health = new HealthReporter(async (tasks) => (await tcs?.publishHealth(tasks)) ?? false);
     engine = new TaskEngine({
-      runtime, state, spec, log, onChange: (t) => { reporter.notify(t); health.notify(t); awsLogs.notify(t); },
+      runtime, state, spec, log, onChange: (t) => {
+        reporter.notify(t); health.notify(t); awsLogs.notify(t);
+        if (t.known === 'STOPPED') roleCredentials.removeTask(t.arn);
+      },
       cleanupAfterMs: opts.cleanupAfterMs ?? cleanupFromEnv(), reconcileMs: opts.reconcileMs, manifestGraceMs: opts.manifestGraceMs,
     });
     await engine.start();
@@ -150,6 +177,7 @@ export class Agent {
       onConnected: () => { if (acs.connections > 1) pool.reset(); reporter.resendAll(Object.values(tasks.tasks)); },
       versionInfo,
       onTasks: (list) => tasks.apply(list),
+      onCredentials: (taskArn, roleType, c) => roleCredentials.set(taskArn, roleType, c),
       stopCandidates: (listed) => tasks.stopCandidates(listed),
       onStopVerified: (arns) => tasks.stopVerified(arns),
       onInactive: (message) => log(`the server deregistered this instance: ${message}`),
@@ -169,7 +197,8 @@ export class Agent {
     tcs.start();
     log(`${instanceArn} (${ip}, ${identity.availabilityZone}, ${identity.cpu} CPU, ${identity.memory} MiB) runtime ${runtime.kind}`
       + `${engineVersion ? ` (Docker ${engineVersion.version})` : ''}, task metadata at ${metadata.baseUrl}`);
-    return new Agent(instanceArn, clusterArn, runtime, engine, reporter, acs, tcs, metadata, state, awsLogs, ecs, typeof opts.runtime !== 'object', registryAuth, pool, tls);
+    return new Agent(instanceArn, clusterArn, runtime, engine, reporter, acs, tcs, metadata, state, awsLogs, ecs, typeof opts.runtime !== 'object', registryAuth,
+      roleCredentials, credentialsServer, pool, tls);
   }
 
   /** Stops the agent; running containers stay (a restarted agent adopts them), unless
@@ -187,12 +216,25 @@ export class Agent {
     }
     this.reporter.close();
     await this.metadata.close();
+    await this.credentialsEndpoint?.close();
     if (this.ownsRuntime) await this.runtime.close();
     this.ecs.destroy();
     this.tls?.httpsAgent.destroy();
     this.pool.reset();
     this.registryAuth.close();
   }
+}
+
+/** A request from `remote` may read a task's credentials when it comes from one of the task's
+ *  containers (bridge); a host-network task's containers share the host's addresses. */
+async function taskOwnsAddress(engine: TaskEngine, taskArn: string, remote: string): Promise<boolean> {
+  const task = engine.tasks[taskArn];
+  if (!task || task.known === 'STOPPED') return false;
+  if (task.desired.taskDefinition.networkMode === 'host') return true;
+  for (const c of task.containers) {
+    if (c.runtimeId && await containerIp(c.runtimeId).catch(() => undefined) === remote) return true;
+  }
+  return false;
 }
 
 /** Registers (re-registering with the saved ARN when the cluster is the same), retrying while

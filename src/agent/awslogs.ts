@@ -28,6 +28,8 @@ export interface AwsLogsOptions {
   flushMs?: number;
   /** The CA list for an HTTPS server (tls-trust.ts). */
   tls?: TlsTrust;
+  /** A task's execution role credentials, when ECS sent some: its logs are shipped with them. */
+  executionCredentials?: (taskArn: string) => (Credentials & { expiration?: string }) | undefined;
 }
 
 const MAX_EVENTS = 10_000;
@@ -57,9 +59,13 @@ export class AwsLogs {
       const config = def?.logConfiguration;
       if (config?.logDriver !== 'awslogs') continue;
       const target = { containerId: c.runtimeId, containerName: c.name, taskId: t.arn.split('/').pop()!, options: config.options ?? {} };
-      const shipper = new ContainerShipper(target, this.opts, this.cursors, this.client(target.options['awslogs-region'] ?? this.opts.region));
+      const region = target.options['awslogs-region'] ?? this.opts.region;
+      // With the task's execution role (a client of its own, read at each call so refreshed
+      // credentials apply, gone when the shipper ends), else the agent's credentials.
+      const own = this.opts.executionCredentials?.(t.arn) ? this.executionClient(region, t.arn) : undefined;
+      const shipper = new ContainerShipper(target, this.opts, this.cursors, own ?? this.client(region));
       this.shippers.set(c.runtimeId, shipper);
-      void shipper.run();
+      void shipper.run().finally(() => own?.destroy());
     }
   }
 
@@ -70,6 +76,14 @@ export class AwsLogs {
       this.clients.set(region, c);
     }
     return c;
+  }
+
+  private executionClient(region: string, taskArn: string) {
+    const credentials = async () => {
+      const c: Credentials & { expiration?: string } = this.opts.executionCredentials?.(taskArn) ?? this.opts.credentials;
+      return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration ? new Date(c.expiration) : undefined };
+    };
+    return new CloudWatchLogsClient({ endpoint: this.opts.endpoint, region, credentials, maxAttempts: 1, ...sdkTls(this.opts.tls) });
   }
 
   /** Resolves once every shipper has sent what it has read so far (tests). */

@@ -4,6 +4,7 @@
 // every container carries the labels the ECS agent sets plus the metadata endpoint's URI.
 import type { ContainerDefinition, ContainerOverride, KeyValuePair, Volume } from '@aws-sdk/client-ecs';
 import { resolve } from 'node:path';
+import { bindMountAllowed } from '../common/host-protection.js';
 import type { AcsTask } from '../protocol/acs.js';
 import type { ContainerSpec, MountSpec, PortBinding } from './runtime/types.js';
 
@@ -28,6 +29,11 @@ export interface SpecContext {
   /** Address host ports bind on (the agent's --ip). */
   ip: string;
   stateDir: string;
+  /** The agent's host protection (--disable-privileged, --disable-host-network, --allowed-bind-mounts):
+   *  a task placed here anyway is refused with a clear reason. */
+  hostProtection?: HostProtection;
+  /** The container credentials environment for a task role's credentials id, when the endpoint runs. */
+  credentialsEnv?: (credentialsId: string) => Record<string, string>;
   /** Metadata URI for a container's token, when the endpoint runs. */
   metadataUri?: (token: string) => string;
   pullBehavior: ContainerSpec['pullBehavior'];
@@ -36,6 +42,27 @@ export interface SpecContext {
 }
 
 export class SpecError extends Error {}
+
+export interface HostProtection { disablePrivileged?: boolean; disableHostNetwork?: boolean; allowedBindMounts?: readonly string[] }
+
+/** Throws when the container asks for what the agent's host protection forbids. */
+function checkHostProtection(def: ContainerDefinition, task: AcsTask, networkMode: string, p: HostProtection | undefined) {
+  if (!p) return;
+  if (p.disableHostNetwork && networkMode === 'host') {
+    throw new SpecError('networkMode host is refused by this instance\'s host protection (agent option --disable-host-network)');
+  }
+  if (p.disablePrivileged && def.privileged) {
+    throw new SpecError(`Container '${def.name}' is privileged, which this instance's host protection refuses (agent option --disable-privileged)`);
+  }
+  if (!p.allowedBindMounts) return;
+  for (const mp of def.mountPoints ?? []) {
+    const path = task.taskDefinition.volumes?.find((v) => v.name === mp.sourceVolume)?.host?.sourcePath;
+    if (path && !bindMountAllowed(path, p.allowedBindMounts)) {
+      throw new SpecError(`Container '${def.name}' bind-mounts the host path ${path}, which this instance's host protection does not allow`
+        + ` (agent option --allowed-bind-mounts ${p.allowedBindMounts.join(',') || 'none'})`);
+    }
+  }
+}
 
 export const taskId = (taskArn: string) => taskArn.slice(taskArn.lastIndexOf('/') + 1);
 
@@ -114,12 +141,14 @@ export function containerSpec(task: AcsTask, def: ContainerDefinition, ctx: Spec
   if (!def.name || !def.image) throw new SpecError('A container definition needs a name and an image');
   const override: ContainerOverride = task.overrides?.containerOverrides?.find((o) => o.name === def.name) ?? {};
   const networkMode = (td.networkMode ?? 'bridge') as ContainerSpec['networkMode'];
+  checkHostProtection(def, task, networkMode, ctx.hostProtection);
   const environment = mergeEnv(def.environment, override.environment);
   environment.AWS_EXECUTION_ENV = 'AWS_ECS_EC2';
   if (ctx.metadataUri) {
     environment[METADATA_ENV] = ctx.metadataUri(token);
     environment[METADATA_ENV_V3] = ctx.metadataUri(token).replace(/\/v4\/([^/]+)$/, '/v3/$1');
   }
+  if (task.credentialsId && ctx.credentialsEnv) Object.assign(environment, ctx.credentialsEnv(task.credentialsId));
   const byName = (name: string) => {
     if (!td.containerDefinitions?.some((c) => c.name === name)) {
       throw new SpecError(`Container '${def.name}' refers to container '${name}', which is not in the task definition`);

@@ -1,6 +1,6 @@
 // Registry credentials for images in Berth's ECR: what the ECS agent does with the execution
-// role's credentials (GetAuthorizationToken, then X-Registry-Auth on the pull), done with the
-// agent's own credentials. An image is Berth's when its registry host is the server's (the
+// role's credentials (GetAuthorizationToken, then X-Registry-Auth on the pull): with the task's
+// execution role credentials when ECS sent some, else with the agent's own credentials. An image is Berth's when its registry host is the server's (the
 // endpoint's host, or the proxyEndpoint GetAuthorizationToken answers); anything else is pulled
 // anonymously. Tokens are cached until shortly before they expire.
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
@@ -17,12 +17,22 @@ export function registryOf(image: string): string | undefined {
 
 interface Cached { auth: string; host: string; refreshAt: number }
 
+export interface EcrAuthOptions {
+  endpoint: string; region: string; credentials: Credentials; log?: (line: string) => void;
+  /** The execution role credentials of a task, when it has them. */
+  executionCredentials?: (taskArn: string) => Credentials | undefined;
+  /** The CA list for an HTTPS server (tls-trust.ts). */
+  tls?: TlsTrust;
+}
+
 export class EcrRegistryAuth {
   private readonly ecr: ECRClient;
   private readonly endpointHost: string;
   private cached?: Cached;
+  /** Tokens got with execution role credentials, by access key id. */
+  private readonly byKey = new Map<string, Cached>();
 
-  constructor(opts: { endpoint: string; region: string; credentials: Credentials; log?: (line: string) => void; tls?: TlsTrust }, private readonly now = () => Date.now()) {
+  constructor(private readonly opts: EcrAuthOptions, private readonly now = () => Date.now()) {
     this.ecr = new ECRClient({ endpoint: opts.endpoint, region: opts.region, credentials: opts.credentials, maxAttempts: 2, ...sdkTls(opts.tls) });
     this.endpointHost = new URL(opts.endpoint).host;
     this.log = opts.log ?? (() => {});
@@ -31,18 +41,38 @@ export class EcrRegistryAuth {
   private readonly log: (line: string) => void;
 
   /** The X-Registry-Auth header for pulling image, or undefined when it is not in Berth's ECR. */
-  readonly forImage = async (image: string): Promise<string | undefined> => {
+  readonly forImage = async (image: string, taskArn?: string): Promise<string | undefined> => {
     const host = registryOf(image);
     if (!host) return undefined;
     if (host !== this.endpointHost && this.cached && host !== this.cached.host) return undefined;
-    const token = await this.token();
+    const execution = taskArn === undefined ? undefined : this.opts.executionCredentials?.(taskArn);
+    const token = execution ? await this.executionToken(execution) : await this.token();
     return token && (host === token.host || host === this.endpointHost) ? token.auth : undefined;
   };
 
+  private async executionToken(credentials: Credentials): Promise<Cached | undefined> {
+    const have = this.byKey.get(credentials.accessKeyId);
+    if (have && have.refreshAt > this.now()) return have;
+    const ecr = new ECRClient({ endpoint: this.opts.endpoint, region: this.opts.region, credentials, maxAttempts: 2, ...sdkTls(this.opts.tls) });
+    try {
+      const token = await this.fetch(ecr);
+      if (this.byKey.size > 1000) this.byKey.clear();
+      if (token) this.byKey.set(credentials.accessKeyId, token);
+      return token;
+    } finally {
+      ecr.destroy();
+    }
+  }
+
   private async token(): Promise<Cached | undefined> {
     if (this.cached && this.cached.refreshAt > this.now()) return this.cached;
+    this.cached = await this.fetch(this.ecr);
+    return this.cached;
+  }
+
+  private async fetch(ecr: ECRClient): Promise<Cached | undefined> {
     try {
-      const out = await this.ecr.send(new GetAuthorizationTokenCommand({}));
+      const out = await ecr.send(new GetAuthorizationTokenCommand({}));
       const data = out.authorizationData?.[0];
       if (!data?.authorizationToken || !data.proxyEndpoint) return undefined;
       const decoded = Buffer.from(data.authorizationToken, 'base64').toString('utf8');
@@ -52,8 +82,7 @@ export class EcrRegistryAuth {
       const auth = Buffer.from(JSON.stringify({ username: decoded.slice(0, colon), password: decoded.slice(colon + 1), serveraddress: host }))
         .toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
       const expires = data.expiresAt?.getTime() ?? this.now() + 3600_000;
-      this.cached = { auth, host, refreshAt: Math.max(this.now(), expires - 30 * 60_000) };
-      return this.cached;
+      return { auth, host, refreshAt: Math.max(this.now(), expires - 30 * 60_000) };
     } catch (err) {
       this.log(`ECR GetAuthorizationToken failed, pulling anonymously: ${(err as Error).message}`);
       return undefined;

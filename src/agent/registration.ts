@@ -1,6 +1,7 @@
 // RegisterContainerInstance as the ECS agent sends it: total resources (CPU 1024/vCPU, MEMORY MiB,
 // the reserved PORTS), the built-in and capability attributes, custom attributes, versionInfo, an
 // EC2-style identity document, and — after a restart — the saved ARN so the instance keeps it.
+import { BIND_MOUNTS_ATTRIBUTE, HOST_NETWORK_ATTRIBUTE } from '../common/host-protection.js';
 import { RegisterContainerInstanceCommand, type Attribute, type ECSClient, type RegisterContainerInstanceRequest, type Resource } from '@aws-sdk/client-ecs';
 import { remoteApiVersions } from './engine-probe.js';
 import { SELF_FENCE_CAPABILITY } from '../protocol/acs.js';
@@ -28,6 +29,11 @@ export interface InstanceIdentity {
   /** ECS_DISABLE_PRIVILEGED: the instance does not offer privileged containers (their tasks then
    *  fail placement on the missing privileged-container capability). */
   disablePrivileged?: boolean;
+  /** Host protection, registered as Berth attributes (src/common/host-protection.ts). */
+  disableHostNetwork?: boolean;
+  allowedBindMounts?: readonly string[];
+  /** The container credentials endpoint runs: tasks with a task role may be placed here. */
+  taskIamRole?: boolean;
 }
 
 const PRIVILEGED = 'com.amazonaws.ecs.capability.privileged-container';
@@ -47,6 +53,8 @@ const CAPABILITIES = [
   SELF_FENCE_CAPABILITY,
 ];
 
+const TASK_IAM_ROLE = ['com.amazonaws.ecs.capability.task-iam-role', 'com.amazonaws.ecs.capability.task-iam-role-network-host'];
+
 /** The attributes an agent registers with: built-ins, capabilities, then custom ones (which win). */
 export function instanceAttributes(id: InstanceIdentity): Attribute[] {
   const attrs = new Map<string, string | undefined>([
@@ -58,6 +66,9 @@ export function instanceAttributes(id: InstanceIdentity): Attribute[] {
   if (id.instanceType) attrs.set('ecs.instance-type', id.instanceType);
   for (const v of remoteApiVersions(id.dockerApiVersion ?? '1.44')) attrs.set(`com.amazonaws.ecs.capability.docker-remote-api.${v}`, undefined);
   for (const c of CAPABILITIES) if (!(id.disablePrivileged && c === PRIVILEGED)) attrs.set(c, undefined);
+  if (id.taskIamRole) for (const c of TASK_IAM_ROLE) attrs.set(c, undefined);
+  if (id.disableHostNetwork) attrs.set(HOST_NETWORK_ATTRIBUTE, 'disabled');
+  if (id.allowedBindMounts) attrs.set(BIND_MOUNTS_ATTRIBUTE, id.allowedBindMounts.join(':') || 'none');
   for (const [k, v] of Object.entries(id.attributes)) attrs.set(k, v === '' ? undefined : v);
   return [...attrs].map(([name, value]) => (value === undefined ? { name } : { name, value }));
 }

@@ -138,7 +138,7 @@ async function prepare(h: RunnerHost, t: TaskState): Promise<void> {
   h.changed(t);
   for (const image of new Set(specs.map((s) => s.image))) {
     try {
-      await h.runtime.pullImage(image, h.spec.pullBehavior);
+      await h.runtime.pullImage(image, h.spec.pullBehavior, t.arn);
     } catch (err) {
       const text = message(err);
       const reason = text.startsWith('CannotPullContainerError') ? text : `CannotPullContainerError: ${text}`;

@@ -136,7 +136,13 @@ export class TcsClient {
         this.connected = true;
         this.backoff.reset();
         touch();
-        this.publisher = setInterval(() => { void this.publishMetrics(); }, this.opts.publishMs ?? 20_000);
+        // One publish at a time: a tick that finds the last one still collecting is skipped.
+        let publishing = false;
+        this.publisher = setInterval(() => {
+          if (publishing) return;
+          publishing = true;
+          void this.publishMetrics().finally(() => { publishing = false; });
+        }, this.opts.publishMs ?? 20_000);
         void this.publishHealth(this.opts.allHealth());
       });
       ws.on('message', (data) => {

@@ -6,7 +6,9 @@
 // throughput) and the run exits non-zero. BENCH_REQUESTS / BENCH_WARMUP change the request counts.
 // Berth runs twice: --auth open and --auth strict (every signature verified against the root key;
 // root needs no policy evaluation), and the per-request cost of SigV4 verification is measured
-// in-process. BENCH_AUTH=open skips the strict server.
+// in-process. BENCH_AUTH=open skips the strict server. Open and strict are measured interleaved
+// (ROUNDS = 10 chunks each, alternating which goes first) so that load from others sharing the machine
+// falls on both alike; their ratio is the comparison that matters.
 import {
   CreateClusterCommand, DescribeClustersCommand, DescribeTaskDefinitionCommand, ECSClient,
   ListTaskDefinitionsCommand, RegisterTaskDefinitionCommand,
@@ -118,22 +120,45 @@ async function drive(clients: Client[], w: Workload, state: State, from: number,
   if (failure) throw failure.err;
 }
 
-async function measure(target: Target, w: Workload, state: State): Promise<Result> {
-  const clients: Client[] = Array.from({ length: CLIENTS }, () => (CLIENT_KIND === 'sdk'
+const ROUNDS = 10;
+
+/** Measures the workload on the targets interleaved: set-up and warm-up on each, then ROUNDS
+ *  chunks of REQUESTS / ROUNDS per target, alternating the order, with the time summed per target. */
+async function measure(targets: Target[], w: Workload, states: Map<Target, State>): Promise<Map<Target, Result | Error>> {
+  const clientsOf = new Map(targets.map((target) => [target, Array.from({ length: CLIENTS }, (): Client => (CLIENT_KIND === 'sdk'
     ? new ECSClient({ endpoint: target.url, region: 'us-east-1', maxAttempts: 1, credentials: target.credentials ?? { accessKeyId: 'test', secretAccessKey: 'test' } })
-    : new LeanEcsClient(target.url, target.credentials)));
+    : new LeanEcsClient(target.url, target.credentials)))]));
+  const out = new Map<Target, Result | Error>();
+  const live = () => targets.filter((t) => !out.has(t));
+  const run = async (t: Target, step: () => Promise<void>) => { try { await step(); } catch (err) { out.set(t, err as Error); } };
+  const seconds = new Map(targets.map((t) => [t, 0]));
+  const latencies = new Map(targets.map((t) => [t, [] as number[]]));
   try {
-    await w.setup?.(clients[0], state);
-    await drive(clients, w, state, 0, WARMUP);
-    const latencies: number[] = [];
-    const t0 = performance.now();
-    await drive(clients, w, state, WARMUP, WARMUP + REQUESTS, latencies);
-    const seconds = (performance.now() - t0) / 1000;
-    latencies.sort((a, b) => a - b);
-    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-    return { reqPerSec: REQUESTS / seconds, p50: pct(0.5), p99: pct(0.99) };
+    for (const t of targets) {
+      const clients = clientsOf.get(t)!;
+      await run(t, async () => { await w.setup?.(clients[0], states.get(t)!); await drive(clients, w, states.get(t)!, 0, WARMUP); });
+    }
+    const chunk = Math.ceil(REQUESTS / ROUNDS);
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? live() : live().reverse();
+      for (const t of order) {
+        const from = WARMUP + round * chunk;
+        const to = Math.min(WARMUP + REQUESTS, from + chunk);
+        await run(t, async () => {
+          const t0 = performance.now();
+          await drive(clientsOf.get(t)!, w, states.get(t)!, from, to, latencies.get(t)!);
+          seconds.set(t, seconds.get(t)! + (performance.now() - t0) / 1000);
+        });
+      }
+    }
+    for (const t of live()) {
+      const l = latencies.get(t)!.sort((a, b) => a - b);
+      const pct = (p: number) => l[Math.min(l.length - 1, Math.floor(p * l.length))];
+      out.set(t, { reqPerSec: REQUESTS / seconds.get(t)!, p50: pct(0.5), p99: pct(0.99) });
+    }
+    return out;
   } finally {
-    for (const c of clients) c.destroy();
+    for (const clients of clientsOf.values()) for (const c of clients) c.destroy();
   }
 }
 
@@ -161,17 +186,20 @@ async function main() {
   const states = new Map(targets.map((t) => [t, { taskDefinitionArns: [], clusters: [] } as State]));
   const rows: string[][] = [];
   const failures: string[] = [];
+  /** Seconds each target spent on its measured requests, over all ops (for the overall row). */
+  const totals = new Map<Target, { seconds: number; ops: number }>(targets.map((t) => [t, { seconds: 0, ops: 0 }]));
   try {
     for (const w of workloads) {
       const results = new Map<Target, Result>();
-      for (const t of targets) {
-        try {
-          results.set(t, await measure(t, w, states.get(t)!));
-        } catch (err) {
-          failures.push(`${w.op} against ${t.name} FAILED — ${describeError(err)}`);
+      // Berth open and strict interleaved; moto on its own.
+      for (const group of [strict ? [berth, strict] : [berth], [moto]]) {
+        for (const [t, r] of await measure(group, w, states)) {
+          if (!(r instanceof Error)) { results.set(t, r); continue; }
+          failures.push(`${w.op} against ${t.name} FAILED — ${describeError(r)}`);
           console.error(`!! ${failures.at(-1)}`);
         }
       }
+      for (const [t, r] of results) { const total = totals.get(t)!; total.seconds += REQUESTS / r.reqPerSec; total.ops++; }
       const b = results.get(berth), s = strict && results.get(strict), m = results.get(moto);
       const rate = (r?: Result) => (r ? r.reqPerSec.toFixed(0) : 'FAILED');
       const lat = (r?: Result) => (r ? `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}` : '-');
@@ -183,6 +211,12 @@ async function main() {
     await strict?.close();
     await moto.close();
   }
+  // All ops together: every target's requests over its total time (only when no row failed).
+  const overall = (t?: Target) => { const x = t && totals.get(t); return x && x.ops === workloads.length ? { reqPerSec: (REQUESTS * x.ops) / x.seconds, p50: NaN, p99: NaN } : undefined; };
+  const [ob, os, om] = [overall(berth), overall(strict), overall(moto)];
+  const fmt = (r?: Result) => (r ? r.reqPerSec.toFixed(0) : '-');
+  const ratioOf = (x?: Result, y?: Result) => (x && y ? `${(x.reqPerSec / y.reqPerSec).toFixed(2)}x` : '-');
+  rows.push(['all ops (total time)', fmt(ob), ...(strict ? [fmt(os), ratioOf(os, ob)] : []), fmt(om), ratioOf(ob, om), '-', ...(strict ? ['-'] : []), '-']);
   printTable(['op', 'Berth req/s', ...(strict ? ['strict req/s', 'strict/open'] : []), 'moto req/s', 'Berth/moto', 'Berth p50/p99 ms',
     ...(strict ? ['strict p50/p99 ms'] : []), 'moto p50/p99 ms'], rows);
   console.log(`\n${verificationCost()}`);

@@ -23,6 +23,9 @@ describe('berth agent flags', () => {
   });
 
   it('refuses what cannot work, saying why', () => {
+    assert.equal(parse('agent --cluster c --telemetry-interval 500ms').telemetryPublishMs, 500);
+    assert.equal(parse('agent --cluster c').telemetryPublishMs, undefined);
+    assert.throws(() => parse('agent --cluster c --telemetry-interval soon'), /--telemetry-interval: invalid duration 'soon'/);
     assert.throws(() => parse('agent --ip 127.0.0.2'), /--cluster/);
     assert.throws(() => parse('agent --cluster c --runtime podman'), /docker or simulated, not 'podman'/);
     assert.throws(() => parse('agent --cluster c --instance-type z9.huge'), /unknown instance type 'z9.huge'/);

@@ -2,6 +2,8 @@
 import type { AgentOptions } from '../agent/agent.js';
 import { knownInstanceTypes } from '../agent/instance-types.js';
 import { readFileSync } from 'node:fs';
+import { parseDurationSeconds } from '../common/duration.js';
+import { parseAllowedBindMounts } from '../common/host-protection.js';
 import { flag, flagList, type Args } from './args.js';
 
 export const AGENT_HELP = `  berth agent --cluster NAME [options]   an agent (container instance) for a Berth server
@@ -16,9 +18,14 @@ export const AGENT_HELP = `  berth agent --cluster NAME [options]   an agent (co
     --state-dir DIR                        default .berth/agent-<ip>/
     --fence-standalone                     when cut off from the server for its lost-after,
                                            stop standalone tasks too (service tasks always)
-    --disable-privileged                   refuse privileged containers: their tasks fail
-                                           placement on this instance (ECS_DISABLE_PRIVILEGED)
-    Default as on EC2: privileged allowed. A multi-tenant deployment should set it.`;
+    --telemetry-interval 20s               between container metric reports (TCS); shorter
+                                           with a server at --time-scale (20s / N)
+    Host protection (default as on EC2: all allowed; a multi-tenant deployment should set them):
+    --disable-privileged                   refuse privileged containers (ECS_DISABLE_PRIVILEGED)
+    --disable-host-network                 refuse networkMode host    (BERTH_DISABLE_HOST_NETWORK)
+    --allowed-bind-mounts PATH[,PATH]      host bind mounts only under these paths; none: no host
+                                           bind mounts at all         (BERTH_ALLOWED_BIND_MOUNTS)
+    Tasks asking for what is refused fail placement on this instance (reason ATTRIBUTE).`;
 
 export function agentOptionsFromArgs(args: Args, version: string): AgentOptions {
   const cluster = flag(args, 'cluster');
@@ -46,6 +53,14 @@ export function agentOptionsFromArgs(args: Args, version: string): AgentOptions 
     attributes[k] = v;
   }
   const ca = flag(args, 'ca') ?? process.env.BERTH_CA;
+  const interval = flag(args, 'telemetry-interval');
+  const telemetrySeconds = interval === undefined ? undefined : parseDurationSeconds(interval, 'telemetry-interval');
+  if (telemetrySeconds !== undefined && telemetrySeconds < 0.1) throw new Error('--telemetry-interval must be at least 100ms');
+  const bindMountsFlag = flag(args, 'allowed-bind-mounts') ?? process.env.BERTH_ALLOWED_BIND_MOUNTS;
+  const bindMounts = bindMountsFlag === undefined ? undefined : bindMountsFlag === 'none' ? [] : parseAllowedBindMounts(bindMountsFlag);
+  for (const p of bindMounts ?? []) if (!p.startsWith('/')) throw new Error(`--allowed-bind-mounts takes absolute paths, not '${p}'`);
+  if ((bindMounts ?? []).join(':').length > 128) throw new Error('--allowed-bind-mounts: at most 128 characters in all (an ECS attribute value)');
+  if (bindMountsFlag !== undefined && bindMountsFlag !== 'none' && !bindMounts?.length) throw new Error('--allowed-bind-mounts needs PATH[,PATH] (or none)');
   const ip = flag(args, 'ip') ?? '127.0.0.1';
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw new Error(`--ip must be an IPv4 address, not '${ip}'`);
   return {
@@ -54,9 +69,12 @@ export function agentOptionsFromArgs(args: Args, version: string): AgentOptions 
     availabilityZone: flag(args, 'az'),
     attributes,
     stateDir: flag(args, 'state-dir'),
+    ...(telemetrySeconds !== undefined ? { telemetryPublishMs: telemetrySeconds * 1000 } : {}),
     ...(flag(args, 'disable-privileged') === 'true' || process.env.ECS_DISABLE_PRIVILEGED === 'true' ? { disablePrivileged: true } : {}),
     ...(ca ? { ca: readCa(ca) } : {}),
     ...(flag(args, 'fence-standalone') === 'true' ? { fenceStandalone: true } : {}),
+    ...(flag(args, 'disable-host-network') === 'true' || process.env.BERTH_DISABLE_HOST_NETWORK === 'true' ? { disableHostNetwork: true } : {}),
+    ...(bindMounts !== undefined ? { allowedBindMounts: bindMounts } : {}),
     version,
   };
 }

@@ -176,8 +176,12 @@ async function up(args: Args) {
     ? `runtime: docker (Docker ${engine.version}, API ${engine.apiVersion})`
     : 'runtime: simulated (no Docker engine answers at DOCKER_HOST or /var/run/docker.sock: tasks run without containers)');
   const data = flag(args, 'data') ?? process.env.BERTH_DATA_DIR ?? '.berth';
+  // At a time scale the agent reports container metrics that much more often (20 s / N, at least 1 s)
+  // so that alarm periods (60 s / N) keep getting datapoints.
+  const timeScale = (berth.app.serviceConfig.monitoring as { timeScale?: number } | undefined)?.timeScale ?? 1;
   const agent = await Agent.start({
     endpoint: berth.url, cluster: 'default', runtime, ip: '127.0.0.1', version: VERSION, credentials,
+    ...(timeScale > 1 ? { telemetryPublishMs: Math.max(1000, 20_000 / timeScale) } : {}),
     stateDir: join(data.startsWith('memory:') || data.startsWith('sqlite:') ? '.berth' : data, 'agent-127.0.0.1'),
   });
   console.log(`berth up: this agent serves cluster "default" only; for another cluster start its own agent, e.g.\n`
@@ -187,7 +191,7 @@ async function up(args: Args) {
 }
 
 async function main(argv: string[]) {
-  const args = parseArgs(argv, ['help', 'version', 'insecure', 'disable-privileged', 'stop-containers-on-exit', 'fence-standalone']);
+  const args = parseArgs(argv, ['help', 'version', 'insecure', 'disable-privileged', 'disable-host-network', 'stop-containers-on-exit', 'fence-standalone']);
   if (flag(args, 'version')) { console.log(VERSION); return; }
   if (flag(args, 'help') || !args.command) { console.log(HELP); return; }
   switch (args.command) {

@@ -55,6 +55,6 @@ export { instanceFromRecord, queryTarget } from './from-records.js';
 export { REASON } from './reasons.js';
 export { compileQuery, parseQuery, MAX_EXPRESSION_LENGTH, type CompiledQuery, type QueryTarget } from './query/index.js';
 export type {
-  Explanation, InstanceVerdict, PlaceOptions, Placement, PlacementInstance, PlacementRequest, PlacementResult,
+  Explanation, HostAccess, InstanceVerdict, PlaceOptions, Placement, PlacementInstance, PlacementRequest, PlacementResult,
   PlacementSnapshot, PlacedTask, Rejection, Rng, StageName, TaskExplanation, TaskNeeds,
 } from './types.js';

@@ -3,7 +3,7 @@
 import type { PlacementConstraint, PlacementStrategy, TaskDefinitionPlacementConstraint } from '@aws-sdk/client-ecs';
 import { AwsError } from '../common/errors.js';
 import { compileQuery, type CompiledQuery } from './query/index.js';
-import type { PlacementRequest } from './types.js';
+import type { HostAccess, PlacementRequest } from './types.js';
 
 export const MAX_CONSTRAINTS = 10;
 export const MAX_STRATEGIES = 5;
@@ -30,6 +30,7 @@ export interface CompiledRequest extends CompiledPlacement {
   group: string;
   needs: { cpu: number; memory: number; ports: number[]; portsUdp: number[] };
   requiredAttributes: { name: string; value?: string }[];
+  hostAccess?: HostAccess;
 }
 
 /**
@@ -113,6 +114,7 @@ export function compileRequest(request: PlacementRequest): CompiledRequest {
     group,
     needs: { cpu: needs.cpu, memory: needs.memory, ports: [...(needs.ports ?? [])], portsUdp: [...(needs.portsUdp ?? [])] },
     requiredAttributes: (request.requiredAttributes ?? []).filter((a) => a.name).map((a) => ({ name: a.name!, value: a.value })),
+    hostAccess: request.hostAccess,
   };
 }
 

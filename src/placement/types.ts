@@ -62,7 +62,12 @@ export interface PlacementRequest {
   strategies?: readonly PlacementStrategy[];
   /** The task definition's requiresAttributes: instances without them fail with ATTRIBUTE. */
   requiredAttributes?: readonly Attribute[];
+  /** What of the host the task uses, which an agent's host protection may refuse (ATTRIBUTE). */
+  hostAccess?: HostAccess;
 }
+
+/** networkMode host, and the host paths its volumes bind-mount. */
+export interface HostAccess { network: boolean; bindMounts: readonly string[] }
 
 /** Randomness is injected (STYLE point 9): `ctx.app.ids` or `seededIds(seed)` fit. */
 export interface Rng { random(): number }

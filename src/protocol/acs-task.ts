@@ -257,6 +257,8 @@ export function decodeTask(w: WireTask): AcsTask {
     overrides: Object.keys(taskOverrides).length ? taskOverrides : undefined,
     group: w.serviceName ? `service:${w.serviceName}` : undefined,
     selfFence: w.berthSelfFence === true || undefined,
+    credentialsId: w.roleCredentials?.credentialsId,
+    executionCredentialsId: w.executionRoleCredentials?.credentialsId,
     generation: w.desiredStatus === 'STOPPED' ? 2 : 1,
   });
 }

@@ -124,7 +124,9 @@ export type ServerMessage =
   /** The answer to a TaskStopVerificationMessage: the candidates the agent may stop. */
   | { type: 'TaskStopVerificationAck'; message: { messageId: string; generatedAt?: number; stopTasks: TaskIdentifier[] } }
   | { type: 'HeartbeatMessage'; message: { messageId: string; healthy: boolean } }
-  | { type: 'IAMRoleCredentialsMessage'; message: { messageId: string; taskArn: string; taskClusterArn?: string; roleType: 'TaskApplication' | 'TaskExecution'; roleCredentials: WireRoleCredentials } }
+  /** Fresh credentials for a task's role (api-2.json `IAMRoleCredentialsMessage`); acknowledged with
+   *  an IAMRoleCredentialsAckRequest. */
+  | { type: 'IAMRoleCredentialsMessage'; message: { messageId: string; clusterArn?: string; taskArn: string; roleType: 'TaskApplication' | 'TaskExecution'; roleCredentials: WireRoleCredentials } }
   | { type: 'CloseMessage'; message: { message: string } }
   | { type: 'InactiveInstanceException'; message: { message: string } };
 
@@ -172,6 +174,10 @@ export interface AcsTask {
   /** Why it is to be stopped, when the agent decided it (not carried by the protocol). */
   stoppedReason?: string;
   stopCode?: string;
+  /** The credentialsId of the task role's credentials (the container's
+   *  AWS_CONTAINER_CREDENTIALS_RELATIVE_URI names it) and of the execution role's. */
+  credentialsId?: string;
+  executionCredentialsId?: string;
   /** 1 while desired RUNNING, 2 once desired STOPPED: desired state only moves forward. */
   generation: number;
 }

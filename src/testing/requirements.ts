@@ -3,6 +3,7 @@
 // Missing on a developer's machine → the test is skipped, with the reason printed. Missing under
 // CI=true → an error: .ci/run installs all of these, so a skip there would hide a broken setup.
 import { spawnSync } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
 
 export interface Requirement { skip: string | false }
 
@@ -45,6 +46,26 @@ export function requireTestImage(image = TEST_IMAGE): Requirement {
   if (docker.skip) return docker;
   return requirement(`the Docker image ${image}`, () =>
     run('docker', ['image', 'inspect', image]).ok ? false : `it is not built (run: bash scripts/build-test-image.sh)`);
+}
+
+/** The image scripts/build-test-node-image.sh builds: node + @aws-sdk/client-sts + /app/whoami.mjs. */
+export const TEST_NODE_IMAGE = 'berth-test/node:latest';
+
+/** A Docker engine with the node test image built (bash scripts/build-test-node-image.sh). */
+export function requireTestNodeImage(): Requirement {
+  const docker = requireDocker();
+  if (docker.skip) return docker;
+  return requirement(`the Docker image ${TEST_NODE_IMAGE}`, () =>
+    run('docker', ['image', 'inspect', TEST_NODE_IMAGE]).ok ? false : `it is not built (run: bash scripts/build-test-node-image.sh)`);
+}
+
+/** The container credentials address: 169.254.170.2 on this host, or root (the agent adds it to lo). */
+export function requireCredentialsAddress(): Requirement {
+  return requirement('the container credentials address 169.254.170.2', () => {
+    if (process.getuid?.() === 0) return false;
+    const present = Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === '169.254.170.2'));
+    return present ? false : 'it is not on this host and the tests do not run as root (as root: ip addr add 169.254.170.2/32 dev lo)';
+  });
 }
 
 /** AWS CLI v1: the `aws` first on PATH. */

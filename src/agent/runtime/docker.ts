@@ -16,7 +16,7 @@ export interface DockerRuntimeOptions {
   events?: EventStreamOptions;
   /** The X-Registry-Auth value to pull an image with (registry credentials, e.g. Berth's ECR
    *  token), or undefined to pull anonymously. */
-  registryAuth?: (image: string) => Promise<string | undefined>;
+  registryAuth?: (image: string, taskArn?: string) => Promise<string | undefined>;
 }
 
 export class DockerRuntime implements Runtime {
@@ -42,8 +42,30 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  pullImage(image: string, behavior: ContainerSpec['pullBehavior']): Promise<void> {
-    return ensureImage(this.images, image, behavior, this.pulled);
+  pullImage(image: string, behavior: ContainerSpec['pullBehavior'], taskArn?: string): Promise<void> {
+    return ensureImage(this.imagesFor(taskArn), image, behavior, this.pulled);
+  }
+
+  /** Pulls authenticate as the task (its execution role) when it has one. */
+  private imagesFor(taskArn: string | undefined): ImageStore {
+    return taskArn === undefined ? this.images : { ...this.images, pull: (image) => this.pull(image, taskArn) };
+  }
+
+  private async pull(image: string, taskArn?: string): Promise<void> {
+    const { repository, tag } = splitImage(image);
+    let failure: string | undefined;
+    try {
+      const auth = await this.options.registryAuth?.(image, taskArn);
+      // The engine answers 200 and streams progress; a failure can still arrive as {"error": …}.
+      await this.client.stream('POST', '/images/create', {
+        query: { fromImage: repository, tag }, headers: auth ? { 'x-registry-auth': auth } : undefined,
+      }, (line) => {
+        if (typeof line.error === 'string') failure ??= line.error;
+      });
+    } catch (err) {
+      failure = err instanceof Error ? err.message : String(err);
+    }
+    if (failure !== undefined) throw new Error(`Error response from daemon: ${failure}`);
   }
 
   private readonly images: ImageStore = {
@@ -56,22 +78,7 @@ export class DockerRuntime implements Runtime {
         throw err;
       }
     },
-    pull: async (image) => {
-      const { repository, tag } = splitImage(image);
-      let failure: string | undefined;
-      try {
-        const auth = await this.options.registryAuth?.(image);
-        // The engine answers 200 and streams progress; a failure can still arrive as {"error": …}.
-        await this.client.stream('POST', '/images/create', {
-          query: { fromImage: repository, tag }, headers: auth ? { 'x-registry-auth': auth } : undefined,
-        }, (line) => {
-          if (typeof line.error === 'string') failure ??= line.error;
-        });
-      } catch (err) {
-        failure = err instanceof Error ? err.message : String(err);
-      }
-      if (failure !== undefined) throw new Error(`Error response from daemon: ${failure}`);
-    },
+    pull: (image) => this.pull(image),
   };
 
   async create(spec: ContainerSpec): Promise<string> {

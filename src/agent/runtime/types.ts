@@ -89,8 +89,9 @@ export interface LogsOptions {
 
 export interface Runtime {
   readonly kind: 'docker' | 'simulated';
-  /** Ensures the image is present according to the pull behaviour; throws CannotPullContainerError text. */
-  pullImage(image: string, behavior: ContainerSpec['pullBehavior']): Promise<void>;
+  /** Ensures the image is present according to the pull behaviour; throws CannotPullContainerError text.
+   *  `taskArn`: the task pulling (registry credentials come from its execution role when it has one). */
+  pullImage(image: string, behavior: ContainerSpec['pullBehavior'], taskArn?: string): Promise<void>;
   create(spec: ContainerSpec): Promise<string>;
   start(id: string): Promise<void>;
   /** SIGTERM, then SIGKILL after timeoutSeconds. */

@@ -23,7 +23,8 @@ const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 const strs = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /** Operations no identity policy governs (AWS: GetCallerIdentity and GetSessionToken need no
- *  permission; AssumeRole is decided by its handler against the role's trust policy). */
+ *  permission; AssumeRole is decided by its handler against the role's trust policy, and for a
+ *  service principal such as ecs-tasks.amazonaws.com by the trust policy alone). */
 export const UNGOVERNED = new Set(['sts:GetCallerIdentity', 'sts:GetSessionToken', 'sts:AssumeRole']);
 
 function ecs(ctx: RequestContext, input: Input) {

@@ -28,6 +28,11 @@ export interface PrincipalInfo {
   readsResourceTags?: boolean;
 }
 
+/** A service principal (`ecs-tasks.amazonaws.com`): only the platform's own services act as one,
+ *  through the internal client (ECS assuming a task's role); no access key ever maps to one. */
+export const isServicePrincipal = (ctx: Pick<RequestContext, 'internal' | 'principalArn'>) =>
+  ctx.internal === true && /^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$/.test(ctx.principalArn);
+
 const CACHE_MAX = 10_000;
 
 export class IamCache {
@@ -173,10 +178,10 @@ async function resourceTags(app: AppContext, ctx: RequestContext, resource: stri
 export function createAuthorizer(app: AppContext, cache: IamCache): Authorizer {
   return async (ctx, input) => {
     if (app.config.auth !== 'strict') return;
+    // The account root may do anything in its own account (decided before any policy work).
+    if (ctx.principalArn === `arn:aws:iam::${ctx.account}:root`) return;
     const request = actionRequest(ctx, input);
     if (UNGOVERNED.has(request.action)) return;
-    // The account root may do anything in its own account.
-    if (ctx.principalArn === `arn:aws:iam::${ctx.account}:root`) return;
     const principal = await cache.principal(ctx.principalArn, ctx.accessKeyId);
     if (!principal || principal.account !== ctx.account) {
       throw accessDenied(ctx, ctx.principalArn, request.action, request.resources[0], { decision: 'ImplicitDeny', by: 'identity-based policy' });

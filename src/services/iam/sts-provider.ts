@@ -8,7 +8,7 @@ import type { AssumeRoleResponse, GetCallerIdentityResponse, Tag } from '@aws-sd
 import { AwsError } from '../../common/errors.js';
 import type { RequestContext } from '../context.js';
 import { handlersOf, type Provider } from '../types.js';
-import { accessDenied, decide, globalContext, IamCache } from './authorize.js';
+import { accessDenied, decide, globalContext, IamCache, isServicePrincipal } from './authorize.js';
 import { accessKeyKey, iamId, IamStore, newSecret, type AccessKeyRecord, type RoleRecord } from './model.js';
 import { evaluate, parsePolicy, type PolicyRequest } from './policy.js';
 
@@ -41,8 +41,10 @@ function duration(value: number | undefined, fallback: number, min: number, max:
   return v;
 }
 
-/** The caller as trust policies name principals: its ARN (roles by role ARN) and its account. */
+/** The caller as trust policies name principals: its ARN (roles by role ARN) and its account; a
+ *  service principal by its name alone. */
 function trustPrincipal(ctx: RequestContext): Record<string, string[]> {
+  if (isServicePrincipal(ctx)) return { Service: [ctx.principalArn] };
   const roleArn = /^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\//.exec(ctx.principalArn);
   const arns = [ctx.principalArn, `arn:aws:iam::${ctx.account}:root`, ctx.account];
   if (roleArn) arns.push(`arn:aws:iam::${roleArn[1]}:role/${roleArn[2]}`);
@@ -59,7 +61,12 @@ export async function assumeRole(input: Sts.AssumeRoleRequest, ctx: RequestConte
   const role = (await new IamStore(ctx.app.store).get<RoleRecord>(roleAccount, 'role', m[2]))?.value;
   if (!role || role.Arn !== input.RoleArn) throw denied();
   const tags: Tag[] = input.Tags ?? [];
-  if (strict(ctx)) {
+  if (strict(ctx) && isServicePrincipal(ctx)) {
+    // A service principal has no identity policy: the role's trust policy alone decides.
+    const trust = parsePolicy(role.AssumeRolePolicyDocument);
+    const req: PolicyRequest = { action: 'sts:AssumeRole', resource: role.Arn, context: { 'aws:RequestedRegion': ctx.region }, principal: trustPrincipal(ctx) };
+    if (tags.length || roleAccount !== ctx.account || evaluate([trust], req) !== 'Allow') throw denied();
+  } else if (strict(ctx)) {
     const cache = new IamCache(ctx.app);
     const caller = await cache.principal(ctx.principalArn, ctx.accessKeyId);
     if (!caller) throw denied();

@@ -17,6 +17,7 @@ import { instanceIdOf, parseTaskRef } from '../model/task-model.js';
 import { recordHeartbeat } from '../model/liveness.js';
 import { AcsSequence } from './acs-sequence.js';
 import { modifyInstance } from '../model/container-instance-store.js';
+import { SessionCredentials } from './acs-credentials.js';
 
 export interface AcsTimings {
   /** Between HeartbeatMessages. */
@@ -48,6 +49,8 @@ export class AcsSession {
   /** Events are handled in order, after the manifest. */
   private chain: Promise<void> = Promise.resolve();
   private readonly sequence: AcsSequence;
+  /** Role credentials handed out on this connection (refreshed before they expire). */
+  private readonly credentials: SessionCredentials;
   private lastTouch = -Infinity;
   /** When the agent last sent anything (a frame or a pong), by the monotonic-enough wall clock. */
   private heardAt = Date.now();
@@ -61,6 +64,7 @@ export class AcsSession {
     private readonly selfFences = false, private readonly onSilent: (session: AcsSession) => void = () => {}) {
     this.instanceId = instanceIdOf(instanceArn);
     this.sequence = new AcsSequence(ctx, `${cluster}/${this.instanceId}`);
+    this.credentials = new SessionCredentials(ctx);
   }
 
   async start() {
@@ -134,7 +138,7 @@ export class AcsSession {
     if (this.closed) return;
     const records = await instanceTasks(this.ctx, this.cluster, this.instanceArn);
     for (const t of records) this.sent.set(t.taskArn!, Math.max(this.sent.get(t.taskArn!) ?? 0, t.generation ?? 1));
-    await this.sendPayload(await acsTasks(this.ctx, this.cache, this.fencing, records));
+    await this.sendPayload(await acsTasks(this.ctx, this.cache, records, this.credentials, this.fencing));
     await this.sendManifest(records);
   }
 
@@ -156,11 +160,11 @@ export class AcsSession {
     const task = JSON.parse(event.value) as TaskRecord;
     if (!task.containerInstanceArn || instanceIdOf(task.containerInstanceArn) !== this.instanceId) return;
     // Already stopped: nothing for the agent to do, nothing to remember.
-    if (task.lastStatus === 'STOPPED') { this.sent.delete(task.taskArn!); return; }
+    if (task.lastStatus === 'STOPPED') { this.sent.delete(task.taskArn!); this.credentials.forget(task.taskArn!); return; }
     const generation = task.generation ?? 1;
     if (generation <= (this.sent.get(task.taskArn!) ?? 0)) return;
     this.sent.set(task.taskArn!, generation);
-    await this.sendPayload(await acsTasks(this.ctx, this.cache, this.fencing, [task]));
+    await this.sendPayload(await acsTasks(this.ctx, this.cache, [task], this.credentials, this.fencing));
   }
 
   private async sendPayload(tasks: WireTask[]) {
@@ -209,7 +213,7 @@ export class AcsSession {
     this.counters.stopsConfirmed += stopTasks.length;
     this.counters.stopsRefused += keep.length;
     this.send({ type: 'TaskStopVerificationAck', message: { messageId, generatedAt: this.ctx.app.clock.now().getTime(), stopTasks } });
-    if (keep.length) await this.sendPayload(await acsTasks(this.ctx, this.cache, this.fencing, keep));
+    if (keep.length) await this.sendPayload(await acsTasks(this.ctx, this.cache, keep, this.credentials, this.fencing));
   }
 
   /** Half-open or dead: closed; the agent reconnects (a fresh session) once it can. */
@@ -220,6 +224,7 @@ export class AcsSession {
   }
 
   private heartbeat() {
+    this.enqueue(() => this.refreshCredentials());
     const now = Date.now();
     this.send({ type: 'HeartbeatMessage', message: { messageId: this.ctx.app.ids.uuid(), healthy: true } });
     if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
@@ -230,6 +235,20 @@ export class AcsSession {
     }
   }
 
+  /** An IAMRoleCredentialsMessage for each role whose credentials are past half their lifetime. */
+  private async refreshCredentials() {
+    if (this.closed) return;
+    const running = async (taskArn: string) => {
+      const task = await db(this.ctx).tasks.get(this.ctx, `${this.cluster}/${parseTaskRef(taskArn).id}`);
+      return !!task && task.desiredStatus !== 'STOPPED' && task.lastStatus !== 'STOPPED';
+    };
+    for (const r of await this.credentials.refreshDue(running)) {
+      this.send({ type: 'IAMRoleCredentialsMessage', message: {
+        messageId: this.ctx.app.ids.uuid(), clusterArn: this.clusterArn, taskArn: r.taskArn, roleType: r.roleType, roleCredentials: r.credentials,
+      } });
+    }
+  }
+
   /** Sends tasks again with their current state (unless they have stopped meanwhile). */
   private async resend(arns: string[]) {
     const records: TaskRecord[] = [];
@@ -237,7 +256,7 @@ export class AcsSession {
       const task = await db(this.ctx).tasks.get(this.ctx, `${this.cluster}/${parseTaskRef(arn).id}`);
       if (task && task.lastStatus !== 'STOPPED') records.push(task);
     }
-    await this.sendPayload(await acsTasks(this.ctx, this.cache, this.fencing, records));
+    await this.sendPayload(await acsTasks(this.ctx, this.cache, records, this.credentials, this.fencing));
   }
 
   /** The agent's liveness := now, at most once per touchMs of the app's clock, with compare-and-swap. */

@@ -9,6 +9,7 @@ import { db, type TaskRecord } from '../model/common.js';
 import { findTaskDefinition, parseTaskDefinitionRef } from '../model/task-definition-lookup.js';
 import { instanceIdOf } from '../model/task-model.js';
 import { serviceKey, serviceRecords } from '../model/service-model.js';
+import type { SessionCredentials } from './acs-credentials.js';
 
 /** Tasks of one instance the agent must act on: every one not STOPPED yet. */
 export async function instanceTasks(ctx: RequestContext, cluster: string, instanceArn: string): Promise<TaskRecord[]> {
@@ -62,13 +63,15 @@ export class StrategyCache {
   }
 }
 
-/** The ACS tasks for some records; a task whose definition has vanished is skipped (and logged). */
-export async function acsTasks(ctx: RequestContext, cache: DefinitionCache, fence: (task: TaskRecord) => boolean | Promise<boolean>,
-  tasks: TaskRecord[]): Promise<WireTask[]> {
+/** The ACS tasks for some records, with their role credentials when `credentials` is given, and
+ *  marked for self-fencing where `fence` says so; a task whose definition has vanished is skipped
+ *  (and logged). */
+export async function acsTasks(ctx: RequestContext, cache: DefinitionCache, tasks: TaskRecord[], credentials?: SessionCredentials,
+  fence: (task: TaskRecord) => boolean | Promise<boolean> = () => false): Promise<WireTask[]> {
   const out: WireTask[] = [];
   for (const task of tasks) {
     const def = await cache.get(ctx, task.taskDefinitionArn ?? '');
-    if (def) out.push(toWireTask(task, def, await fence(task)));
+    if (def) out.push({ ...toWireTask(task, def, await fence(task)), ...await credentials?.forTask(task, def) });
     else console.error(`acs: task ${task.taskArn} names task definition ${task.taskDefinitionArn}, which does not exist`);
   }
   return out;

@@ -3,12 +3,12 @@
 // given: services pass ECS's spread across Availability Zones) and the definition's required
 // attributes. RunTask, the service scheduler and the explanation build it here, the same way.
 import type { PlacementConstraint, PlacementStrategy, TaskDefinition } from '@aws-sdk/client-ecs';
-import { compilePlacement, taskGroup, type PlacementRequest } from '../../../placement/index.js';
+import { compilePlacement, taskGroup, type HostAccess, type PlacementRequest } from '../../../placement/index.js';
 import type { TaskNeeds } from '../model/task-resources.js';
 
 /** The placement part of a launch (LaunchSpec has these members). */
 export interface PlacementInputs {
-  definition: Pick<TaskDefinition, 'family' | 'placementConstraints' | 'requiresAttributes'>;
+  definition: Pick<TaskDefinition, 'family' | 'placementConstraints' | 'requiresAttributes' | 'networkMode' | 'volumes'>;
   /** The task group; default `family:<family>` (a service's tasks: `service:<name>`). */
   group?: string;
   placementConstraints?: PlacementConstraint[];
@@ -45,11 +45,17 @@ export function placementRequest(spec: PlacementInputs, needs: TaskNeeds): Omit<
     definitionConstraints: spec.definition.placementConstraints,
     strategies: strategiesOf(spec),
     requiredAttributes: spec.definition.requiresAttributes,
+    hostAccess: hostAccess(spec.definition),
   };
+}
+
+/** What of the host a task definition uses (agents' host protection may refuse it). */
+export function hostAccess(def: PlacementInputs['definition']): HostAccess {
+  return { network: def.networkMode === 'host', bindMounts: (def.volumes ?? []).map((v) => v.host?.sourcePath).filter((p): p is string => !!p) };
 }
 
 /** StartTask names its instances: only what an instance must have to take the task is judged
  *  (agent, required attributes, CPU, memory, ports) — no constraints, no strategies. */
 export function namedInstanceRequest(spec: PlacementInputs, needs: TaskNeeds): PlacementRequest {
-  return { count: 1, needs, group: groupOf(spec), requiredAttributes: spec.definition.requiresAttributes };
+  return { count: 1, needs, group: groupOf(spec), requiredAttributes: spec.definition.requiresAttributes, hostAccess: hostAccess(spec.definition) };
 }
