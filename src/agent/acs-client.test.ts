@@ -205,13 +205,19 @@ describe('ACS client', () => {
     assert.equal(peer.sockets.length, 1, 'no reconnection');
   });
 
-  it('backs off from 250 ms by ×1.5 up to 2 min, and builds ws:// and wss:// URLs', () => {
+  it('backs off from 250 ms by ×1.5 up to its cap, and builds ws:// and wss:// URLs', () => {
     const b = new Backoff(250, 120_000, () => 0.5);
     const delays = Array.from({ length: 20 }, () => b.next());
     assert.deepEqual(delays.slice(0, 4), [250, 375, 563, 844]);
     assert.equal(delays.at(-1), 120_000);
     b.reset();
     assert.equal(b.next(), 250);
+    // A Berth server's heartbeat caps it (after a partition heals, the agent is back within one).
+    for (let i = 0; i < 20; i++) b.next();
+    b.cap(3_000);
+    assert.equal(b.next(), 3_000);
+    b.cap(100);
+    assert.equal(b.next(), 250, 'never below the minimum');
     assert.equal(acsUrl('https://ecs.example.com/', CLUSTER, INSTANCE).origin, 'wss://ecs.example.com');
     assert.equal(acsUrl('http://127.0.0.1:4566', CLUSTER, INSTANCE).href.split('?')[0], 'ws://127.0.0.1:4566/ws');
   });

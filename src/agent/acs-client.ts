@@ -4,14 +4,21 @@
 // seqNum raises the highest sequence number seen. A TaskManifestMessage whose timeline is not
 // above that number is ignored; else it is acked, and the tasks it leaves out are sent back as a
 // TaskStopVerificationMessage: only those the server names in its TaskStopVerificationAck stop.
-// Every HeartbeatMessage is acked. Any inbound frame resets a 1–2 min inactivity timer; when it
+// Every HeartbeatMessage is acked. Any inbound frame (or ping) resets an inactivity timer; when it
 // fires, or the socket closes or fails, the client rediscovers the endpoint and reconnects with
-// backoff 250 ms → 2 min (×1.5, ±20 % jitter).
+// backoff from 250 ms (×1.5, ±20 % jitter). A Berth server names its heartbeat interval in the
+// upgrade response (HEARTBEAT_HEADER): the inactivity window is then 2 heartbeats, as on the server (a half-open
+// connection is noticed within the server's grace period) and the backoff is capped at one
+// heartbeat (after a partition heals the agent is back within about one). Without it (another
+// server) the ECS agent's 1–2 min window applies, and a 10 s cap (one default heartbeat).
+// Self-fencing: a server that gives a fence deadline (FENCE_AFTER_HEADER) is obeyed — once nothing
+// has been heard from it for that long, across reconnection attempts, onFence is called (once per
+// silence) so the agent stops the tasks marked selfFence before the server replaces them.
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { DiscoverPollEndpointCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { SignatureV4 } from '@smithy/signature-v4';
 import WebSocket from 'ws';
-import { ACS_PATH, type AcsTask, type AgentMessage, type ServerMessage, type TaskIdentifier, type VersionInfo, type WireRoleCredentials } from '../protocol/acs.js';
+import { ACS_PATH, FENCE_AFTER_HEADER, HEARTBEAT_HEADER, type AcsTask, type AgentMessage, type ServerMessage, type TaskIdentifier, type VersionInfo, type WireRoleCredentials } from '../protocol/acs.js';
 import { decodeTask } from '../protocol/acs-task.js';
 
 export interface Credentials { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
@@ -47,13 +54,19 @@ export interface AcsClientOptions {
   log?(line: string): void;
   /** Inactivity window, ms (a random value in it per connection). Default 60–120 s. */
   inactivityMs?: [number, number];
-  /** Reconnect backoff, ms. Default 250 → 120,000. */
+  /** Reconnect backoff, ms. Default 250 → the server's heartbeat interval (else 10,000: one default heartbeat). */
   backoffMs?: [number, number];
+  /** Nothing heard from the server for its fence deadline: stop the self-fencing tasks. */
+  onFence?(silentMs: number): void;
+  /** CA certificates for a wss:// endpoint (tls-trust.ts); Node's defaults otherwise. */
+  ca?: string[];
 }
 
 export class Backoff {
   private current: number;
-  constructor(private readonly min: number, private readonly max: number, private readonly random = Math.random) { this.current = min; }
+  constructor(private readonly min: number, private max: number, private readonly random = Math.random) { this.current = min; }
+  /** A new ceiling (the server's heartbeat interval). */
+  cap(max: number) { this.max = Math.max(this.min, max); this.current = Math.min(this.current, this.max); }
   /** The next delay: grows ×1.5 up to max, with ±20 % jitter. */
   next(): number {
     const base = this.current;
@@ -110,16 +123,40 @@ export class AcsClient {
   latestSeqNum = 0;
   /** The messageId of the latest manifest acted on (a verification ack must name it). */
   private manifestMessageId = '';
+  /** When the server was last heard from (any frame or ping; Date.now()). */
+  heardAt = Date.now();
+  /** The server's heartbeat interval and fence deadline, from the latest upgrade response. */
+  heartbeatMs?: number;
+  fenceAfterMs?: number;
+  /** onFence was called for the current silence. */
+  fenced = false;
+  private fenceTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: AcsClientOptions) {
-    const [min, max] = opts.backoffMs ?? [250, 120_000];
+    const [min, max] = opts.backoffMs ?? [250, 10_000];
     this.backoff = new Backoff(min, max);
   }
 
-  start(): void { this.loop ??= this.run(); }
+  start(): void {
+    this.loop ??= this.run();
+    this.fenceTimer ??= setInterval(() => this.checkFence(), 250);
+    this.fenceTimer.unref();
+  }
+
+  private heard() { this.heardAt = Date.now(); this.fenced = false; }
+
+  private checkFence() {
+    if (this.fenced || this.stopped || this.fenceAfterMs === undefined) return;
+    const silent = Date.now() - this.heardAt;
+    if (silent < this.fenceAfterMs) return;
+    this.fenced = true;
+    this.log(`acs: nothing heard from the server for ${silent} ms (fence deadline ${this.fenceAfterMs} ms): stopping self-fencing tasks`);
+    this.opts.onFence?.(silent);
+  }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.fenceTimer);
     this.socket?.terminate();
     this.wakeUp?.();
     await this.loop;
@@ -160,10 +197,18 @@ export class AcsClient {
     const url = acsUrl(endpoint, this.opts.clusterArn, this.opts.instanceArn, this.opts.versionInfo);
     const headers = await signedUpgradeHeaders(url, this.opts.credentials, this.opts.region);
     if (this.stopped) return;
-    const ws = new WebSocket(url, { headers, handshakeTimeout: 15_000 });
+    const ws = new WebSocket(url, { headers, handshakeTimeout: 5_000, ...(this.opts.ca ? { ca: this.opts.ca } : {}) });
     this.socket = ws;
-    const [lo, hi] = this.opts.inactivityMs ?? [60_000, 120_000];
-    const window = lo + Math.floor(Math.random() * Math.max(0, hi - lo));
+    let [lo, hi] = this.opts.inactivityMs ?? [60_000, 120_000];
+    ws.on('upgrade', (res) => {
+      const number = (name: string) => { const v = Number(res.headers[name]); return Number.isFinite(v) && v > 0 ? v : undefined; };
+      this.heartbeatMs = number(HEARTBEAT_HEADER);
+      this.fenceAfterMs = number(FENCE_AFTER_HEADER);
+      if (this.heartbeatMs && !this.opts.inactivityMs) lo = hi = this.heartbeatMs * 2;
+      if (this.heartbeatMs && !this.opts.backoffMs) this.backoff.cap(this.heartbeatMs);
+    });
+    ws.on('ping', () => { this.heard(); touch(); });
+    let window = lo;
     let timer: NodeJS.Timeout | undefined;
     const touch = () => {
       clearTimeout(timer);
@@ -183,6 +228,8 @@ export class AcsClient {
       });
       ws.on('open', () => {
         opened = true;
+        window = lo + Math.floor(Math.random() * Math.max(0, hi - lo));
+        this.heard();
         this.connected = true;
         this.connections++;
         this.backoff.reset();
@@ -190,6 +237,7 @@ export class AcsClient {
         this.opts.onConnected?.();
       });
       ws.on('message', (data) => {
+        this.heard();
         touch();
         let msg: ServerMessage;
         try { msg = JSON.parse(String(data)) as ServerMessage; } catch { this.log('acs: dropped a frame that is not JSON'); return; }

@@ -23,6 +23,7 @@ import { StateReporter } from './state-reporter.js';
 import { TaskEngine } from './task-engine.js';
 import { collectMetrics } from './task-metrics.js';
 import { TcsClient } from './tcs-client.js';
+import { ConnectionPool, tlsTrust, type TlsTrust } from './tls-trust.js';
 
 export interface AgentOptions {
   /** The Berth server, e.g. http://127.0.0.1:4566. */
@@ -61,6 +62,11 @@ export interface AgentOptions {
   /** Task state written to the state dir at most once per this many ms (StateFile; default 0:
    *  on every change). A simulated fleet sets it: its tasks cannot outlive its process. */
   stateCoalesceMs?: number;
+  /** Self-fencing also stops standalone tasks (RunTask/StartTask), not only REPLICA service tasks. */
+  fenceStandalone?: boolean;
+  /** PEM CA certificate(s) an https:// endpoint is verified with, besides the bundled and system
+   *  roots (`berth agent --ca FILE`). */
+  ca?: string;
 }
 
 export class Agent {
@@ -82,6 +88,8 @@ export class Agent {
     /** Task role credentials ACS sent, served to the tasks' containers by the credentials endpoint. */
     readonly roleCredentials: CredentialsStore,
     private readonly credentialsEndpoint: CredentialsEndpoint | undefined,
+    private readonly pool: ConnectionPool,
+    private readonly tls?: TlsTrust,
   ) {}
 
   static async start(opts: AgentOptions): Promise<Agent> {
@@ -90,13 +98,14 @@ export class Agent {
     const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     const credentials = opts.credentials ?? agentCredentials();
     const state = new StateFile(opts.stateDir ?? defaultStateDir(ip), opts.stateCoalesceMs);
+    const tls = tlsTrust(opts.ca);
     // Task role credentials ACS sends; the execution role's sign the task's ECR pulls and log shipping.
     const roleCredentials = new CredentialsStore();
     const executionCredentials = (taskArn: string) => {
       const c = roleCredentials.forTask(taskArn, 'TaskExecution');
       return c && { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration };
     };
-    const registryAuth = new EcrRegistryAuth({ endpoint: opts.endpoint, region, credentials, log, executionCredentials });
+    const registryAuth = new EcrRegistryAuth({ endpoint: opts.endpoint, region, credentials, log, executionCredentials, tls });
     const simulatedCpu = opts.cpu ?? (opts.instanceType ? instanceTypeResources(opts.instanceType)?.cpu : undefined) ?? hostResources().cpu;
     const runtime = typeof opts.runtime === 'object' ? opts.runtime
       : opts.runtime === 'simulated' ? new SimulatedRuntime({ hostCpuUnits: simulatedCpu }) : new DockerRuntime({ registryAuth: registryAuth.forImage });
@@ -136,7 +145,8 @@ export class Agent {
       taskIamRole: runtime.kind === 'simulated' || credentialsServer !== undefined,
     };
 
-    const ecs = new ECSClient({ endpoint: opts.endpoint, region, credentials, maxAttempts: 1 });
+    const pool = new ConnectionPool(tls);
+    const ecs = new ECSClient({ endpoint: opts.endpoint, region, credentials, maxAttempts: 1, ...pool.sdk() });
     const instanceArn = await registerWithRetry(ecs, identity, state, log, opts.backoffMs, opts.endpoint);
     const clusterArn = instanceArn.replace(/:container-instance\/([^/]+)\/[^/]+$/, ':cluster/$1');
 
@@ -147,7 +157,7 @@ export class Agent {
       pullBehavior: pullBehaviorFromEnv(), defaultStopTimeout: stopTimeoutFromEnv(),
     };
     const reporter = new StateReporter({ ecs, cluster: clusterArn, log });
-    const awsLogs = new AwsLogs({ runtime, endpoint: opts.endpoint, region, credentials, stateDir: state.dir, log, flushMs: opts.logFlushMs, executionCredentials });
+    const awsLogs = new AwsLogs({ runtime, endpoint: opts.endpoint, region, credentials, stateDir: state.dir, log, flushMs: opts.logFlushMs, executionCredentials, tls });
     let tcs: TcsClient | undefined;
     const health = new HealthReporter(async (tasks) => (await tcs?.publishHealth(tasks)) ?? false);
     engine = new TaskEngine({
@@ -164,19 +174,26 @@ export class Agent {
     const versionInfo = { agentVersion: opts.version, agentHash: 'berth', dockerVersion: engineVersion?.version };
     const acs = new AcsClient({
       ecs, clusterArn, instanceArn, credentials, region, log,
-      inactivityMs: opts.inactivityMs, backoffMs: opts.backoffMs,
-      onConnected: () => reporter.resendAll(Object.values(tasks.tasks)),
+      inactivityMs: opts.inactivityMs, backoffMs: opts.backoffMs, ca: tls?.ca,
+      // A new session: connections from before (maybe into a partition) go, and every task's
+      // state is reported again at once.
+      onConnected: () => { if (acs.connections > 1) pool.reset(); reporter.resendAll(Object.values(tasks.tasks)); },
       versionInfo,
       onTasks: (list) => tasks.apply(list),
       onCredentials: (taskArn, roleType, c) => roleCredentials.set(taskArn, roleType, c),
       stopCandidates: (listed) => tasks.stopCandidates(listed),
       onStopVerified: (arns) => tasks.stopVerified(arns),
       onInactive: (message) => log(`the server deregistered this instance: ${message}`),
+      onFence: (silentMs) => {
+        const reason = `Task stopped by its agent (self-fencing): the server was not heard from for ${Math.round(silentMs / 1000)} seconds`;
+        const stopped = tasks.fence(reason, opts.fenceStandalone);
+        log(`self-fencing: stopped ${stopped.length} task(s)${stopped.length ? `: ${stopped.map((a) => a.split('/').pop()).join(' ')}` : ''}`);
+      },
     });
     acs.start();
     tcs = new TcsClient({
       ecs, clusterArn, instanceArn, credentials, region, log, versionInfo,
-      inactivityMs: opts.inactivityMs, backoffMs: opts.backoffMs, publishMs: opts.telemetryPublishMs,
+      inactivityMs: opts.inactivityMs, backoffMs: opts.backoffMs, ca: tls?.ca, publishMs: opts.telemetryPublishMs,
       collect: () => collectMetrics(tasks, runtime),
       allHealth: () => health.all(Object.values(tasks.tasks)),
     });
@@ -184,7 +201,7 @@ export class Agent {
     log(`${instanceArn} (${ip}, ${identity.availabilityZone}, ${identity.cpu} CPU, ${identity.memory} MiB) runtime ${runtime.kind}`
       + `${engineVersion ? ` (Docker ${engineVersion.version})` : ''}, task metadata at ${metadata.baseUrl}`);
     return new Agent(instanceArn, clusterArn, runtime, engine, reporter, acs, tcs, metadata, state, awsLogs, ecs, typeof opts.runtime !== 'object', registryAuth,
-      roleCredentials, credentialsServer);
+      roleCredentials, credentialsServer, pool, tls);
   }
 
   /** Stops the agent; running containers stay (a restarted agent adopts them), unless
@@ -206,6 +223,8 @@ export class Agent {
     await this.credentialsEndpoint?.close();
     if (this.ownsRuntime) await this.runtime.close();
     this.ecs.destroy();
+    this.tls?.httpsAgent.destroy();
+    this.pool.reset();
     this.registryAuth.close();
   }
 }

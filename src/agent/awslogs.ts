@@ -15,6 +15,7 @@ import { batchHash, CursorStore, type LineCursor, type LogEventOut, type Pending
 import { timeNanos } from './runtime/docker-logs.js';
 import type { LogLine, Runtime } from './runtime/types.js';
 import type { TaskState } from './task-state.js';
+import { sdkTls, type TlsTrust } from './tls-trust.js';
 
 export interface AwsLogsOptions {
   runtime: Runtime;
@@ -25,6 +26,8 @@ export interface AwsLogsOptions {
   log(line: string): void;
   /** Milliseconds lines wait to be batched (default 500). */
   flushMs?: number;
+  /** The CA list for an HTTPS server (tls-trust.ts). */
+  tls?: TlsTrust;
   /** A task's execution role credentials, when ECS sent some: its logs are shipped with them. */
   executionCredentials?: (taskArn: string) => (Credentials & { expiration?: string }) | undefined;
 }
@@ -69,7 +72,7 @@ export class AwsLogs {
   private client(region: string) {
     let c = this.clients.get(region);
     if (!c) {
-      c = new CloudWatchLogsClient({ endpoint: this.opts.endpoint, region, credentials: this.opts.credentials, maxAttempts: 1 });
+      c = new CloudWatchLogsClient({ endpoint: this.opts.endpoint, region, credentials: this.opts.credentials, maxAttempts: 1, ...sdkTls(this.opts.tls) });
       this.clients.set(region, c);
     }
     return c;
@@ -80,7 +83,7 @@ export class AwsLogs {
       const c: Credentials & { expiration?: string } = this.opts.executionCredentials?.(taskArn) ?? this.opts.credentials;
       return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration ? new Date(c.expiration) : undefined };
     };
-    return new CloudWatchLogsClient({ endpoint: this.opts.endpoint, region, credentials, maxAttempts: 1 });
+    return new CloudWatchLogsClient({ endpoint: this.opts.endpoint, region, credentials, maxAttempts: 1, ...sdkTls(this.opts.tls) });
   }
 
   /** Resolves once every shipper has sent what it has read so far (tests). */

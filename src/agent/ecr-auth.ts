@@ -5,6 +5,7 @@
 // anonymously. Tokens are cached until shortly before they expire.
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import type { Credentials } from './acs-client.js';
+import { sdkTls, type TlsTrust } from './tls-trust.js';
 
 /** The registry host an image names ("host:port/x/y:tag" → "host:port"), or undefined for Docker Hub. */
 export function registryOf(image: string): string | undefined {
@@ -20,6 +21,8 @@ export interface EcrAuthOptions {
   endpoint: string; region: string; credentials: Credentials; log?: (line: string) => void;
   /** The execution role credentials of a task, when it has them. */
   executionCredentials?: (taskArn: string) => Credentials | undefined;
+  /** The CA list for an HTTPS server (tls-trust.ts). */
+  tls?: TlsTrust;
 }
 
 export class EcrRegistryAuth {
@@ -30,7 +33,7 @@ export class EcrRegistryAuth {
   private readonly byKey = new Map<string, Cached>();
 
   constructor(private readonly opts: EcrAuthOptions, private readonly now = () => Date.now()) {
-    this.ecr = new ECRClient({ endpoint: opts.endpoint, region: opts.region, credentials: opts.credentials, maxAttempts: 2 });
+    this.ecr = new ECRClient({ endpoint: opts.endpoint, region: opts.region, credentials: opts.credentials, maxAttempts: 2, ...sdkTls(opts.tls) });
     this.endpointHost = new URL(opts.endpoint).host;
     this.log = opts.log ?? (() => {});
   }
@@ -50,7 +53,7 @@ export class EcrRegistryAuth {
   private async executionToken(credentials: Credentials): Promise<Cached | undefined> {
     const have = this.byKey.get(credentials.accessKeyId);
     if (have && have.refreshAt > this.now()) return have;
-    const ecr = new ECRClient({ endpoint: this.opts.endpoint, region: this.opts.region, credentials, maxAttempts: 2 });
+    const ecr = new ECRClient({ endpoint: this.opts.endpoint, region: this.opts.region, credentials, maxAttempts: 2, ...sdkTls(this.opts.tls) });
     try {
       const token = await this.fetch(ecr);
       if (this.byKey.size > 1000) this.byKey.clear();

@@ -4,6 +4,7 @@
 import { BIND_MOUNTS_ATTRIBUTE, HOST_NETWORK_ATTRIBUTE } from '../common/host-protection.js';
 import { RegisterContainerInstanceCommand, type Attribute, type ECSClient, type RegisterContainerInstanceRequest, type Resource } from '@aws-sdk/client-ecs';
 import { remoteApiVersions } from './engine-probe.js';
+import { SELF_FENCE_CAPABILITY } from '../protocol/acs.js';
 
 /** Ports the ECS agent always reserves: ssh, the Docker daemon, the agent's introspection API. */
 export const RESERVED_PORTS = [22, 2375, 2376, 51678, 51679];
@@ -48,6 +49,8 @@ const CAPABILITIES = [
   'ecs.capability.container-ordering',
   'ecs.capability.full-sync',
   'ecs.capability.increased-task-cpu-limit',
+  // Berth's own: this agent stops its service tasks when cut off from the server (self-fencing).
+  SELF_FENCE_CAPABILITY,
 ];
 
 const TASK_IAM_ROLE = ['com.amazonaws.ecs.capability.task-iam-role', 'com.amazonaws.ecs.capability.task-iam-role-network-host'];

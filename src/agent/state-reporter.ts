@@ -14,7 +14,7 @@ export interface ReporterOptions {
   retryMs?: [number, number];
 }
 
-interface Entry { task: TaskState; dirty: boolean; running?: Promise<void>; sent?: string; wake?: () => void }
+interface Entry { task: TaskState; dirty: boolean; running?: Promise<void>; sent?: string; wake?: () => void; backoff?: Backoff }
 
 export class StateReporter {
   private readonly entries = new Map<string, Entry>();
@@ -37,13 +37,14 @@ export class StateReporter {
 
   /** Forget what was sent and submit every given task again (after a reconnect). */
   resendAll(tasks: TaskState[]): void {
-    for (const e of this.entries.values()) e.sent = undefined;
+    // Retries waiting out a long backoff (the server was unreachable) go at once, and start over.
+    for (const e of this.entries.values()) { e.sent = undefined; e.backoff?.reset(); }
     for (const t of tasks) this.notify(t);
   }
 
   private async drain(entry: Entry): Promise<void> {
     const [min, max] = this.opts.retryMs ?? [500, 30_000];
-    const backoff = new Backoff(min, max);
+    const backoff = entry.backoff ??= new Backoff(min, max);
     while (entry.dirty && !this.closed) {
       entry.dirty = false;
       const change = taskChange(entry.task, this.opts.cluster);

@@ -139,6 +139,23 @@ export class TaskEngine {
     return out;
   }
 
+  /** Self-fencing: the server has not been heard from for its fence deadline, so it is about to
+   *  run replacements of this agent's service tasks elsewhere. Every active task marked selfFence
+   *  (a REPLICA service's) — and with `standalone`, every task not of a service — stops now, with
+   *  `reason`. DAEMON service tasks keep running. Returns the ARNs stopped. */
+  fence(reason: string, standalone = false): string[] {
+    const stopped: string[] = [];
+    for (const t of Object.values(this.tasks)) {
+      if (!isActive(t) || t.desired.desiredStatus === 'STOPPED') continue;
+      if (!t.desired.selfFence && !(standalone && !t.desired.group?.startsWith('service:'))) continue;
+      t.desired = { ...t.desired, desiredStatus: 'STOPPED', generation: t.desired.generation + 1, stoppedReason: reason };
+      stopped.push(t.arn);
+      this.wake(t.arn);
+    }
+    this.save();
+    return stopped;
+  }
+
   /** The server's TaskStopVerificationAck: these tasks stop (and unknown containers go). */
   stopVerified(arns: readonly string[]): void {
     for (const arn of arns) {

@@ -6,14 +6,13 @@ import type { TaskEngine } from './task-engine.js';
 import { containerMetric } from './tcs-client.js';
 
 export async function collectMetrics(engine: TaskEngine, runtime: Runtime): Promise<TaskMetric[]> {
-  const out: TaskMetric[] = [];
-  for (const t of Object.values(engine.tasks)) {
-    if (t.known !== 'RUNNING') continue;
-    const containers = t.containers.filter((c) => c.known === 'RUNNING' && c.runtimeId);
-    if (containers.length === 0) continue;
+  // Docker's one-off stats take about a second (two samples): every container is asked at once.
+  const tasks = Object.values(engine.tasks).filter((t) => t.known === 'RUNNING')
+    .map((t) => ({ t, containers: t.containers.filter((c) => c.known === 'RUNNING' && c.runtimeId) }))
+    .filter(({ containers }) => containers.length > 0);
+  return Promise.all(tasks.map(async ({ t, containers }): Promise<TaskMetric> => {
     const containerMetrics = await Promise.all(containers.map(async (c) => containerMetric(c.name, await runtime.stats(c.runtimeId!).catch(() => undefined))));
     const td = t.desired.taskDefinition;
-    out.push({ taskArn: t.arn, taskDefinitionFamily: td.family, taskDefinitionVersion: String(td.revision ?? ''), containerMetrics });
-  }
-  return out;
+    return { taskArn: t.arn, taskDefinitionFamily: td.family, taskDefinitionVersion: String(td.revision ?? ''), containerMetrics };
+  }));
 }

@@ -33,6 +33,8 @@ export interface TcsClientOptions {
   publishMs?: number;
   inactivityMs?: [number, number];
   backoffMs?: [number, number];
+  /** CA certificates for a wss:// endpoint (tls-trust.ts). */
+  ca?: string[];
 }
 
 /** `<telemetryEndpoint>/ws?…` with the ECS agent's query parameters. */
@@ -75,7 +77,7 @@ export class TcsClient {
   readonly acks = new Map<string, number>();
 
   constructor(private readonly opts: TcsClientOptions) {
-    const [min, max] = opts.backoffMs ?? [250, 120_000];
+    const [min, max] = opts.backoffMs ?? [250, 10_000];
     this.backoff = new Backoff(min, max);
   }
 
@@ -113,7 +115,7 @@ export class TcsClient {
     const url = tcsUrl(endpoint, this.opts.clusterArn, this.opts.instanceArn, this.opts.versionInfo);
     const headers = await signedUpgradeHeaders(url, this.opts.credentials, this.opts.region);
     if (this.stopped) return;
-    const ws = new WebSocket(url, { headers, handshakeTimeout: 15_000 });
+    const ws = new WebSocket(url, { headers, handshakeTimeout: 15_000, ...(this.opts.ca ? { ca: this.opts.ca } : {}) });
     this.socket = ws;
     this.url = url;
     const [lo, hi] = this.opts.inactivityMs ?? [60_000, 120_000];
@@ -134,7 +136,13 @@ export class TcsClient {
         this.connected = true;
         this.backoff.reset();
         touch();
-        this.publisher = setInterval(() => { void this.publishMetrics(); }, this.opts.publishMs ?? 20_000);
+        // One publish at a time: a tick that finds the last one still collecting is skipped.
+        let publishing = false;
+        this.publisher = setInterval(() => {
+          if (publishing) return;
+          publishing = true;
+          void this.publishMetrics().finally(() => { publishing = false; });
+        }, this.opts.publishMs ?? 20_000);
         void this.publishHealth(this.opts.allHealth());
       });
       ws.on('message', (data) => {

@@ -1,11 +1,15 @@
 // `berth agent` flags → AgentOptions (validated, so a typo fails at start, not later).
 import type { AgentOptions } from '../agent/agent.js';
 import { knownInstanceTypes } from '../agent/instance-types.js';
+import { readFileSync } from 'node:fs';
+import { parseDurationSeconds } from '../common/duration.js';
 import { parseAllowedBindMounts } from '../common/host-protection.js';
 import { flag, flagList, type Args } from './args.js';
 
 export const AGENT_HELP = `  berth agent --cluster NAME [options]   an agent (container instance) for a Berth server
     --endpoint http://127.0.0.1:4566       the server                (BERTH_ENDPOINT)
+    --ca FILE                              PEM CA an https:// server's certificate is checked
+                                           against, besides the system's roots  (BERTH_CA)
     --runtime docker|simulated             default: docker
     --ip 127.0.0.1                         address host ports bind on
     --instance-type t3.medium              size like an EC2 type, or --cpu 2048 --memory 3800
@@ -16,6 +20,10 @@ export const AGENT_HELP = `  berth agent --cluster NAME [options]   an agent (co
                                            addresses 127.1.0.1… (or from --ip), zones round-robin
                                            over --az a,b,c (comma-separated), state in
                                            <state-dir, default .berth/fleet-<cluster>>/agent-<ip>/
+    --fence-standalone                     when cut off from the server for its lost-after,
+                                           stop standalone tasks too (service tasks always)
+    --telemetry-interval 20s               between container metric reports (TCS); shorter
+                                           with a server at --time-scale (20s / N)
     Host protection (default as on EC2: all allowed; a multi-tenant deployment should set them):
     --disable-privileged                   refuse privileged containers (ECS_DISABLE_PRIVILEGED)
     --disable-host-network                 refuse networkMode host    (BERTH_DISABLE_HOST_NETWORK)
@@ -57,6 +65,10 @@ export function agentOptionsFromArgs(args: Args, version: string): AgentOptions 
     if (!k) throw new Error(`--attribute must be key=value, not '${a}'`);
     attributes[k] = v;
   }
+  const ca = flag(args, 'ca') ?? process.env.BERTH_CA;
+  const interval = flag(args, 'telemetry-interval');
+  const telemetrySeconds = interval === undefined ? undefined : parseDurationSeconds(interval, 'telemetry-interval');
+  if (telemetrySeconds !== undefined && telemetrySeconds < 0.1) throw new Error('--telemetry-interval must be at least 100ms');
   const bindMountsFlag = flag(args, 'allowed-bind-mounts') ?? process.env.BERTH_ALLOWED_BIND_MOUNTS;
   const bindMounts = bindMountsFlag === undefined ? undefined : bindMountsFlag === 'none' ? [] : parseAllowedBindMounts(bindMountsFlag);
   for (const p of bindMounts ?? []) if (!p.startsWith('/')) throw new Error(`--allowed-bind-mounts takes absolute paths, not '${p}'`);
@@ -70,9 +82,19 @@ export function agentOptionsFromArgs(args: Args, version: string): AgentOptions 
     availabilityZone: flag(args, 'az'),
     attributes,
     stateDir: flag(args, 'state-dir'),
+    ...(telemetrySeconds !== undefined ? { telemetryPublishMs: telemetrySeconds * 1000 } : {}),
     ...(flag(args, 'disable-privileged') === 'true' || process.env.ECS_DISABLE_PRIVILEGED === 'true' ? { disablePrivileged: true } : {}),
+    ...(ca ? { ca: readCa(ca) } : {}),
+    ...(flag(args, 'fence-standalone') === 'true' ? { fenceStandalone: true } : {}),
     ...(flag(args, 'disable-host-network') === 'true' || process.env.BERTH_DISABLE_HOST_NETWORK === 'true' ? { disableHostNetwork: true } : {}),
     ...(bindMounts !== undefined ? { allowedBindMounts: bindMounts } : {}),
     version,
   };
+}
+
+function readCa(file: string): string {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch (err) { throw new Error(`--ca ${file}: ${(err as Error).message}`); }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`--ca ${file}: not a PEM certificate`);
+  return text;
 }

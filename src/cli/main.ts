@@ -1,6 +1,8 @@
 // The `berth` command.
 import { CreateClusterCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TlsPair } from '../gateway/server.js';
 import { Agent } from '../agent/agent.js';
 import { agentCredentials } from '../agent/acs-client.js';
 import { probeEngine } from '../agent/engine-probe.js';
@@ -28,6 +30,11 @@ Usage:
                                      strict: SigV4 verified, IAM policies enforced; the root
                                      access key is created on first start      (BERTH_AUTH)
     --insecure                       allow --auth open on a non-loopback address
+    --advertise-url URL              the base URL agents are told to use (DiscoverPollEndpoint);
+                                     default: the scheme/host/port each agent reached the server at
+                                                                         (BERTH_ADVERTISE_URL)
+    --tls-cert FILE --tls-key FILE   serve everything on the port over HTTPS (PEM files)
+                                                            (BERTH_TLS_CERT, BERTH_TLS_KEY)
     --log-level info                 activity log: debug, info, warn, error, off (BERTH_LOG_LEVEL)
     --log-format text                activity log lines as text or json          (BERTH_LOG_FORMAT)
     --max-connections 2048           concurrent connections; more are refused    (BERTH_MAX_CONNECTIONS)
@@ -90,6 +97,21 @@ function seconds(args: Args, name: string): number | undefined {
   return Number(v) * 1000;
 }
 
+/** --tls-cert/--tls-key (or BERTH_TLS_CERT/BERTH_TLS_KEY): both or neither, read as PEM. */
+function tlsFromArgs(args: Args): TlsPair | undefined {
+  const certFile = flag(args, 'tls-cert') ?? process.env.BERTH_TLS_CERT;
+  const keyFile = flag(args, 'tls-key') ?? process.env.BERTH_TLS_KEY;
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (!certFile || !keyFile) throw new Error('give both --tls-cert FILE and --tls-key FILE (PEM)');
+  const read = (name: string, file: string, marker: RegExp) => {
+    let text: string;
+    try { text = readFileSync(file, 'utf8'); } catch (err) { throw new Error(`--${name} ${file}: ${(err as Error).message}`); }
+    if (!marker.test(text)) throw new Error(`--${name} ${file}: not a PEM ${name === 'tls-cert' ? 'certificate' : 'private key'}`);
+    return text;
+  };
+  return { cert: read('tls-cert', certFile, /-----BEGIN CERTIFICATE-----/), key: read('tls-key', keyFile, /-----BEGIN [A-Z ]*PRIVATE KEY-----/) };
+}
+
 export async function serverFromArgs(args: Args, signals = true): Promise<Berth> {
   const store = flag(args, 'store') ?? flag(args, 'data') ?? process.env.BERTH_STORE ?? process.env.BERTH_DATA_DIR ?? '.berth';
   const auth = flag(args, 'auth') ?? process.env.BERTH_AUTH ?? 'open';
@@ -97,6 +119,10 @@ export async function serverFromArgs(args: Args, signals = true): Promise<Berth>
   const host = flag(args, 'host') ?? process.env.BERTH_HOST ?? '127.0.0.1';
   const port = Number(flag(args, 'port') ?? process.env.BERTH_PORT ?? 4566);
   const maxConnections = flag(args, 'max-connections') ?? process.env.BERTH_MAX_CONNECTIONS;
+  const advertise = flag(args, 'advertise-url') ?? process.env.BERTH_ADVERTISE_URL;
+  if (advertise !== undefined && !/^https?:\/\/[^/\s]+\/?$/i.test(advertise)) {
+    throw new Error(`--advertise-url must be http(s)://host[:port], not '${advertise}'`);
+  }
   if (maxConnections !== undefined && !/^\d+$/.test(maxConnections)) throw new Error(`--max-connections must be a whole number, not '${maxConnections}'`);
   const log = createActivityLog({
     level: parseLogLevel(flag(args, 'log-level') ?? process.env.BERTH_LOG_LEVEL ?? 'info'),
@@ -106,7 +132,7 @@ export async function serverFromArgs(args: Args, signals = true): Promise<Berth>
   try {
     berth = await startBerth({
       auth, insecure: flag(args, 'insecure') === 'true',
-      host, port, store, log,
+      host, port, store, log, publicUrl: advertise, tls: tlsFromArgs(args),
       config: serviceConfigFromArgs(args),
       limits: {
         maxConnections: maxConnections === undefined ? undefined : Number(maxConnections),
@@ -157,8 +183,12 @@ async function up(args: Args) {
     ? `runtime: docker (Docker ${engine.version}, API ${engine.apiVersion})`
     : 'runtime: simulated (no Docker engine answers at DOCKER_HOST or /var/run/docker.sock: tasks run without containers)');
   const data = flag(args, 'data') ?? process.env.BERTH_DATA_DIR ?? '.berth';
+  // At a time scale the agent reports container metrics that much more often (20 s / N, at least 1 s)
+  // so that alarm periods (60 s / N) keep getting datapoints.
+  const timeScale = (berth.app.serviceConfig.monitoring as { timeScale?: number } | undefined)?.timeScale ?? 1;
   const agent = await Agent.start({
     endpoint: berth.url, cluster: 'default', runtime, ip: '127.0.0.1', version: VERSION, credentials,
+    ...(timeScale > 1 ? { telemetryPublishMs: Math.max(1000, 20_000 / timeScale) } : {}),
     stateDir: join(data.startsWith('memory:') || data.startsWith('sqlite:') ? '.berth' : data, 'agent-127.0.0.1'),
   });
   console.log(`berth up: this agent serves cluster "default" only; for another cluster start its own agent, e.g.\n`
@@ -168,7 +198,7 @@ async function up(args: Args) {
 }
 
 async function main(argv: string[]) {
-  const args = parseArgs(argv, ['help', 'version', 'insecure', 'disable-privileged', 'disable-host-network', 'stop-containers-on-exit']);
+  const args = parseArgs(argv, ['help', 'version', 'insecure', 'disable-privileged', 'disable-host-network', 'stop-containers-on-exit', 'fence-standalone']);
   if (flag(args, 'version')) { console.log(VERSION); return; }
   if (flag(args, 'help') || !args.command) { console.log(HELP); return; }
   switch (args.command) {

@@ -34,7 +34,7 @@ export function createPipeline(app: AppContext, services: readonly ServiceDef[])
       // 5. validate → authorize → 6. dispatch (src/services/invoke.ts, shared with the internal client)
       const ctx: RequestContext = {
         requestId, account: principal.account, region: resolved.region, accessKeyId: principal.accessKeyId,
-        principalArn: principal.arn, service: service.name, operation, app, protocol: service.protocol,
+        principalArn: principal.arn, service: service.name, operation, app, protocol: service.protocol, origin: req.origin,
       };
       const output = await invoke(service, op, operation, input, ctx);
       // 7. serialize

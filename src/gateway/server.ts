@@ -8,7 +8,8 @@
 // request (408 after that); an idle keep-alive connection closes after `keepAliveTimeoutMs`.
 import { readBody } from '../common/http.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { RawRequest } from '../protocol/types.js';
+import { createServer as createHttpsServer } from 'node:https';
+import type { RawRequest, RequestOrigin } from '../protocol/types.js';
 import type { AppContext } from '../services/context.js';
 import type { RouteHandler, ServiceDef, StreamRouteHandler, UpgradeHandler } from '../services/types.js';
 import { limitFor, ROUTE_LIMIT, tooLarge, type Limit } from './limits.js';
@@ -48,11 +49,21 @@ const headersOf = (req: IncomingMessage) => {
   return headers;
 };
 
+/** The connection a request came in on (TLS or not, Host, both addresses). */
+export const originOf = (req: IncomingMessage): RequestOrigin => ({
+  scheme: (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http', host: req.headers.host,
+  localAddress: req.socket.localAddress, localPort: req.socket.localPort, remoteAddress: req.socket.remoteAddress,
+});
+
 /** A browser's GET /: no signature, no API action or target. */
 const isLanding = (req: IncomingMessage, url: URL) => (req.method === 'GET' || req.method === 'HEAD') && url.pathname === '/'
   && !req.headers.authorization && !req.headers['x-amz-target'] && !url.searchParams.has('Action') && !url.searchParams.has('X-Amz-Credential');
 
-export function createGateway(app: AppContext, services: readonly ServiceDef[], limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS): Gateway {
+/** A certificate (chain) and its private key, PEM: the whole port speaks HTTPS. */
+export interface TlsPair { cert: string | Buffer; key: string | Buffer }
+
+export function createGateway(app: AppContext, services: readonly ServiceDef[], limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+  tls?: TlsPair): Gateway {
   const handle = createPipeline(app, services);
   const exact = new Map<string, Route>();
   const prefixes: Array<[string, Route]> = [];
@@ -63,11 +74,12 @@ export function createGateway(app: AppContext, services: readonly ServiceDef[], 
     if (prefix) { prefixes.push([path, route]); prefixes.sort((a, b) => b[0].length - a[0].length); } else exact.set(path, route);
   };
 
-  const server = createServer({
+  const serverOptions = {
     headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs,
     // How often Node checks the two timeouts above (its default, 30 s, would blur them).
     connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
-  }, async (req, res) => {
+  };
+  const listener = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = find(url.pathname);
     const refuse = async (body: Buffer) => {
@@ -96,7 +108,7 @@ export function createGateway(app: AppContext, services: readonly ServiceDef[], 
     if (!body) { tooBig(limit, undefined); return; }
     try {
       if (route) { if (!(await refuse(body))) await route.handler(req, res, body); return; }
-      const raw: RawRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body };
+      const raw: RawRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body, origin: originOf(req) };
       const out = await handle(raw);
       res.writeHead(out.status, { ...out.headers, 'content-length': Buffer.byteLength(out.body) });
       res.end(out.body);
@@ -115,7 +127,9 @@ export function createGateway(app: AppContext, services: readonly ServiceDef[], 
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('internal error');
     }
-  });
+  };
+  // https.Server is an http.Server underneath (same events, same limits): one code path for both.
+  const server: Server = tls ? createHttpsServer({ ...serverOptions, cert: tls.cert, key: tls.key }, listener) : createServer(serverOptions, listener);
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.maxConnections = limits.maxConnections;
   server.on('upgrade', (req, socket, head) => {

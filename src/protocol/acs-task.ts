@@ -21,6 +21,8 @@ export interface TaskToEncode {
   overrides?: TaskOverride;
   /** `service:<name>` for a service's tasks. */
   group?: string;
+  /** Berth's extension: the agent stops it itself when cut off (SELF_FENCE_CAPABILITY). */
+  selfFence?: boolean;
 }
 
 /** Task-level cpu of a task definition ("256", "1 vCPU", "0.25 vcpu") in vCPUs. */
@@ -153,6 +155,7 @@ export function encodeTask(t: TaskToEncode): WireTask {
     ipcMode: td.ipcMode,
     launchType: 'EC2',
     serviceName: service,
+    berthSelfFence: t.selfFence || undefined,
     taskDefinitionAccountId: /^arn:[^:]+:ecs:[^:]*:(\d{12}):/.exec(td.taskDefinitionArn ?? '')?.[1],
   });
 }
@@ -253,6 +256,7 @@ export function decodeTask(w: WireTask): AcsTask {
     taskDefinition,
     overrides: Object.keys(taskOverrides).length ? taskOverrides : undefined,
     group: w.serviceName ? `service:${w.serviceName}` : undefined,
+    selfFence: w.berthSelfFence === true || undefined,
     credentialsId: w.roleCredentials?.credentialsId,
     executionCredentialsId: w.executionRoleCredentials?.credentialsId,
     generation: w.desiredStatus === 'STOPPED' ? 2 : 1,

@@ -94,7 +94,18 @@ export interface WireTask {
   taskDefinitionAccountId?: string;
   roleCredentials?: WireRoleCredentials;
   executionRoleCredentials?: WireRoleCredentials;
+  /** Berth's extension, sent only to agents registered with SELF_FENCE_CAPABILITY: the agent stops
+   *  this task itself once it has heard nothing from the server for its fence deadline. */
+  berthSelfFence?: boolean;
 }
+
+/** The attribute a Berth agent registers with: it stops its service tasks itself when cut off
+ *  from the server for the deadline the server gives it (FENCE_AFTER_HEADER). */
+export const SELF_FENCE_CAPABILITY = 'berth.capability.self-fence';
+/** Upgrade response headers of an ACS session (Berth's agent reads them; others ignore them):
+ *  the heartbeat interval, and for self-fencing agents the silence after which they fence. */
+export const HEARTBEAT_HEADER = 'x-berth-heartbeat-ms';
+export const FENCE_AFTER_HEADER = 'x-berth-fence-after-ms';
 
 /** api-2.json `TaskIdentifier`. */
 export interface TaskIdentifier { taskArn: string; taskClusterArn: string; desiredStatus: 'RUNNING' | 'STOPPED' }
@@ -156,6 +167,8 @@ export interface AcsTask {
   overrides?: TaskOverride;
   startedBy?: string;
   group?: string;
+  /** The agent stops it itself when cut off from the server (self-fencing). */
+  selfFence?: boolean;
   /** Host ports per container name (static mappings; dynamic ones are the agent's choice). */
   reservedPorts?: Record<string, { containerPort: number; hostPort: number; protocol: 'tcp' | 'udp' }[]>;
   /** Why it is to be stopped, when the agent decided it (not carried by the protocol). */

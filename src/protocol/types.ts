@@ -31,6 +31,21 @@ export interface RawRequest {
   query: URLSearchParams;
   headers: Record<string, string | undefined>;
   body: Buffer;
+  /** How the caller reached the server (absent for requests not made over a socket). */
+  origin?: RequestOrigin;
+}
+
+/** The connection a request came in on: what an answer naming this server's address uses (the
+ *  agent's DiscoverPollEndpoint), so a caller is told the address it already reached. */
+export interface RequestOrigin {
+  scheme: 'http' | 'https';
+  /** The Host header as sent. */
+  host?: string;
+  /** This server's end of the connection. */
+  localAddress?: string;
+  localPort?: number;
+  /** The caller's end. */
+  remoteAddress?: string;
 }
 
 export interface WireResponse {

@@ -8,7 +8,7 @@ import { silentLog, type ActivityLog } from '../common/activity-log.js';
 import { dirname, resolve } from 'node:path';
 import { randomIds, systemClock, type Clock, type Ids } from '../common/ids.js';
 import { requestAuthenticator } from '../gateway/auth.js';
-import { createGateway, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type Gateway } from '../gateway/server.js';
+import { createGateway, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type Gateway, type TlsPair } from '../gateway/server.js';
 import type { AppContext, AuthMode, ServerConfig } from '../services/context.js';
 import { internalClient } from '../services/invoke.js';
 import { serviceList as services, type RunningServices, type ServiceConfigs } from '../services/registry.js';
@@ -45,6 +45,8 @@ export interface BerthOptions {
   dataDir?: string;
   /** Strict mode: use this root key instead of the data directory's (tests). */
   rootCredentials?: RootCredentials;
+  /** Serve HTTPS with this certificate and key (PEM) on the one port: API, agent websockets, routes. */
+  tls?: TlsPair;
 }
 
 export interface Berth {
@@ -52,7 +54,7 @@ export interface Berth {
   gateway: Gateway;
   /** Each service's running handle (its workers, for tests and tools). */
   services: RunningServices;
-  /** http://host:port */
+  /** http(s)://host:port */
   url: string;
   /** Strict mode: the root account's access key. */
   rootCredentials?: RootCredentials;
@@ -116,7 +118,7 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
   const watched = watchWrites(opened);
   const store = watched.store;
   const dataDir = options.dataDir ?? dataDirOf(options.store);
-  const config: ServerConfig = { host, port: options.port ?? 4566, publicUrl: options.publicUrl, auth, dataDir: dataDir && resolve(dataDir) };
+  const config: ServerConfig = { host, port: options.port ?? 4566, publicUrl: options.publicUrl, auth, dataDir: dataDir && resolve(dataDir), tls: options.tls !== undefined };
   const serviceConfig = resolveConfig(options.config);
   const app: AppContext = {
     store, clock: options.clock ?? systemClock, ids: options.ids ?? randomIds, config, serviceConfig, startedAt: new Date(), version: VERSION,
@@ -125,7 +127,7 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
   };
   // A limit given as undefined keeps its default.
   const limits = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined));
-  const gateway = createGateway(app, services, { ...DEFAULT_CONNECTION_LIMITS, ...limits });
+  const gateway = createGateway(app, services, { ...DEFAULT_CONNECTION_LIMITS, ...limits }, options.tls);
   const running: Array<[string, Worker]> = [];
 
   const close = async () => {
@@ -179,9 +181,10 @@ export async function startBerth(options: BerthOptions = {}): Promise<Berth> {
   const address = gateway.server.address() as AddressInfo;
   config.port = address.port;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  lock?.setUrl(`http://${urlHost}:${address.port}`);
+  const url = `${options.tls ? 'https' : 'http'}://${urlHost}:${address.port}`;
+  lock?.setUrl(url);
   return {
-    app, gateway, services: Object.fromEntries(running) as RunningServices, url: `http://${urlHost}:${address.port}`, close, rootCredentials: root,
+    app, gateway, services: Object.fromEntries(running) as RunningServices, url, close, rootCredentials: root,
   };
 }
 

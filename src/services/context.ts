@@ -4,7 +4,7 @@ import { rootArn } from '../common/arn.js';
 import type { ActivityLog } from '../common/activity-log.js';
 import type { Clock, Ids } from '../common/ids.js';
 import type { Scope } from '../common/records.js';
-import type { ProtocolName } from '../protocol/types.js';
+import type { ProtocolName, RequestOrigin } from '../protocol/types.js';
 import type { Store } from '../store/types.js';
 
 /** The server-wide configuration. Each service's own settings live in its config section
@@ -12,8 +12,11 @@ import type { Store } from '../store/types.js';
 export interface ServerConfig {
   host: string;
   port: number;
-  /** The base URL agents and clients reach this server at; default http://<host>:<port>. */
+  /** The base URL agents and clients reach this server at (--advertise-url); default: the scheme,
+   *  Host and port each caller used. */
   publicUrl?: string;
+  /** Serving HTTPS (--tls-cert/--tls-key). */
+  tls?: boolean;
   /** The directory the store keeps its files in (a data directory or sqlite file's folder); undefined
    *  for stores that keep none (memory://, etcd://). Services put their own files beside it. */
   dataDir?: string;
@@ -93,6 +96,8 @@ export interface RequestContext extends Caller {
   internal?: boolean;
   /** The service's wire protocol (errors such as AccessDenied are named after it). */
   protocol?: ProtocolName;
+  /** The connection a wire request came in on (scheme, Host, addresses). */
+  origin?: RequestOrigin;
 }
 
 /** A Caller for the principal and region of `ctx` (e.g. a worker acting for a request). */

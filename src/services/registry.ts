@@ -1,5 +1,6 @@
 // Every service Berth answers on its one port, in start-up order (stopped in reverse). Adding a
 // service is one folder under src/services/ and one entry here (docs/ADDING-A-SERVICE.md).
+import { applicationAutoScalingService } from './application-autoscaling/index.js';
 import { ecrService } from './ecr/index.js';
 import { ecsService } from './ecs/index.js';
 import { elbv2Service } from './elbv2/index.js';
@@ -8,7 +9,7 @@ import { logsService } from './logs/index.js';
 import { monitoringService } from './monitoring/index.js';
 import type { ConfigOf, RunningOf, ServiceDef } from './types.js';
 
-export const services = [ecsService, iamService, ecrService, stsService, elbv2Service, logsService, monitoringService] as const;
+export const services = [ecsService, iamService, ecrService, stsService, elbv2Service, logsService, monitoringService, applicationAutoScalingService] as const;
 
 /** The registry as the server loops over it (names and types erased). */
 export const serviceList: readonly ServiceDef[] = services as readonly ServiceDef[];

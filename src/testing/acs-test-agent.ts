@@ -21,6 +21,8 @@ export interface TestAgentOptions {
   autoAck?: boolean;
   /** Answer HeartbeatMessages with HeartbeatAckRequest (default true). */
   answerHeartbeats?: boolean;
+  /** Answer the server's websocket pings with pongs (default: as answerHeartbeats). */
+  answerPings?: boolean;
   credentials?: { accessKeyId: string; secretAccessKey: string };
   region?: string;
   /** Attribute names to register (capabilities such as ecs.capability.container-health-check). */
@@ -76,7 +78,7 @@ export class TestAgent {
       method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname,
       query: Object.fromEntries(url.searchParams), headers: { host: url.host },
     });
-    const ws = new WebSocket(url, { headers: signed.headers });
+    const ws = new WebSocket(url, { headers: signed.headers, autoPong: this.options.answerPings ?? this.options.answerHeartbeats !== false });
     this.ws = ws;
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
     ws.on('message', (data) => this.receive(JSON.parse(String(data)) as ServerMessage));

@@ -19,7 +19,7 @@ function run(cmd: string, args: string[]) {
   return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim(), error: r.error };
 }
 
-function requirement(name: string, check: () => string | false): Requirement {
+export function requirement(name: string, check: () => string | false): Requirement {
   if (!cache.has(name)) cache.set(name, check());
   const missing = cache.get(name)!;
   if (missing === false) return { skip: false };
@@ -129,5 +129,13 @@ export function requireFreePorts(ports: number[]): Requirement {
       function done() { console.log(busy.join(',')); process.exit(busy.length ? 1 : 0); }`;
     const r = run(process.execPath, ['-e', probe]);
     return r.ok ? false : `port(s) ${r.out} are in use`;
+  });
+}
+
+/** openssl, to make the self-signed CA and server certificate the README describes. */
+export function requireOpenssl(): Requirement {
+  return requirement('openssl', () => {
+    const r = run('openssl', ['version']);
+    return r.error ? `openssl cannot run (${r.error.message})` : r.ok ? false : `'openssl version' failed: ${r.out}`;
   });
 }

@@ -49,7 +49,7 @@ export function instance(id: string, zone: string, extra: Partial<InstanceView> 
     containerInstanceArn: `${ARN}:container-instance/c/${id}`, status: extra.status ?? 'ACTIVE',
     attributes: [{ name: 'ecs.availability-zone', value: zone }], remainingResources: [], registeredResources: [],
   };
-  return { id, arn: record.containerInstanceArn!, status: 'ACTIVE', connected: true, lost: false, zone, record, ...extra };
+  return { id, arn: record.containerInstanceArn!, status: 'ACTIVE', connected: true, lost: false, selfFences: true, zone, record, ...extra };
 }
 
 let counter = 0;

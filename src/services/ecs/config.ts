@@ -12,6 +12,9 @@ export interface EcsConfig {
   /** Seconds an agent may be silent before its service tasks are replaced elsewhere (lost-agent
    *  policy, controllers/service-lost.ts; 0 = never). */
   lostAfterSeconds: number;
+  /** A self-fencing agent's tasks are superseded only after lostAfterSeconds plus this margin (the
+   *  agent has stopped them by then; controllers/service-lost.ts). */
+  fenceMarginSeconds: number;
   /** Seconds a STOPPED task stays describable before its record is deleted (0 = forever). */
   stoppedTaskRetentionSeconds: number;
   /** ACS websocket timings (heartbeat interval derived from the grace period unless set). */
@@ -23,7 +26,7 @@ export interface EcsConfig {
 }
 
 const defaults = (): EcsConfig => ({
-  agentGraceSeconds: 30, lostAfterSeconds: 300, stoppedTaskRetentionSeconds: 3600, acs: {}, scheduler: {}, taskRetention: {},
+  agentGraceSeconds: 30, lostAfterSeconds: 300, fenceMarginSeconds: 5, stoppedTaskRetentionSeconds: 3600, acs: {}, scheduler: {}, taskRetention: {},
 });
 
 /** A duration as the CLI takes it (`--lost-after 5m`): a number of seconds, or with a unit s, m, h. */
@@ -45,6 +48,9 @@ export const ecsConfigSection: ServiceConfigSection<EcsConfig> = {
     { name: 'lost-after', env: 'BERTH_LOST_AFTER', help: '--lost-after 5m                  silence after which an agent\'s service tasks are replaced\n'
       + '                                   elsewhere (30s, 5m, 1h; 0 = never)',
       apply: (c, raw) => { c.lostAfterSeconds = duration('lost-after', raw); } },
+    { name: 'fence-margin', env: 'BERTH_FENCE_MARGIN', help: '--fence-margin 5s                 a self-fencing agent\'s tasks are replaced only after\n'
+      + '                                   lost-after + this (the agent stopped them at lost-after)',
+      apply: (c, raw) => { c.fenceMarginSeconds = duration('fence-margin', raw); } },
     { name: 'stopped-task-retention', env: 'BERTH_STOPPED_TASK_RETENTION', help: '--stopped-task-retention 1h      how long STOPPED tasks stay describable (0 = forever)',
       apply: (c, raw) => { c.stoppedTaskRetentionSeconds = duration('stopped-task-retention', raw); } },
   ],

@@ -1,6 +1,8 @@
-// Alarm state table tests: AWS's missing-data rules ("Configuring how CloudWatch alarms treat
-// missing data"), for an alarm with DatapointsToAlarm 3 and EvaluationPeriods 3 over an
-// evaluation range of 5 periods (oldest first; X breaching, 0 not breaching, - missing).
+// Alarm state table tests: the two example tables of AWS's CloudWatch user guide ("Configuring
+// how CloudWatch alarms treat missing data", awsdocs/amazon-cloudwatch-user-guide
+// doc_source/AlarmThatSendsEmail.md), cell by cell: an evaluation range of 5 periods, oldest
+// first (X breaching, 0 not breaching, - missing), for DatapointsToAlarm 3 of EvaluationPeriods 3
+// and for 2 of 3. "Retain current state" is 'keep'.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { evaluateAlarm, type AlarmStateValue, type EvalSettings, type TreatMissing } from './alarm-eval.js';
@@ -10,29 +12,38 @@ const range = (pattern: string) => pattern.split(' ').map((c, i) => ({ t: t0 + i
 const settings = (treat: TreatMissing, n = 3, m = 3): EvalSettings =>
   ({ evaluationPeriods: n, datapointsToAlarm: m, threshold: 50, comparison: 'GreaterThanThreshold', treatMissingData: treat });
 
-// [range, missing, ignore, breaching, notBreaching]; 'keep' = the state does not change.
-const table: Array<[string, string, string, string, string]> = [
-  ['0 - X - X', 'OK', 'OK', 'ALARM', 'OK'],
-  ['- - - - 0', 'OK', 'OK', 'OK', 'OK'],
+type Row = [string, string, string, string, string];
+// [data points, MISSING, IGNORE, BREACHING, NOT BREACHING]
+const threeOfThree: Row[] = [
+  ['0 - X - X', 'OK', 'OK', 'OK', 'OK'],
+  ['0 - - - -', 'OK', 'OK', 'OK', 'OK'],
   ['- - - - -', 'INSUFFICIENT_DATA', 'keep', 'ALARM', 'OK'],
-  ['0 X X - X', 'ALARM', 'ALARM', 'ALARM', 'OK'],
-  ['- - X - -', 'keep', 'keep', 'ALARM', 'OK'],
-  ['X X X X X', 'ALARM', 'ALARM', 'ALARM', 'ALARM'],
-  ['X X X X 0', 'OK', 'OK', 'OK', 'OK'],
+  ['0 X X - X', 'ALARM', 'ALARM', 'ALARM', 'ALARM'],
+  ['- - - - X', 'INSUFFICIENT_DATA', 'keep', 'ALARM', 'OK'],
+  ['X - - - -', 'ALARM', 'keep', 'ALARM', 'OK'],
+];
+const twoOfThree: Row[] = [
+  ['0 - X - X', 'ALARM', 'ALARM', 'ALARM', 'ALARM'],
+  ['0 0 X 0 X', 'ALARM', 'ALARM', 'ALARM', 'ALARM'],
+  ['0 - X - -', 'OK', 'OK', 'ALARM', 'OK'],
+  ['- - - - 0', 'OK', 'OK', 'ALARM', 'OK'],
+  ['- - - - X', 'INSUFFICIENT_DATA', 'keep', 'ALARM', 'OK'],
 ];
 
-describe('alarm evaluation with missing data (3 of 3)', () => {
-  for (const [pattern, ...expected] of table) {
-    (['missing', 'ignore', 'breaching', 'notBreaching'] as const).forEach((treat, i) => {
-      it(`${pattern} with ${treat} → ${expected[i]}`, () => {
-        for (const current of ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as AlarmStateValue[]) {
-          const r = evaluateAlarm(range(pattern), settings(treat), current);
-          assert.equal(r?.state ?? 'keep', expected[i] === 'keep' ? 'keep' : expected[i], `from ${current}`);
-        }
+for (const [title, rows, m] of [['3 of 3', threeOfThree, 3], ['2 of 3', twoOfThree, 2]] as const) {
+  describe(`alarm evaluation with missing data (${title}, AWS's table)`, () => {
+    for (const [pattern, ...expected] of rows) {
+      (['missing', 'ignore', 'breaching', 'notBreaching'] as const).forEach((treat, i) => {
+        it(`${pattern} with ${treat} → ${expected[i]}`, () => {
+          for (const current of ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as AlarmStateValue[]) {
+            const r = evaluateAlarm(range(pattern), settings(treat, 3, m), current);
+            assert.equal(r?.state ?? 'keep', expected[i], `from ${current}`);
+          }
+        });
       });
-    });
-  }
-});
+    }
+  });
+}
 
 describe('alarm evaluation: M out of N and reasons in AWS wording', () => {
   it('2 of 3 breaching datapoints alarm with DatapointsToAlarm 2', () => {

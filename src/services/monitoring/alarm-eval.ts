@@ -1,14 +1,16 @@
 // Alarm evaluation as a pure function: the datapoints of the evaluation range, the alarm's
 // settings and its current state in; the new state with AWS's reason wording out.
 //
-// Rules (AWS "Evaluating an alarm" and "Configuring how alarms treat missing data"):
-// - The alarm looks at the last EvaluationPeriods (N) periods; it goes to ALARM when at least
-//   DatapointsToAlarm (M) of them breach, to OK otherwise.
-// - breaching / notBreaching: a missing period counts as breaching / not breaching.
-// - missing / ignore: the alarm uses the N most recent *present* datapoints of the evaluation
-//   range (N plus a few earlier periods). None present: missing → INSUFFICIENT_DATA, ignore →
-//   the state is kept. Fewer than N present, all of them breaching but fewer than M: the state
-//   is kept (AWS avoids premature transitions while data is intermittent).
+// Rules (AWS "Evaluating an alarm" / "How CloudWatch alarms treat missing data", whose two
+// example tables alarm-eval.test.ts holds cell by cell):
+// - The evaluation range is N (EvaluationPeriods) plus a few earlier periods. M = DatapointsToAlarm.
+// - At least N real datapoints in the range: the N most recent are evaluated and the missing-data
+//   setting is not used. ALARM when at least M of them breach, OK otherwise.
+// - Fewer: every real datapoint plus as few missing periods as make N. breaching / notBreaching
+//   count those as breaching / not breaching. missing / ignore: none real → INSUFFICIENT_DATA /
+//   keep the state; M breaching → ALARM; any real one not breaching → OK; only breaching ones,
+//   fewer than M → ignore keeps the state, missing goes to ALARM when the metric stopped after
+//   them (the newest period is empty) and to INSUFFICIENT_DATA otherwise.
 
 export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 export type Comparison = 'GreaterThanOrEqualToThreshold' | 'GreaterThanThreshold' | 'LessThanThreshold' | 'LessThanOrEqualToThreshold'
@@ -67,27 +69,36 @@ function reason(state: AlarmStateValue, used: PeriodPoint[], s: EvalSettings, tr
 }
 
 /** The state the alarm should be in, or undefined to keep the current one. `range` holds the
- *  evaluation range oldest first (at least N periods; extra earlier ones serve missing/ignore). */
+ *  evaluation range oldest first (N periods plus a few earlier ones). */
 export function evaluateAlarm(range: PeriodPoint[], s: EvalSettings, current: AlarmStateValue): Evaluation | undefined {
   const n = s.evaluationPeriods;
   const m = Math.min(s.datapointsToAlarm, n);
-  const lastN = range.slice(-n);
-  const isBreach = (p: PeriodPoint) => p.value === undefined ? s.treatMissingData === 'breaching' : breaches(p.value, s.comparison, s.threshold);
+  const treat = s.treatMissingData;
+  const isBreach = (p: PeriodPoint) => p.value === undefined ? treat === 'breaching' : breaches(p.value, s.comparison, s.threshold);
+  const present = range.filter((p) => p.value !== undefined);
   let used: PeriodPoint[];
-  if (s.treatMissingData === 'breaching' || s.treatMissingData === 'notBreaching') {
-    used = lastN;
+  let state: AlarmStateValue;
+  if (present.length >= n) {
+    // Enough real datapoints: the N most recent are evaluated, the missing-data setting is not used.
+    used = present.slice(-n);
+    state = used.filter(isBreach).length >= m ? 'ALARM' : 'OK';
   } else {
-    const present = range.filter((p) => p.value !== undefined).slice(-n);
-    if (!present.length) {
-      if (s.treatMissingData === 'ignore') return undefined;
-      return { state: 'INSUFFICIENT_DATA', reason: reason('INSUFFICIENT_DATA', lastN, s, undefined), evaluated: lastN };
-    }
-    const breaching = present.filter(isBreach).length;
-    if (present.length < n && breaching === present.length && breaching < m) return undefined;
-    used = present;
+    // Every real datapoint of the range, plus as few filled-in periods as make N (the most recent missing ones).
+    const fills = new Set(range.filter((p) => p.value === undefined).slice(-(n - present.length)));
+    used = range.filter((p) => p.value !== undefined || fills.has(p)).slice(-n);
+    const breaching = used.filter(isBreach).length;
+    if (treat === 'breaching' || treat === 'notBreaching') state = breaching >= m ? 'ALARM' : 'OK';
+    else if (!present.length) {
+      if (treat === 'ignore') return undefined;
+      return { state: 'INSUFFICIENT_DATA', reason: reason('INSUFFICIENT_DATA', used, s, undefined), evaluated: used };
+    } else if (breaching >= m) state = 'ALARM';
+    else if (present.some((p) => !isBreach(p))) state = 'OK';
+    // Only breaching datapoints, too few to alarm: ignore keeps the state; missing alarms when the
+    // metric stopped after them (the range's newest period is empty), else lacks data.
+    else if (treat === 'ignore') return undefined;
+    else if (range.at(-1)?.value === undefined) state = 'ALARM';
+    else return { state: 'INSUFFICIENT_DATA', reason: reason('INSUFFICIENT_DATA', used, s, undefined), evaluated: used };
   }
-  const breaching = used.filter(isBreach).length;
-  const state: AlarmStateValue = breaching >= m ? 'ALARM' : 'OK';
   const transition = state === 'ALARM' && (m > 1 || n > 1) ? `${current} -> ALARM` : undefined;
   return { state, reason: reason(state, used, s, transition), evaluated: used };
 }

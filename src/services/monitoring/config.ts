@@ -2,6 +2,7 @@
 // evaluation run faster than AWS's wall-clock minutes, for tests and demos: with --time-scale 60
 // a 60-second alarm period lasts one real second (datapoints are grouped into 1 s buckets for
 // alarms) and alarms are evaluated every (10 s / 60). The default, 1, is AWS's timing.
+import { parseTimeScale } from '../../common/duration.js';
 import type { ServiceConfigSection } from '../types.js';
 
 export interface MonitoringConfig {
@@ -13,17 +14,12 @@ export interface MonitoringConfig {
   alarmEvaluation: boolean;
 }
 
-export const parseTimeScale = (raw: string, flag = 'time-scale') => {
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag}: expected a positive number, got '${raw}'`);
-  return n;
-};
 
 export const monitoringConfigSection: ServiceConfigSection<MonitoringConfig> = {
   defaults: () => ({ timeScale: 1, evaluationTickSeconds: 10, alarmEvaluation: true }),
   flags: [
     { name: 'time-scale', env: 'BERTH_TIME_SCALE', help: '--time-scale 1                   run alarm periods and evaluation\n'
-      + '                                   this many times faster than AWS (60: a 60 s period lasts 1 s)',
+      + '                                     this many times faster than AWS (60: a 60 s period lasts 1 s)',
       apply: (c, raw) => { c.timeScale = parseTimeScale(raw); } },
   ],
 };

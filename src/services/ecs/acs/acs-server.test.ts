@@ -31,7 +31,7 @@ describe('ACS websocket server', () => {
     agents.push(a);
     return a;
   };
-  before(async () => { h = await startHarness({ clock, config: { ecs: { acs: { heartbeatMs: 40 } } } }); });
+  before(async () => { h = await startHarness({ clock, config: { ecs: { acs: { heartbeatMs: 40, silentMs: 600_000 } } } }); });
   after(async () => { await h.close(); });
   beforeEach(async () => { await h.reset(); clock.t = T0; await setUp(h); });
   afterEach(async () => { for (const a of agents.splice(0)) await a.close(); });
@@ -195,6 +195,33 @@ describe('ACS heartbeat interval', () => {
         assert.ok(h.berth.services.ecs.acs.timings.touchMs <= expected, 'every heartbeat answered refreshes lastHeartbeatAt');
       } finally { await h.close(); }
     }
+  });
+});
+
+describe('ACS silent sessions', () => {
+  it('closes a session that answers nothing (half-open) and keeps one that answers pings only', async () => {
+    const h = await startHarness({ config: { ecs: { acs: { heartbeatMs: 50, silentMs: 300 } } } });
+    try {
+      await setUp(h);
+      const silent = await TestAgent.register(h.ecs, { cluster: 'acs', answerHeartbeats: false, answerPings: false });
+      const pinged = await TestAgent.register(h.ecs, { cluster: 'acs', answerHeartbeats: false, answerPings: true });
+      await silent.connect();
+      await pinged.connect();
+      const closed = await silent.closed;
+      assert.equal(closed?.code, 1006, 'terminated: nothing is sent on a connection that may be dead');
+      assert.equal(h.berth.services.ecs.acs.sessions.has(silent.instanceArn), false);
+      // Ten more heartbeats (more than silentMs) later, the session that answers pings is still there.
+      for (let i = 0; i < 10; i++) await pinged.next('HeartbeatMessage');
+      assert.equal(h.berth.services.ecs.acs.sessions.has(pinged.instanceArn), true);
+      await pinged.close();
+    } finally { await h.close(); }
+  });
+
+  it('defaults to closing after 2 heartbeats: within the grace period', async () => {
+    const h = await startHarness({ config: { ecs: { agentGraceSeconds: 9 } } });
+    try {
+      assert.deepEqual([h.berth.services.ecs.acs.timings.heartbeatMs, h.berth.services.ecs.acs.timings.silentMs], [3_000, 6_000]);
+    } finally { await h.close(); }
   });
 });
 

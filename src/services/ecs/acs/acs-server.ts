@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { ACS_PATH, inactiveInstanceBody, type VersionInfo } from '../../../protocol/acs.js';
+import { ACS_PATH, FENCE_AFTER_HEADER, HEARTBEAT_HEADER, inactiveInstanceBody, SELF_FENCE_CAPABILITY, type VersionInfo } from '../../../protocol/acs.js';
 import { arn, parseArn } from '../../../common/arn.js';
 import { AwsError } from '../../../common/errors.js';
 import type { AppContext, RequestContext } from '../../context.js';
@@ -26,7 +26,7 @@ export interface AcsServer {
 }
 
 export function startAcsServer(app: AppContext, host: Pick<ServiceHost<unknown>, 'upgrade' | 'authenticate'>,
-  config: Pick<EcsConfig, 'agentGraceSeconds' | 'acs'>): AcsServer {
+  config: Pick<EcsConfig, 'agentGraceSeconds' | 'acs' | 'lostAfterSeconds'>): AcsServer {
   const timings = config.acs;
   // By default a heartbeat every 10 s, and at least three per grace period: a shorter grace
   // (--agent-grace 3) must not show a live agent disconnected between two heartbeats.
@@ -36,8 +36,16 @@ export function startAcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
     manifestMs: timings.manifestMs ?? Math.max(60_000, heartbeatMs * 6),
     touchMs: timings.touchMs ?? Math.min(5_000, heartbeatMs),
     ackTimeoutMs: timings.ackTimeoutMs ?? heartbeatMs * 3,
+    // A session silent (no frame, no pong to the ping of every heartbeat) for 2 heartbeats is
+    // closed, checked every quarter heartbeat: at most 2.25 heartbeats after the last pong, within
+    // the grace period (3 heartbeats by default) — a half-open connection ends on this side
+    // before the agent would show disconnected.
+    silentMs: timings.silentMs ?? heartbeatMs * 2,
   };
   const wss = new WebSocketServer({ noServer: true });
+  // What the upgrade response tells Berth's agent (HEARTBEAT_HEADER, FENCE_AFTER_HEADER).
+  const extraHeaders = new WeakMap<IncomingMessage, string[]>();
+  wss.on('headers', (headers, req) => { headers.push(...(extraHeaders.get(req) ?? [])); });
   const sessions = new Map<string, AcsSession>();
   const counters: AcsCounters = { stopVerifications: 0, stopsConfirmed: 0, stopsRefused: 0 };
   /** Who signed each session's upgrade. */
@@ -52,12 +60,14 @@ export function startAcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
       refuse(socket, 403, `${target.ctx.principalArn} cannot connect for ${target.instanceArn}: another principal's agent holds its session`);
       return;
     }
+    const fenceAfter = target.selfFences && config.lostAfterSeconds > 0 ? [`${FENCE_AFTER_HEADER}: ${config.lostAfterSeconds * 1000}`] : [];
+    extraHeaders.set(req, [`${HEARTBEAT_HEADER}: ${heartbeatMs}`, ...fenceAfter]);
     wss.handleUpgrade(req, socket, head, (ws) => {
       const fields = { account: target.ctx.account, cluster: target.cluster, instance: target.instanceArn.slice(target.instanceArn.lastIndexOf('/') + 1) };
       const session = new AcsSession(target.ctx, ws, target.cluster, target.clusterArn, target.instanceArn, full, (s) => {
         if (sessions.get(s.instanceArn) === s) sessions.delete(s.instanceArn);
         app.log.info('agent.disconnected', fields);
-      }, target.versionInfo, counters);
+      }, target.versionInfo, counters, target.selfFences, (s) => app.log.info('agent.silent', { ...fields, silentMs: full.silentMs }));
       app.log.info('agent.connected', fields);
       sessions.get(target.instanceArn)?.close('Replaced by a newer connection of the same container instance.');
       sessions.set(target.instanceArn, session);
@@ -82,7 +92,8 @@ export function startAcsServer(app: AppContext, host: Pick<ServiceHost<unknown>,
 export interface TargetParams { instance: string; cluster: string; operation: 'Poll' | 'StartTelemetrySession' }
 const ACS_PARAMS: TargetParams = { instance: 'containerInstanceArn', cluster: 'clusterArn', operation: 'Poll' };
 
-export type Target = { ctx: RequestContext; cluster: string; clusterArn: string; instanceArn: string; versionInfo: VersionInfo } | { status: number; message: string };
+export type Target = { ctx: RequestContext; cluster: string; clusterArn: string; instanceArn: string; versionInfo: VersionInfo; selfFences: boolean }
+  | { status: number; message: string };
 
 /** Who is connecting, for which instance: the scope comes from the instance ARN, which must match
  *  the signing account (when that is a 12-digit account) and the clusterArn parameter. */
@@ -131,7 +142,8 @@ export async function connectTarget(app: AppContext, host: Pick<ServiceHost<unkn
     agentHash: url.searchParams.get('agentHash') ?? undefined,
     dockerVersion: url.searchParams.get('dockerVersion') ?? undefined,
   };
-  return { ctx, cluster, clusterArn: clusterParam.startsWith('arn:') ? clusterParam : arn('ecs', parsed.region, parsed.account, `cluster/${cluster}`), instanceArn, versionInfo };
+  return { ctx, cluster, clusterArn: clusterParam.startsWith('arn:') ? clusterParam : arn('ecs', parsed.region, parsed.account, `cluster/${cluster}`), instanceArn, versionInfo,
+    selfFences: instance.attributes?.some((a) => a.name === SELF_FENCE_CAPABILITY) === true };
 }
 
 export function refuse(socket: Duplex, status: number, message: string) {

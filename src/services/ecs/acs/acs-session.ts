@@ -12,7 +12,7 @@ import type { AgentMessage, ServerMessage, TaskIdentifier, VersionInfo, WireTask
 import type { RequestContext } from '../../context.js';
 import type { Unwatch, WatchEvent } from '../../../store/types.js';
 import { db, type TaskRecord } from '../model/common.js';
-import { acsTasks, DefinitionCache, instanceTasks } from './acs-tasks.js';
+import { acsTasks, DefinitionCache, instanceTasks, StrategyCache } from './acs-tasks.js';
 import { instanceIdOf, parseTaskRef } from '../model/task-model.js';
 import { taskIndexPrefix, type LiveEntry } from '../model/task-index.js';
 import { keepLiveness, openLiveness, recordHeartbeat } from '../model/liveness.js';
@@ -30,6 +30,8 @@ export interface AcsTimings {
   touchMs: number;
   /** An unacknowledged PayloadMessage is resent after this long. */
   ackTimeoutMs: number;
+  /** A session that has sent nothing (no frame, no pong to the server's pings) for this long is closed. */
+  silentMs: number;
 }
 
 interface Pending { sentAt: number; tasks: string[] }
@@ -40,6 +42,7 @@ export interface AcsCounters { stopVerifications: number; stopsConfirmed: number
 export class AcsSession {
   private readonly instanceId: string;
   private readonly cache = new DefinitionCache();
+  private readonly strategies = new StrategyCache();
   /** Highest generation sent per task ARN. */
   private readonly sent = new Map<string, number>();
   private readonly pending = new Map<string, Pending>();
@@ -53,12 +56,16 @@ export class AcsSession {
   private lastTouch = -Infinity;
   /** The liveness lease (model/liveness.ts): kept alive by the agent's frames. */
   private lease?: Promise<string>;
+  /** When the agent last sent anything (a frame or a pong), by the monotonic-enough wall clock. */
+  private heardAt = Date.now();
   private closed = false;
 
   constructor(private readonly ctx: RequestContext, private readonly ws: WebSocket, readonly cluster: string,
     readonly clusterArn: string, readonly instanceArn: string, private readonly timings: AcsTimings,
     private readonly onClose: (session: AcsSession) => void, private readonly versionInfo: VersionInfo = {},
-    private readonly counters: AcsCounters = { stopVerifications: 0, stopsConfirmed: 0, stopsRefused: 0 }) {
+    private readonly counters: AcsCounters = { stopVerifications: 0, stopsConfirmed: 0, stopsRefused: 0 },
+    /** The agent fences itself: its REPLICA service tasks go out marked selfFence. */
+    private readonly selfFences = false, private readonly onSilent: (session: AcsSession) => void = () => {}) {
     this.instanceId = instanceIdOf(instanceArn);
     this.sequence = new AcsSequence(ctx, `${cluster}/${this.instanceId}`);
     this.credentials = new SessionCredentials(ctx);
@@ -66,6 +73,7 @@ export class AcsSession {
 
   async start() {
     this.ws.on('message', (data) => this.receive(String(data)));
+    this.ws.on('pong', () => { this.heardAt = Date.now(); this.touch(); });
     this.ws.on('close', () => this.shutdown());
     this.ws.on('error', () => this.shutdown());
     const instances = db(this.ctx).containerInstances;
@@ -85,6 +93,7 @@ export class AcsSession {
     this.lease = this.openLease();
     this.lastTouch = this.ctx.app.clock.now().getTime();
     this.timers.push(setInterval(() => this.heartbeat(), this.timings.heartbeatMs));
+    this.timers.push(setInterval(() => this.checkSilent(), Math.max(25, Math.min(this.timings.heartbeatMs, this.timings.silentMs) / 4)));
     this.timers.push(setInterval(() => this.enqueue(() => this.sendManifest()), this.timings.manifestMs));
   }
 
@@ -96,6 +105,9 @@ export class AcsSession {
     if (Object.keys(given).length === 0 || JSON.stringify(next) === JSON.stringify({ ...current })) return;
     await modifyInstance(this.ctx, this.cluster, this.instanceId, (record) => ({ ...record, versionInfo: { ...record.versionInfo, ...given } }));
   }
+
+  /** Which tasks the agent is to fence (REPLICA service tasks), when it fences at all. */
+  private readonly fencing = (task: TaskRecord) => this.selfFences && this.strategies.isReplica(this.ctx, this.cluster, task);
 
   /** Ends the session (server shutdown, or a newer connection of the same instance). */
   close(message?: string) {
@@ -139,7 +151,7 @@ export class AcsSession {
     if (this.closed) return;
     const records = await instanceTasks(this.ctx, this.cluster, this.instanceArn);
     for (const t of records) this.sent.set(t.taskArn!, Math.max(this.sent.get(t.taskArn!) ?? 0, t.generation ?? 1));
-    await this.sendPayload(await acsTasks(this.ctx, this.cache, records, this.credentials));
+    await this.sendPayload(await acsTasks(this.ctx, this.cache, records, this.credentials, this.fencing));
     await this.sendManifest(records);
   }
 
@@ -167,7 +179,7 @@ export class AcsSession {
     const generation = task.generation ?? 1;
     if (generation <= (this.sent.get(task.taskArn!) ?? 0)) return;
     this.sent.set(task.taskArn!, generation);
-    await this.sendPayload(await acsTasks(this.ctx, this.cache, [task], this.credentials));
+    await this.sendPayload(await acsTasks(this.ctx, this.cache, [task], this.credentials, this.fencing));
   }
 
   private async sendPayload(tasks: WireTask[]) {
@@ -187,6 +199,7 @@ export class AcsSession {
   }
 
   private receive(text: string) {
+    this.heardAt = Date.now();
     this.touch();
     let message: AgentMessage;
     try { message = JSON.parse(text) as AgentMessage; } catch { return; }
@@ -215,13 +228,21 @@ export class AcsSession {
     this.counters.stopsConfirmed += stopTasks.length;
     this.counters.stopsRefused += keep.length;
     this.send({ type: 'TaskStopVerificationAck', message: { messageId, generatedAt: this.ctx.app.clock.now().getTime(), stopTasks } });
-    if (keep.length) await this.sendPayload(await acsTasks(this.ctx, this.cache, keep, this.credentials));
+    if (keep.length) await this.sendPayload(await acsTasks(this.ctx, this.cache, keep, this.credentials, this.fencing));
+  }
+
+  /** Half-open or dead: closed; the agent reconnects (a fresh session) once it can. */
+  private checkSilent() {
+    if (this.closed || Date.now() - this.heardAt <= this.timings.silentMs) return;
+    this.onSilent(this);
+    this.terminate();
   }
 
   private heartbeat() {
-    this.send({ type: 'HeartbeatMessage', message: { messageId: this.ctx.app.ids.uuid(), healthy: true } });
     this.enqueue(() => this.refreshCredentials());
     const now = Date.now();
+    this.send({ type: 'HeartbeatMessage', message: { messageId: this.ctx.app.ids.uuid(), healthy: true } });
+    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
     for (const [id, p] of this.pending) {
       if (now - p.sentAt < this.timings.ackTimeoutMs) continue;
       this.pending.delete(id);
@@ -250,7 +271,7 @@ export class AcsSession {
       const task = await db(this.ctx).tasks.get(this.ctx, `${this.cluster}/${parseTaskRef(arn).id}`);
       if (task && task.lastStatus !== 'STOPPED') records.push(task);
     }
-    await this.sendPayload(await acsTasks(this.ctx, this.cache, records, this.credentials));
+    await this.sendPayload(await acsTasks(this.ctx, this.cache, records, this.credentials, this.fencing));
   }
 
   private openLease(): Promise<string> {

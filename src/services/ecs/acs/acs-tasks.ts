@@ -9,6 +9,7 @@ import type { TaskRecord } from '../model/common.js';
 import { liveTasksOn } from '../model/task-index-read.js';
 import { findTaskDefinition, parseTaskDefinitionRef } from '../model/task-definition-lookup.js';
 import { instanceIdOf } from '../model/task-model.js';
+import { serviceKey, serviceRecords } from '../model/service-model.js';
 import type { SessionCredentials } from './acs-credentials.js';
 
 /** Tasks of one instance the agent must act on: every one not STOPPED yet. */
@@ -34,20 +35,42 @@ export class DefinitionCache {
 }
 
 /** The ACS wire Task for a record (src/protocol/acs-task.ts encodes it). */
-export function toWireTask(task: TaskRecord, def: TaskDefinition): WireTask {
+export function toWireTask(task: TaskRecord, def: TaskDefinition, selfFence = false): WireTask {
   return encodeTask({
     taskArn: task.taskArn!, clusterArn: task.clusterArn!, desiredStatus: task.desiredStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
-    taskDefinition: def, overrides: task.overrides, group: task.group,
+    taskDefinition: def, overrides: task.overrides, group: task.group, selfFence,
   });
 }
 
-/** The ACS tasks for some records, with their role credentials when `credentials` is given; a task
- *  whose definition has vanished is skipped (and logged). */
-export async function acsTasks(ctx: RequestContext, cache: DefinitionCache, tasks: TaskRecord[], credentials?: SessionCredentials): Promise<WireTask[]> {
+/** Whether a task belongs to a REPLICA service (the tasks a self-fencing agent stops when cut off;
+ *  DAEMON and standalone tasks keep running, as ECS keeps them). A service's strategy never
+ *  changes, so one lookup per service and connection. */
+export class StrategyCache {
+  private readonly replica = new Map<string, boolean>();
+
+  async isReplica(ctx: RequestContext, cluster: string, task: TaskRecord): Promise<boolean> {
+    if (!task.group?.startsWith('service:')) return false;
+    const name = task.group.slice('service:'.length);
+    let known = this.replica.get(name);
+    if (known === undefined) {
+      const service = await serviceRecords(ctx.app.store).get(ctx, serviceKey(cluster, name));
+      if (!service) return false;
+      known = service.schedulingStrategy !== 'DAEMON';
+      this.replica.set(name, known);
+    }
+    return known;
+  }
+}
+
+/** The ACS tasks for some records, with their role credentials when `credentials` is given, and
+ *  marked for self-fencing where `fence` says so; a task whose definition has vanished is skipped
+ *  (and logged). */
+export async function acsTasks(ctx: RequestContext, cache: DefinitionCache, tasks: TaskRecord[], credentials?: SessionCredentials,
+  fence: (task: TaskRecord) => boolean | Promise<boolean> = () => false): Promise<WireTask[]> {
   const out: WireTask[] = [];
   for (const task of tasks) {
     const def = await cache.get(ctx, task.taskDefinitionArn ?? '');
-    if (def) out.push({ ...toWireTask(task, def), ...await credentials?.forTask(task, def) });
+    if (def) out.push({ ...toWireTask(task, def, await fence(task)), ...await credentials?.forTask(task, def) });
     else console.error(`acs: task ${task.taskArn} names task definition ${task.taskDefinitionArn}, which does not exist`);
   }
   return out;

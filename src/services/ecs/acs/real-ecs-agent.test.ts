@@ -227,5 +227,9 @@ describe('the real Amazon ECS agent runs Berth\'s tasks', requirements(), () => 
       const host = t.containerInstanceArn === instanceArn ? '127.0.0.1' : BERTH_AGENT_IP;
       assert.equal((await (await fetch(`http://${host}:${port}/index.html`)).text()).trim(), 'hello from single');
     }
+    // The server pings every session and closes silent ones: the real agent answers (pongs and
+    // heartbeat acks), so none of its sessions was ever closed as silent in this whole run.
+    assert.match(server.output(), /agent\.connected/);
+    assert.doesNotMatch(server.output(), /agent\.silent/);
   });
 });

@@ -10,6 +10,7 @@ import type {
 import type { RequestContext } from '../../context.js';
 import { TCS_PREFIX } from '../../../protocol/tcs.js';
 import { parseArn } from '../../../common/arn.js';
+import { advertisedUrl } from '../../../common/advertise.js';
 import { clusterNotFound, db, invalidParameter, ownClusterName, type TaskRecord } from '../model/common.js';
 import { isTaskStatus, parseTaskRef } from '../model/task-model.js';
 import { applyTaskReport, type TaskReport } from '../model/task-state.js';
@@ -19,18 +20,9 @@ const ACK = 'ACK';
 
 export async function discoverPollEndpoint(input: DiscoverPollEndpointRequest, ctx: RequestContext): Promise<DiscoverPollEndpointResponse> {
   if (input.cluster !== undefined) await ownCluster(ctx, input.cluster);
-  const endpoint = publicUrl(ctx);
+  const endpoint = advertisedUrl(ctx.app.config, ctx.origin);
   // The agents append /ws to each: ACS at <endpoint>/ws, TCS at <endpoint>/tcs/ws.
   return { endpoint, telemetryEndpoint: `${endpoint}${TCS_PREFIX}`, serviceConnectEndpoint: endpoint };
-}
-
-/** The base URL agents reach this server at: configured, or the listening address (a wildcard
- *  address becomes the loopback one). */
-function publicUrl(ctx: RequestContext): string {
-  const { publicUrl: configured, host, port } = ctx.app.config;
-  if (configured) return configured.replace(/\/+$/, '');
-  const reachable = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }
 
 export async function submitTaskStateChange(input: SubmitTaskStateChangeRequest, ctx: RequestContext): Promise<SubmitTaskStateChangeResponse> {

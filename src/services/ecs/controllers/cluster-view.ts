@@ -14,6 +14,7 @@ import { hasHealthChecks, isHealthy, type ServiceTaskRecord } from '../model/ser
 import { findTaskDefinition, parseTaskDefinitionRef, type TaskDefinitionRecord } from '../model/task-definition-lookup.js';
 import { instanceIdOf } from '../model/task-model.js';
 import type { RequestContext } from '../../context.js';
+import { SELF_FENCE_CAPABILITY } from '../../../protocol/acs.js';
 
 export interface InstanceView {
   id: string;
@@ -22,8 +23,12 @@ export interface InstanceView {
   status: string;
   /** The agent was heard from within the grace period (agentConnected). */
   connected: boolean;
-  /** The agent has been silent for longer than lostAfterSeconds (the lost-agent policy). */
+  /** Its tasks are to be superseded: the agent has been silent for longer than lostAfterSeconds
+   *  (+ the fence margin for a self-fencing agent); an agent that cannot fence itself only in a
+   *  cluster that opted in (the lost-agent policy, service-lost.ts). */
   lost: boolean;
+  /** The agent stops its own tasks when cut off (SELF_FENCE_CAPABILITY). */
+  selfFences: boolean;
   zone?: string;
   record: ContainerInstanceRecord;
 }
@@ -69,28 +74,51 @@ export function isLost(record: ContainerInstanceRecord, now: Date, lostAfterSeco
   return Number.isFinite(last) && now.getTime() - last > lostAfterSeconds * 1000;
 }
 
-export function instanceView(record: ContainerInstanceRecord, now: Date, graceSeconds: number, lostAfterSeconds: number): InstanceView {
+/** How an instance's silence is judged (service-lost.ts). */
+export interface LostPolicy {
+  lostAfterSeconds: number;
+  /** Added for self-fencing agents. */
+  fenceMarginSeconds: number;
+  /** The cluster opted in to superseding the tasks of agents that cannot fence themselves. */
+  supersedeUnfenced: boolean;
+}
+
+export const selfFences = (record: ContainerInstanceRecord) => record.attributes?.some((a) => a.name === SELF_FENCE_CAPABILITY) === true;
+
+export function instanceView(record: ContainerInstanceRecord, now: Date, graceSeconds: number, policy: LostPolicy): InstanceView {
   const arn = record.containerInstanceArn!;
+  const fences = selfFences(record);
   return {
     id: instanceIdOf(arn), arn, status: record.status ?? 'ACTIVE',
     connected: isAgentConnected(record, now, graceSeconds),
-    lost: isLost(record, now, lostAfterSeconds),
+    lost: fences ? isLost(record, now, policy.lostAfterSeconds + policy.fenceMarginSeconds)
+      : policy.supersedeUnfenced && isLost(record, now, policy.lostAfterSeconds),
+    selfFences: fences,
     zone: record.attributes?.find((a) => a.name === 'ecs.availability-zone')?.value,
     record,
   };
 }
 
 /** Reads the view of `cluster` for the given services (their deployments' task definitions). */
-export async function readClusterView(ctx: RequestContext, cluster: { name: string; arn: string }, services: ServiceRecord[],
-  tasks: ServiceTaskRecord[], settings: SchedulerSettings): Promise<ClusterView> {
+/** The cluster tag by which an operator opts in to superseding the tasks of disconnected agents
+ *  that cannot fence themselves (the Amazon ECS agent): `berth:supersede-disconnected=true`. */
+export const SUPERSEDE_UNFENCED_TAG = 'berth:supersede-disconnected';
+
+export const supersedesUnfenced = (tags: { key?: string; value?: string }[] | undefined) =>
+  tags?.some((t) => t.key === SUPERSEDE_UNFENCED_TAG && t.value?.toLowerCase() === 'true') === true;
+
+export async function readClusterView(ctx: RequestContext, cluster: { name: string; arn: string; tags?: { key?: string; value?: string }[] },
+  services: ServiceRecord[], tasks: ServiceTaskRecord[], settings: SchedulerSettings): Promise<ClusterView> {
   const now = ctx.app.clock.now();
   const instances = new Map<string, InstanceView>();
+  const config = ecsConfig(ctx.app);
+  const policy: LostPolicy = { lostAfterSeconds: settings.lostAfterSeconds, fenceMarginSeconds: config.fenceMarginSeconds, supersedeUnfenced: supersedesUnfenced(cluster.tags) };
   // The placement view followed through watches where the store allows (launch/placement-cache.ts),
   // else one read of the cluster's instance records.
   const cached = await placementView(ctx, cluster.name);
   const records = cached ? cached.map((c) => c.withBeat(now)) : (await clusterInstances(ctx, cluster.name)).map((v) => v.value);
   for (const record of records) {
-    const view = instanceView(record, now, ecsConfig(ctx.app).agentGraceSeconds, settings.lostAfterSeconds);
+    const view = instanceView(record, now, config.agentGraceSeconds, policy);
     instances.set(view.id, view);
   }
   const definitions = new Map<string, TaskDefinitionRecord>();

@@ -2,7 +2,7 @@
 // the AWS CLI's waiters, and one service on a real Docker engine. In-process agents, real server.
 import {
   CreateClusterCommand, CreateServiceCommand, DeleteServiceCommand, DescribeTasksCommand, RegisterTaskDefinitionCommand,
-  UpdateContainerInstancesStateCommand, UpdateServiceCommand, type ECSClient,
+  TagResourceCommand, UpdateContainerInstancesStateCommand, UpdateServiceCommand, type ECSClient,
 } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
@@ -15,6 +15,8 @@ import { SimulatedRuntime } from '../../../agent/runtime/simulated.js';
 import { credentials, startHarness, type Harness } from '../../../testing/harness.js';
 import { requireAwsCliV1, requireTestImage, TEST_IMAGE } from '../../../testing/requirements.js';
 import { lostReason } from './service-lost.js';
+import { SUPERSEDE_UNFENCED_TAG } from './cluster-view.js';
+import { TestAgent } from '../../../testing/acs-test-agent.js';
 import { Agents, describeService, eventually, eventsOf, serviceTasks, stable } from '../../../testing/service-test-kit.js';
 
 const sleeper = (image = 'busybox', extra: Record<string, unknown> = {}) =>
@@ -109,7 +111,7 @@ describe('lost-agent policy', () => {
   let agents: Agents | undefined;
   let dir: string;
   before(async () => {
-    h = await startHarness({ config: { ecs: { scheduler: { intervalMs: 50 }, acs: { heartbeatMs: 200 }, agentGraceSeconds: 1, lostAfterSeconds: 3 } } });
+    h = await startHarness({ config: { ecs: { scheduler: { intervalMs: 50 }, acs: { heartbeatMs: 200 }, agentGraceSeconds: 1, lostAfterSeconds: 3, fenceMarginSeconds: 1 } } });
     dir = mkdtempSync(join(tmpdir(), 'berth-lost-'));
   });
   after(async () => { await agents?.close(); await h.close(); rmSync(dir, { recursive: true, force: true }); });
@@ -146,6 +148,30 @@ describe('lost-agent policy', () => {
     const survivors = (await serviceTasks(h.ecs, 'c', 'web')).filter((t) => t.lastStatus !== 'STOPPED');
     assert.deepEqual(survivors.map((t) => t.taskArn), [live[0].taskArn], 'exactly one copy survives');
     assert.ok(stable(await describeService(h.ecs, 'c', 'web')));
+  });
+});
+
+describe('lost-agent policy for agents that cannot fence themselves (the Amazon ECS agent)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ config: { ecs: { scheduler: { intervalMs: 50 }, acs: { heartbeatMs: 200 }, agentGraceSeconds: 1, lostAfterSeconds: 2 } } });
+  });
+  after(async () => { await h.close(); });
+
+  it('supersedes their tasks only in a cluster tagged berth:supersede-disconnected=true', async () => {
+    await setUp(h);
+    await h.ecs.send(new TagResourceCommand({ resourceArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/c', tags: [{ key: SUPERSEDE_UNFENCED_TAG, value: 'true' }] }));
+    // Registered and connected like the ECS agent: without Berth's self-fence capability.
+    const agent = await TestAgent.register(h.ecs, { cluster: 'c' });
+    await agent.connect();
+    await h.ecs.send(new CreateServiceCommand({ cluster: 'c', serviceName: 'web', taskDefinition: 'web', desiredCount: 1 }));
+    const task = await agent.next('PayloadMessage', (p) => p.message.tasks.some((t) => t.desiredStatus === 'RUNNING'));
+    const arn = task.message.tasks[0].arn;
+    assert.equal(task.message.tasks[0].berthSelfFence, undefined, 'nothing Berth-specific goes to an agent without the capability');
+    await agent.report(arn, 'RUNNING');
+    await agent.close();
+    await eventually('superseded after lost-after', async () =>
+      (await h.ecs.send(new DescribeTasksCommand({ cluster: 'c', tasks: [arn] }))).tasks![0].stoppedReason === lostReason(2));
   });
 });
 

@@ -2,8 +2,18 @@
 // tasks). Stated so it can be checked:
 //
 // 1. An instance is LOST when its agent has not been heard from (lastHeartbeatAt, refreshed by
-//    every message on its ACS websocket) for longer than `lostAfterSeconds` (server option;
-//    `berth server --lost-after 5m`; default 300 s; 0 turns the policy off). Until then a silent
+//    every frame and pong on its ACS websocket) for longer than its deadline. Which deadline
+//    depends on the instance's capability (cluster-view.ts, instanceView):
+//    - a Berth agent registers SELF_FENCE_CAPABILITY; the server tells it `lostAfterSeconds` when
+//      it connects, and an agent that has heard nothing for that long stops its REPLICA service
+//      tasks itself (self-fencing, src/agent/task-engine.ts fence()). Its instance is LOST after
+//      lostAfterSeconds + `fenceMarginSeconds` (`--fence-margin`, default 5 s): by then its copies
+//      have stopped, so at most the desired count runs during a partition.
+//    - an agent that cannot fence itself (the Amazon ECS agent) keeps its tasks while merely
+//      disconnected, as on ECS: its instance is never LOST, unless its cluster carries the tag
+//      `berth:supersede-disconnected=true`; then after lostAfterSeconds (its copies may still run
+//      until it returns: the operator chose availability over an exact count).
+//    `berth server --lost-after 5m`; default 300 s; 0 turns the policy off. Until then a silent
 //    agent's tasks keep counting: a short network blip moves nothing.
 // 2. Each REPLICA service task on a lost instance that is not STOPPED yet is SUPERSEDED, once:
 //    its desiredStatus becomes STOPPED (stopCode ServiceSchedulerInitiated, stoppedReason

@@ -141,7 +141,7 @@ export class ServiceScheduler {
     if (!cache) this.caches.set(refKey(ref), cache = ClusterTaskCache.open(ctx, ref.cluster));
     await cache.ready;
     await this.syncPoint(ctx, ref);
-    const view = await readClusterView(ctx, { name: ref.cluster, arn: cluster.clusterArn! }, services.map((v) => v.value),
+    const view = await readClusterView(ctx, { name: ref.cluster, arn: cluster.clusterArn!, tags: cluster.tags }, services.map((v) => v.value),
       cache.tasks(), this.settings);
     for (const service of services) {
       if (this.closed) return;

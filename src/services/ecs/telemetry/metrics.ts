@@ -4,7 +4,10 @@
 //     reserved (memory likewise, MiB); one datum per report and service whose StatisticValues are
 //     over its tasks, so Average is the mean over tasks and Minimum / Maximum the extreme tasks;
 //   cluster (ClusterName): CPU units used by the reporting instance's tasks × 100 / CPU units the
-//     instance registered (memory likewise), one datum per report and instance.
+//     instance registered (memory likewise), one datum per report and instance;
+//   CPUReservation / MemoryReservation (ClusterName): CPU units (MiB) the instance's tasks hold
+//     (registered − remaining resources) × 100 / what the instance registered, one datum per
+//     report and instance (Average over equal instances is the cluster's ratio).
 // The agent reports a container's CPU in percent of the whole instance (all cores), so CPU units
 // used = percent / 100 × the instance's registered CPU; memory in MiB. Each stats set covers the
 // agent's publish interval (about 20 s): its average (sum / sampleCount) is the value taken.
@@ -66,6 +69,19 @@ export class MetricsIngest {
     return this.registered;
   }
 
+  /** CPU and memory the instance's tasks hold now (registered − remaining), read at each report. */
+  private async reservedNow(): Promise<{ cpu: number; memory: number; registeredCpu: number; registeredMemory: number } | undefined> {
+    const record = await db(this.ctx).containerInstances.get(this.ctx, `${this.cluster}/${this.instanceId}`);
+    if (!record) return undefined;
+    const of = (list: typeof record.registeredResources, name: string) => list?.find((r) => r.name === name)?.integerValue ?? 0;
+    const registeredCpu = of(record.registeredResources, 'CPU');
+    const registeredMemory = of(record.registeredResources, 'MEMORY');
+    return {
+      registeredCpu, registeredMemory,
+      cpu: registeredCpu - of(record.remainingResources, 'CPU'), memory: registeredMemory - of(record.remainingResources, 'MEMORY'),
+    };
+  }
+
   async ingest(req: PublishMetricsRequest): Promise<void> {
     const at = tcsTime(req.timestamp) ?? this.ctx.app.clock.now();
     const instance = await this.instanceResources();
@@ -104,6 +120,13 @@ export class MetricsIngest {
     }
     if (instance.cpu > 0) data.push({ MetricName: 'CPUUtilization', Dimensions: [clusterDim], Timestamp: at, Unit: 'Percent', Value: (usedCpu * 100) / instance.cpu });
     if (instance.memory > 0) data.push({ MetricName: 'MemoryUtilization', Dimensions: [clusterDim], Timestamp: at, Unit: 'Percent', Value: (usedMemory * 100) / instance.memory });
+    const reserved = await this.reservedNow();
+    if (reserved && reserved.registeredCpu > 0) {
+      data.push({ MetricName: 'CPUReservation', Dimensions: [clusterDim], Timestamp: at, Unit: 'Percent', Value: (reserved.cpu * 100) / reserved.registeredCpu });
+    }
+    if (reserved && reserved.registeredMemory > 0) {
+      data.push({ MetricName: 'MemoryReservation', Dimensions: [clusterDim], Timestamp: at, Unit: 'Percent', Value: (reserved.memory * 100) / reserved.registeredMemory });
+    }
     for (const [arn, sample] of this.latest) if (at.getTime() - sample.at.getTime() > SAMPLE_TTL_MS) this.latest.delete(arn);
     await this.publish(data);
   }

@@ -136,7 +136,7 @@ describe('TCS websocket server', () => {
     assert.equal(await status(`/tcs/ws?cluster=other&containerInstance=${encodeURIComponent(a.instanceArn)}`), 400);
   });
 
-  it('publishes AWS/ECS CPUUtilization and MemoryUtilization per service (over tasks) and per cluster', async () => {
+  it('publishes AWS/ECS CPUUtilization and MemoryUtilization per service (over tasks) and per cluster, CPU/MemoryReservation per cluster', async () => {
     const a = await agent();
     await h.ecs.send(new CreateServiceCommand({ cluster: 'tcs', serviceName: 'api', taskDefinition: 'web', desiredCount: 2 }));
     let tasks: string[] = [];
@@ -169,6 +169,10 @@ describe('TCS websocket server', () => {
     assert.equal(datum('CPUUtilization').Value, 30, '614.4 of 2048 registered units');
     assert.equal(datum('MemoryUtilization').Value, (192 * 100) / 4096);
     assert.equal(cpu.Timestamp.toISOString(), '2026-11-30T12:00:00.000Z');
+    // Two tasks holding 512 CPU units and 256 MiB each, of 2048 units and 4096 MiB registered.
+    assert.equal(datum('CPUReservation').Value, 50);
+    assert.equal(datum('MemoryReservation').Value, 12.5);
+    assert.deepEqual(datum('CPUReservation').Dimensions, [{ Name: 'ClusterName', Value: 'tcs' }]);
   });
 });
 
