@@ -16,6 +16,7 @@ import { instanceWithHeartbeat } from '../model/liveness.js';
 import type { RequestContext } from '../../context.js';
 import { compileQuery, instanceFromRecord, queryTarget } from '../../../placement/index.js';
 import { clusterCompare, clusterTouch } from '../model/cluster-fence.js';
+import { countOps } from '../model/cluster-counters.js';
 import {
   activeCluster, activeClusterVersioned, checkTags, clientException, db, invalidParameter, type ContainerInstanceRecord, type TaskRecord,
 } from '../model/common.js';
@@ -70,7 +71,7 @@ export async function registerContainerInstance(input: RegisterContainerInstance
     // With the cluster still as read (ACTIVE), which this touches: see cluster-fence.ts.
     const key = db(ctx).containerInstances.key(ctx, instanceKey(cluster, id));
     const { succeeded } = await ctx.app.store.txn([clusterCompare(found), { key, modRevision: 0 }],
-      [clusterTouch(found), { type: 'put', key, value: JSON.stringify(record) }]);
+      [clusterTouch(found), { type: 'put', key, value: JSON.stringify(record) }, ...countOps(ctx, cluster, 'instances', undefined, record)]);
     if (succeeded) {
       return { containerInstance: renderContainerInstance(record, now, ecsConfig(ctx.app).agentGraceSeconds, { counts: { running: 0, pending: 0 } }) };
     }

@@ -11,6 +11,7 @@ import type {
 import { scanPage } from '../../../common/pagination.js';
 import type { RequestContext } from '../../context.js';
 import { clusterCompare, clusterTouch } from '../model/cluster-fence.js';
+import { countOps } from '../model/cluster-counters.js';
 import { activeCluster, activeClusterVersioned, checkTags, ecsArn, invalidParameter } from '../model/common.js';
 import {
   checkClientToken, checkDeploymentConfiguration, checkDesiredCount, checkGracePeriod, checkScheduling, checkServiceName,
@@ -93,7 +94,7 @@ export async function createService(input: CreateServiceRequest, ctx: RequestCon
     // With the cluster still as read (ACTIVE), which this touches: see cluster-fence.ts.
     const full = services(ctx).key(ctx, key);
     const { succeeded } = await ctx.app.store.txn([clusterCompare(found), { key: full, modRevision: existing?.revision ?? 0 }],
-      [clusterTouch(found), { type: 'put', key: full, value: JSON.stringify(record) }]);
+      [clusterTouch(found), { type: 'put', key: full, value: JSON.stringify(record) }, ...countOps(ctx, record.cluster, 'services', existing?.value, record)]);
     if (succeeded) {
       logDeploymentStarted(ctx, record, record.deployments[0].id, record.deployments[0].taskDefinition);
       return { service: renderService(ctx, record, [], true) };

@@ -13,6 +13,7 @@ import { globalArn } from '../../../common/arn.js';
 import type { Ids } from '../../../common/ids.js';
 import type { AppContext, RequestContext } from '../../context.js';
 import type { Unwatch, WatchEvent } from '../../../store/types.js';
+import { countOps, putWith } from '../model/cluster-counters.js';
 import { db } from '../model/common.js';
 import { serviceKey, serviceRecords, withEvents, type ServiceRecord } from '../model/service-model.js';
 import { tasksOf } from '../model/service-tasks.js';
@@ -175,7 +176,6 @@ export class ServiceScheduler {
   /** One service: advance its state, then plan and apply the task changes. */
   private async reconcile(ctx: RequestContext, current: Versioned<ServiceRecord>, base: ClusterView) {
     let view = base;
-    const records = serviceRecords(this.app.store);
     let service = current.value;
     const tasks = tasksOf(service, view.tasks);
     // Services behind load balancers: targets follow the tasks, and a task is healthy only when its targets are.
@@ -184,7 +184,7 @@ export class ServiceScheduler {
     const next = advance(service, tasks, view, this.app.ids);
     if (next !== service) {
       // On a conflict someone else wrote the service: that write triggers another pass.
-      if (!(await records.put(ctx, serviceKey(service.cluster, service.serviceName), next, current.revision))) return;
+      if (!(await putWith(this.app.store, current.key, next, current.revision, countOps(ctx, service.cluster, 'services', service, next)))) return;
       logServiceEvents(this.app, next, newEventMessages(service, next));
       service = next;
     }

@@ -5,6 +5,7 @@
 import { parseArn } from '../../../common/arn.js';
 import type { Versioned } from '../../../common/records.js';
 import type { RequestContext } from '../../context.js';
+import { countOps, putWith } from './cluster-counters.js';
 import { db, ecsArn, type ContainerInstanceRecord } from './common.js';
 import type { InstanceTaskCounts } from './container-instance-view.js';
 import { instancesWithHeartbeats, instanceWithHeartbeat } from './liveness.js';
@@ -56,7 +57,8 @@ export async function modifyInstance(ctx: RequestContext, cluster: string, id: s
     const next = await change(current.value);
     if (next === current.value) return next;
     const bumped = { ...next, version: (current.value.version ?? 0) + 1 };
-    if (await records.put(ctx, instanceKey(cluster, id), bumped, current.revision)) return bumped;
+    const ops = countOps(ctx, cluster, 'instances', current.value, bumped);
+    if (await putWith(ctx.app.store, current.key, bumped, current.revision, ops)) return bumped;
   }
 }
 

@@ -7,11 +7,13 @@ import type { KeyValue, Op, Store } from '../../../store/types.js';
 import type { FamilyRecord, TaskRecord } from './common.js';
 import { familyOps, revisionStatusOps } from './task-definition-index.js';
 import type { TaskDefinitionRecord } from './task-definition-lookup.js';
+import { clusterCounterPrefix, counts as countsAs } from './cluster-counters.js';
 import { counterEntries, indexEntries, taskCountPrefix, taskIndexPrefix } from './task-index.js';
 
 export const INDEX_MARKER = '/ecs-meta/index-version';
-/** 2: per-startedBy task counters (b/<startedBy>/…) and the family's latestActive pointer. */
-export const INDEX_VERSION = '2';
+/** 2: per-startedBy task counters (b/<startedBy>/…) and the family's latestActive pointer.
+ *  3: the cluster's instance and service counters (cluster-counters.ts). */
+export const INDEX_VERSION = '3';
 const PAGE = 1000;
 
 /** Rebuilds the indexes if the marker is missing or older; resolves the number of records indexed. */
@@ -51,6 +53,13 @@ function indexRecord(kv: KeyValue, ops: Op[], counters: Map<string, number>,
     for (const [key, value] of indexEntries(task)) ops.push({ type: 'put', key: prefix + key, value });
     const counts = taskCountPrefix(scope, cluster);
     for (const key of counterEntries(task).keys()) counters.set(counts + key, (counters.get(counts + key) ?? 0) + 1);
+    return 1;
+  }
+  if ((kind === 'container-instances' || kind === 'services') && rest.length === 2) {
+    const counter = kind === 'services' ? 'services' : 'instances';
+    const key = clusterCounterPrefix(scope, rest[0]) + counter;
+    // Every cluster seen gets its counter written (absolute), so a stale one is reset to 0 too.
+    counters.set(key, (counters.get(key) ?? 0) + (countsAs(counter, (JSON.parse(kv.value) as { status?: string }).status) ? 1 : 0));
     return 1;
   }
   if (kind === 'task-definitions' && rest.length === 2) {

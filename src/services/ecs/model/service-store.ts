@@ -5,6 +5,7 @@ import { AwsError } from '../../../common/errors.js';
 import type { Versioned } from '../../../common/records.js';
 import type { RequestContext } from '../../context.js';
 import { db, invalidParameter } from './common.js';
+import { countOps, putWith, readCounter } from './cluster-counters.js';
 import { registerCountSource } from './counts.js';
 import { parseServiceRef, serviceKey, serviceRecords, type ServiceRecord } from './service-model.js';
 import { tasksOf, type ServiceTaskRecord } from './service-tasks.js';
@@ -36,7 +37,7 @@ export async function modifyService(ctx: RequestContext, cluster: string, ref: s
     if (!current) throw serviceNotFound();
     const next = change(current.value);
     if (next === current.value) return next;
-    if (await services(ctx).put(ctx, serviceKey(cluster, next.serviceName), next, current.revision)) return next;
+    if (await putWith(ctx.app.store, current.key, next, current.revision, countOps(ctx, cluster, 'services', current.value, next))) return next;
   }
 }
 
@@ -70,6 +71,4 @@ export async function serviceTasks(ctx: RequestContext, service: ServiceRecord):
   return tasksOf(service, await serviceTaskRecords(ctx, service.cluster, service.serviceName));
 }
 
-registerCountSource(async (ctx, cluster) => ({
-  activeServicesCount: (await services(ctx).list(ctx, `${cluster}/`)).filter((s) => s.status === 'ACTIVE').length,
-}));
+registerCountSource(async (ctx, cluster) => ({ activeServicesCount: await readCounter(ctx.app.store, ctx, cluster, 'services') }));

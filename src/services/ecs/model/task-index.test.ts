@@ -3,7 +3,7 @@
 // create, change and stop tasks and register, deregister and delete task definitions; and the
 // reads over them answer like a filter over every record would.
 import {
-  CreateClusterCommand, DeleteTaskDefinitionsCommand, DeregisterTaskDefinitionCommand, DescribeClustersCommand,
+  CreateClusterCommand, CreateServiceCommand, DeleteServiceCommand, DeregisterContainerInstanceCommand, DeleteTaskDefinitionsCommand, DeregisterTaskDefinitionCommand, DescribeClustersCommand,
   DescribeTaskDefinitionCommand, ListTaskDefinitionFamiliesCommand, ListTaskDefinitionsCommand, ListTasksCommand,
   RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand, type ListTasksRequest,
 } from '@aws-sdk/client-ecs';
@@ -13,7 +13,7 @@ import { startHarness, type Harness } from '../../../testing/harness.js';
 import { TestAgent } from '../../../testing/acs-test-agent.js';
 import { ensureIndexes, INDEX_MARKER } from './index-rebuild.js';
 
-const INDEX_KINDS = ['task-index', 'task-counts', 'task-definition-status', 'task-definition-family-status', 'task-definition-families'];
+const INDEX_KINDS = ['task-index', 'task-counts', 'cluster-counts', 'task-definition-status', 'task-definition-family-status', 'task-definition-families'];
 
 describe('ECS indexes and counters', () => {
   let h: Harness;
@@ -25,7 +25,7 @@ describe('ECS indexes and counters', () => {
     const out = new Map<string, string>();
     for (const kv of await h.berth.app.store.list('/ecs/')) {
       const kind = kv.key.split('/')[4];
-      if (!INDEX_KINDS.includes(kind) || (kind === 'task-counts' && kv.value === '0')) continue;
+      if (!INDEX_KINDS.includes(kind) || ((kind === 'task-counts' || kind === 'cluster-counts') && kv.value === '0')) continue;
       out.set(kv.key, kind === 'task-definition-families' ? JSON.stringify(JSON.parse(kv.value)) : kv.value);
     }
     return out;
@@ -83,6 +83,21 @@ describe('ECS indexes and counters', () => {
     const cluster = (await h.ecs.send(new DescribeClustersCommand({ clusters: ['ix'] }))).clusters![0];
     assert.equal(cluster.pendingTasksCount, 5); // web[0] asked to stop, but no agent reported it stopped yet
     assert.equal(cluster.runningTasksCount, 0);
+    assert.equal(cluster.registeredContainerInstancesCount, 2);
+    assert.equal(cluster.activeServicesCount, 0);
+
+    // Instance and service counters (cluster-counters.ts): a third instance comes and goes, one
+    // service stays ACTIVE, another is deleted (DRAINING, then INACTIVE: neither counts).
+    const c = await TestAgent.register(h.ecs, { cluster: 'ix' });
+    const service = (serviceName: string) => new CreateServiceCommand({ cluster: 'ix', serviceName, taskDefinition: 'db', desiredCount: 0 });
+    await h.ecs.send(service('kept'));
+    await h.ecs.send(service('gone'));
+    const during = (await h.ecs.send(new DescribeClustersCommand({ clusters: ['ix'] }))).clusters![0];
+    assert.deepEqual([during.registeredContainerInstancesCount, during.activeServicesCount], [3, 2]);
+    await h.ecs.send(new DeregisterContainerInstanceCommand({ cluster: 'ix', containerInstance: c.instanceArn }));
+    await h.ecs.send(new DeleteServiceCommand({ cluster: 'ix', service: 'gone' }));
+    const later = (await h.ecs.send(new DescribeClustersCommand({ clusters: ['ix'] }))).clusters![0];
+    assert.deepEqual([later.registeredContainerInstancesCount, later.activeServicesCount], [2, 1]);
 
     // What was written along the way is what the records alone give.
     const written = await indexState();
