@@ -26,6 +26,11 @@ function prefixEnd(prefix: string): string | Buffer {
   return NO_END;
 }
 const NO_END = Buffer.from([0xff]);
+/** A watch's replay: events after a revision under a prefix, in the order written. Ordered by
+ *  (rev, rowid), which is the rowid order (revisions only grow) but lets SQLite walk events_rev
+ *  from the revision on; `ORDER BY rowid` alone made it scan every stored event (the whole history)
+ *  for each watch opened, e.g. every ACS session's. */
+export const HISTORY_SQL = 'SELECT * FROM events WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev, rowid';
 
 class SqliteEngine implements Engine {
   private readonly db: Database.Database;
@@ -65,7 +70,7 @@ class SqliteEngine implements Engine {
       setMeta: this.db.prepare('UPDATE meta SET value = ? WHERE name = ?'),
       getMeta: this.db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE name = ?'),
       history: this.db.prepare<[number, string, string | Buffer], { rev: number; key: string; type: 'put' | 'delete'; value: string }>(
-        'SELECT * FROM events WHERE rev > ? AND key >= ? AND key < ? ORDER BY rowid'),
+        HISTORY_SQL),
       compact: this.db.prepare('DELETE FROM events WHERE rev <= ?'),
       lease: this.db.prepare<[number], LeaseRecord>('SELECT * FROM leases WHERE id = ?'),
       putLease: this.db.prepare('INSERT OR REPLACE INTO leases VALUES (@id, @ttl, @deadline)'),

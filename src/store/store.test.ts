@@ -8,7 +8,8 @@ import { after, describe, test } from 'node:test';
 import { HISTORY_LIMIT, type LocalStore } from './local.js';
 import { openMemoryStore } from './memory.js';
 import { openStore } from './open.js';
-import { openSqliteStore } from './sqlite.js';
+import Database from 'better-sqlite3';
+import { HISTORY_SQL, openSqliteStore } from './sqlite.js';
 import { etcdConformance } from './etcd.case.js';
 import { collect, storeConformance, type Driver } from './store.case.js';
 import type { Store } from './types.js';
@@ -31,6 +32,20 @@ storeConformance('sqlite', local((clock) => openSqliteStore(tempDb(), { clock })
 etcdConformance();
 
 describe('sqlite persistence', () => {
+  test("a watch's replay reads events from its revision on (the rev index), not the whole history", async () => {
+    const file = tempDb();
+    const store = openSqliteStore(file);
+    await store.create('/p/a', 'a1');
+    const db = new Database(file, { readonly: true });
+    try {
+      const plan = db.prepare<[number, string, string], { detail: string }>(`EXPLAIN QUERY PLAN ${HISTORY_SQL}`).all(1, '/p/', '/p0');
+      assert.deepEqual(plan.map((p) => p.detail), ['SEARCH events USING INDEX events_rev (rev>?)']);
+    } finally {
+      db.close();
+      await store.close();
+    }
+  });
+
   test('reopen keeps keys, revisions, versions and watch history', async () => {
     const file = tempDb();
     let store = openSqliteStore(file);
