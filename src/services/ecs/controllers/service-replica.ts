@@ -70,7 +70,8 @@ export function planReplica(service: ServiceRecord, tasks: ServiceTaskRecord[], 
     else keep.push(t);
   }
   let wanted = keep.filter((t) => isPrimary(t) && !draining(t));
-  const replace = keep.filter((t) => !wanted.includes(t));
+  const wantedSet = new Set(wanted); // a Set: keep and wanted hold every task of a big service
+  const replace = keep.filter((t) => !wantedSet.has(t));
 
   // Surplus of the primary deployment (scale-in).
   if (wanted.length > desired) {

@@ -74,9 +74,14 @@ function resetBreakers(s: ServiceRecord, tasks: ServiceTaskRecord[], view: Clust
   let changed = false;
   const deployments = s.deployments.map((d) => {
     if (d.status === 'INACTIVE') return d;
-    const started = tasks.filter((t) => t.startedBy === d.id && view.healthy(t) && t.startedAt)
-      .map((t) => new Date(String(t.startedAt)).toISOString());
-    const latest = started.sort().at(-1);
+    // The newest start in one pass (no sort, one Date per task): this runs on every scheduler pass.
+    let newest = -Infinity;
+    for (const t of tasks) {
+      if (t.startedBy !== d.id || !t.startedAt || !view.healthy(t)) continue;
+      const at = Date.parse(String(t.startedAt));
+      if (at > newest) newest = at;
+    }
+    const latest = newest === -Infinity ? undefined : new Date(newest).toISOString();
     if (!latest || (d.breakerResetAt && d.breakerResetAt >= latest)) return d;
     changed = true;
     return { ...d, breakerResetAt: latest };
