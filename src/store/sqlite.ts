@@ -30,6 +30,9 @@ const NO_END = Buffer.from([0xff]);
  *  (rev, rowid), which is the rowid order (revisions only grow) but lets SQLite walk events_rev
  *  from the revision on; `ORDER BY rowid` alone made it scan every stored event (the whole history)
  *  for each watch opened, e.g. every ACS session's. */
+/** The keys attached to a lease. `lease != 0` lets SQLite use the partial index kv_lease (a bare
+ *  `lease = ?` cannot: the parameter might be 0), instead of scanning every key on each expiry. */
+export const LEASE_KEYS_SQL = 'SELECT key FROM kv WHERE lease = ? AND lease != 0';
 export const HISTORY_SQL = 'SELECT * FROM events WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev, rowid';
 
 class SqliteEngine implements Engine {
@@ -75,7 +78,7 @@ class SqliteEngine implements Engine {
       lease: this.db.prepare<[number], LeaseRecord>('SELECT * FROM leases WHERE id = ?'),
       putLease: this.db.prepare('INSERT OR REPLACE INTO leases VALUES (@id, @ttl, @deadline)'),
       deleteLease: this.db.prepare('DELETE FROM leases WHERE id = ?'),
-      leaseKeys: this.db.prepare<[number], { key: string }>('SELECT key FROM kv WHERE lease = ?'),
+      leaseKeys: this.db.prepare<[number], { key: string }>(LEASE_KEYS_SQL),
       expired: this.db.prepare<[number], { id: number }>('SELECT id FROM leases WHERE deadline <= ?'),
     };
     this.rev = this.stmts.getMeta.get('revision')!.value;

@@ -9,7 +9,7 @@ import { HISTORY_LIMIT, type LocalStore } from './local.js';
 import { openMemoryStore } from './memory.js';
 import { openStore } from './open.js';
 import Database from 'better-sqlite3';
-import { HISTORY_SQL, openSqliteStore } from './sqlite.js';
+import { HISTORY_SQL, LEASE_KEYS_SQL, openSqliteStore } from './sqlite.js';
 import { etcdConformance } from './etcd.case.js';
 import { collect, storeConformance, type Driver } from './store.case.js';
 import type { Store } from './types.js';
@@ -32,7 +32,7 @@ storeConformance('sqlite', local((clock) => openSqliteStore(tempDb(), { clock })
 etcdConformance();
 
 describe('sqlite persistence', () => {
-  test("a watch's replay reads events from its revision on (the rev index), not the whole history", async () => {
+  test("a watch's replay and a lease's keys are read through indexes, not whole-table scans", async () => {
     const file = tempDb();
     const store = openSqliteStore(file);
     await store.create('/p/a', 'a1');
@@ -40,6 +40,9 @@ describe('sqlite persistence', () => {
     try {
       const plan = db.prepare<[number, string, string], { detail: string }>(`EXPLAIN QUERY PLAN ${HISTORY_SQL}`).all(1, '/p/', '/p0');
       assert.deepEqual(plan.map((p) => p.detail), ['SEARCH events USING INDEX events_rev (rev>?)']);
+      // A lease's keys (expiry, revoke, leaseInfo) through the lease index, not a scan of every key.
+      const leased = db.prepare<[number], { detail: string }>(`EXPLAIN QUERY PLAN ${LEASE_KEYS_SQL}`).all(1);
+      assert.deepEqual(leased.map((p) => p.detail), ['SEARCH kv USING COVERING INDEX kv_lease (lease=?)']);
     } finally {
       db.close();
       await store.close();
