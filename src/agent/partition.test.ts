@@ -21,7 +21,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ActivityLog, LogFields } from '../common/activity-log.js';
 import { startBerth, type Berth } from '../server/berth.js';
 import { eventually } from '../testing/eventually.js';
-import { connectionsTo, createHost, heal, netHost, netnsMissing, partition, removeHost, type NetHost } from '../testing/netns.js';
+import { connectionsTo, createHost, heal, lockHosts, netHost, netnsMissing, partition, removeHost, type NetHost } from '../testing/netns.js';
 import { BERTH_BIN, freePort } from '../testing/processes.js';
 import { requirement } from '../testing/requirements.js';
 import { makeCertificates } from '../testing/tls-fixture.js';
@@ -107,7 +107,10 @@ describe('agents on other hosts (network namespaces, TLS, partitions)', requirem
     return proc;
   }
 
+  let unlock: (() => void) | undefined;
+
   before(async () => {
+    unlock = await lockHosts();
     for (const h of hosts) createHost(h);
     dir = mkdtempSync(join(tmpdir(), 'berth-netns-'));
     const tls = makeCertificates(dir, { ips: [...hosts.map((h) => h.hostIp), '127.0.0.1'] });
@@ -142,6 +145,7 @@ describe('agents on other hosts (network namespaces, TLS, partitions)', requirem
     httpsAgent?.destroy();
     await berth?.close();
     for (const h of hosts) removeHost(h);
+    unlock?.();
     if (dir) rmSync(dir, { recursive: true, force: true });
     console.log(`# netns numbers: ${JSON.stringify(numbers)}`);
   });

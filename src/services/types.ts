@@ -2,6 +2,7 @@
 // src/services/ with an index.ts exporting its ServiceDef, plus one line in registry.ts. The server
 // loops over the registry and knows no service by name.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import type { MetadataBearer } from '@smithy/types';
 import type { ProtocolService } from '../protocol/types.js';
@@ -99,6 +100,15 @@ export interface ServiceDef<N extends string = string, C = unknown, R extends Wo
   /** Starts the service's workers, routes and websockets. Called in registry order before the
    *  server listens; stop() is called in reverse order before the store closes. */
   start?(host: ServiceHost<C>): R | Promise<R>;
+}
+
+/** A module loaded on first use, once (a service's SDK model and constraint table are large, and a
+ *  run may never call the service). `from` is the caller's `import.meta.url`: specifiers resolve
+ *  from there, like the caller's own `require`. */
+export function lazyModule<T = Record<string, unknown>>(from: string, specifier: string, then: (m: T) => T = (m) => m): () => T {
+  const load = createRequire(from);
+  let value: T | undefined;
+  return () => (value ??= then(load(specifier) as T));
 }
 
 /** Declares a service, keeping its name, config and worker types for the registry. */

@@ -6,6 +6,7 @@
 //   full:      the namespace drops what the host sends it; the host drops what the namespace sends
 //   half-open: only the namespace drops (the agent can send, cannot receive)
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 
 export interface NetHost { name: string; ns: string; hostIf: string; nsIf: string; hostIp: string; ip: string }
 
@@ -26,6 +27,31 @@ export function netnsMissing(): string | false {
     if (!quiet('iptables', ['-L', 'INPUT', '-n'])) return 'iptables does not work on the host';
     return false;
   } finally { quiet('ip', ['netns', 'del', probe]); }
+}
+
+const LOCK = '/run/berth-netns-test.lock';
+const alive = (pid: number) => {
+  if (!Number.isInteger(pid) || pid <= 0) return true; // being written: treat as held
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+};
+
+/** One namespace test per machine at a time (the names and subnets are fixed, and createHost
+ *  removes leftovers, which would cut another run's hosts away): waits while a live process holds
+ *  the lock, takes it over from a dead one. Returns the release function. */
+export async function lockHosts(timeoutMs = 600_000): Promise<() => void> {
+  const deadline = Date.now() + timeoutMs;
+  const mine = String(process.pid);
+  for (;;) {
+    try {
+      writeFileSync(LOCK, mine, { flag: 'wx' });
+      return () => { try { if (readFileSync(LOCK, 'utf8') === mine) unlinkSync(LOCK); } catch { /* already gone */ } };
+    } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+    let holder = Number.NaN;
+    try { holder = Number(readFileSync(LOCK, 'utf8')); } catch { continue; }
+    if (!alive(holder)) { try { unlinkSync(LOCK); } catch { /* taken by another waiter */ } continue; }
+    if (Date.now() > deadline) throw new Error(`another network-namespace test (pid ${holder}) holds ${LOCK}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 /** Creates the namespace and its link (removing a leftover of an earlier run first). */

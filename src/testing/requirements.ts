@@ -127,7 +127,13 @@ export function requireFreePorts(ports: number[]): Requirement {
       for (const p of ${JSON.stringify(ports)}) { const s = net.createServer(); s.once('error', () => { busy.push(p); if (--left === 0) done(); });
         s.listen(p, '0.0.0.0', () => s.close(() => { if (--left === 0) done(); })); }
       function done() { console.log(busy.join(',')); process.exit(busy.length ? 1 : 0); }`;
-    const r = run(process.execPath, ['-e', probe]);
+    // A port can be held for a moment by another test's connection (an ephemeral port; .ci/run
+    // reserves 51678-51679 so the kernel does not hand them out): wait up to 20 s for it.
+    let r = run(process.execPath, ['-e', probe]);
+    for (let i = 0; i < 20 && !r.ok; i++) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+      r = run(process.execPath, ['-e', probe]);
+    }
     return r.ok ? false : `port(s) ${r.out} are in use`;
   });
 }

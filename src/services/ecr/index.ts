@@ -2,10 +2,9 @@
 // the image registry (OCI Distribution v2) under /v2/ on the server's port, stores blobs in the
 // data directory, and runs two workers: lifecycle policy application and blob garbage collection.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineService, type Worker } from '../types.js';
+import { defineService, lazyModule, type Worker } from '../types.js';
 import { BlobStore } from './blobs.js';
 import { ecrConfigSection, type EcrConfig } from './config.js';
 import { collectGarbage, Periodic, type GcResult } from './gc.js';
@@ -14,9 +13,6 @@ import { registryHandler } from './registry/router.js';
 import { attachRuntime, detachRuntime } from './runtime.js';
 import { tokenSecret } from './tokens.js';
 
-const require = createRequire(import.meta.url);
-let sdk: Record<string, unknown> | undefined;
-let constraints: Record<string, string[]> | undefined;
 
 /** What a running ECR service exposes (berth.services.ecr). */
 export interface EcrRunning extends Worker {
@@ -33,8 +29,8 @@ export const ecrService = defineService<'ecr', EcrConfig, EcrRunning>({
   protocol: 'awsJson1_1',
   targetPrefix: 'AmazonEC2ContainerRegistry_V20150921',
   validationErrorCode: 'InvalidParameterException',
-  sdk: () => (sdk ??= require('@aws-sdk/client-ecr') as Record<string, unknown>),
-  constraints: () => (constraints ??= require('./constraints.json') as Record<string, string[]>),
+  sdk: lazyModule(import.meta.url, '@aws-sdk/client-ecr'),
+  constraints: lazyModule<Record<string, string[]>>(import.meta.url, './constraints.json'),
   handlers: async () => (await import('./provider.js')).handlers,
   config: ecrConfigSection,
   async start(host) {

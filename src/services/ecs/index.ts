@@ -1,8 +1,7 @@
 // ECS: awsJson1_1, target prefix AmazonEC2ContainerServiceV20141113. Besides its API it runs the
 // agents' websockets (ACS, and TCS for telemetry), the explain-placement endpoint, the service scheduler and the STOPPED
 // task retention controller.
-import { createRequire } from 'node:module';
-import { defineService, type Worker } from '../types.js';
+import { defineService, lazyModule, type Worker } from '../types.js';
 import { startAcsServer, type AcsServer } from './acs/acs-server.js';
 import { ecsConfigSection, type EcsConfig } from './config.js';
 import { ServiceScheduler } from './controllers/service-scheduler.js';
@@ -13,9 +12,6 @@ import { closePlacementViews } from './launch/placement-cache.js';
 import { EXTRA_SETTING_NAMES } from './model/account-settings-values.js';
 import { startTcsServer, type TcsServer } from './telemetry/tcs-server.js';
 
-const require = createRequire(import.meta.url);
-let sdk: Record<string, unknown> | undefined;
-let constraints: Record<string, string[]> | undefined;
 
 /** What a running ECS service exposes (berth.services.ecs). */
 export interface EcsRunning extends Worker {
@@ -47,8 +43,8 @@ export const ecsService = defineService<'ecs', EcsConfig, EcsRunning>({
   // ECS's largest request is a task definition (64 KiB) with its tags: 1 MiB is ample.
   maxRequestBytes: 1024 * 1024,
   // Loaded on the first ECS request, not at start-up (≈54 ms).
-  sdk: () => (sdk ??= require('@aws-sdk/client-ecs') as Record<string, unknown>),
-  constraints: () => (constraints ??= withOverrides(require('./constraints.json') as Record<string, string[]>)),
+  sdk: lazyModule(import.meta.url, '@aws-sdk/client-ecs'),
+  constraints: lazyModule<Record<string, string[]>>(import.meta.url, './constraints.json', withOverrides),
   handlers: async () => (await import('./provider.js')).handlers,
   config: ecsConfigSection,
   async start(host) {

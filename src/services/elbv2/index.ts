@@ -1,14 +1,10 @@
 // Elastic Load Balancing v2 (ALB, NLB): awsQuery, IAM prefix and signing name
 // `elasticloadbalancing`. Besides its API it runs the data plane: every listener on its load
 // balancer's own loopback address, the health checks, and the CloudWatch metrics.
-import { createRequire } from 'node:module';
-import { defineService, type Worker } from '../types.js';
+import { defineService, lazyModule, type Worker } from '../types.js';
 import { elbConfigSection, type ElbConfig } from './config.js';
 import { DataPlane } from './data/plane.js';
 
-const require = createRequire(import.meta.url);
-let sdk: Record<string, unknown> | undefined;
-let constraints: Record<string, string[]> | undefined;
 
 /** What a running ELBv2 service exposes (berth.services.elasticloadbalancing). */
 export interface ElbRunning extends Worker {
@@ -23,8 +19,8 @@ export const elbv2Service = defineService<'elasticloadbalancing', ElbConfig, Elb
   apiVersion: '2015-12-01',
   xmlNamespace: 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/',
   validationErrorCode: 'ValidationError',
-  sdk: () => (sdk ??= require('@aws-sdk/client-elastic-load-balancing-v2') as Record<string, unknown>),
-  constraints: () => (constraints ??= require('./constraints.json') as Record<string, string[]>),
+  sdk: lazyModule(import.meta.url, '@aws-sdk/client-elastic-load-balancing-v2'),
+  constraints: lazyModule<Record<string, string[]>>(import.meta.url, './constraints.json'),
   handlers: async () => (await import('./provider.js')).handlers,
   config: elbConfigSection,
   async start({ app, config }) {

@@ -2,14 +2,9 @@
 // for IAM's principals and evaluates IAM's trust policies; both read the same records. IAM's
 // start() installs, for strict mode, the access key lookup the authenticate stage verifies
 // signatures with (app.credentials) and policy evaluation as the authorize stage (app.authorize).
-import { createRequire } from 'node:module';
-import { defineService, type Worker } from '../types.js';
+import { defineService, lazyModule, type Worker } from '../types.js';
 import { createAuthorizer, IamCache } from './authorize.js';
 
-const require = createRequire(import.meta.url);
-let iamSdk: Record<string, unknown> | undefined;
-let stsSdk: Record<string, unknown> | undefined;
-let constraints: Record<string, string[]> | undefined;
 
 export const iamService = defineService<'iam', undefined, Worker>({
   name: 'iam',
@@ -18,8 +13,8 @@ export const iamService = defineService<'iam', undefined, Worker>({
   apiVersion: '2010-05-08',
   xmlNamespace: 'https://iam.amazonaws.com/doc/2010-05-08/',
   validationErrorCode: 'ValidationError',
-  sdk: () => (iamSdk ??= require('@aws-sdk/client-iam') as Record<string, unknown>),
-  constraints: () => (constraints ??= require('./constraints.json') as Record<string, string[]>),
+  sdk: lazyModule(import.meta.url, '@aws-sdk/client-iam'),
+  constraints: lazyModule<Record<string, string[]>>(import.meta.url, './constraints.json'),
   handlers: async () => (await import('./provider.js')).handlers,
   async start(host) {
     const { app } = host;
@@ -40,7 +35,7 @@ export const stsService = defineService({
   apiVersion: '2011-06-15',
   xmlNamespace: 'https://sts.amazonaws.com/doc/2011-06-15/',
   validationErrorCode: 'ValidationError',
-  sdk: () => (stsSdk ??= require('@aws-sdk/client-sts') as Record<string, unknown>),
+  sdk: lazyModule(import.meta.url, '@aws-sdk/client-sts'),
   constraints: () => ({}),
   handlers: async () => (await import('./sts-provider.js')).handlers,
 });

@@ -3,14 +3,10 @@
 // GraniteServiceVersion20100801 (the pinned @aws-sdk/client-cloudwatch) and Smithy RPC v2 CBOR
 // (botocore ≥ 1.42, i.e. AWS CLI v1 here); the gateway answers each in its own. Runs the alarm
 // evaluator.
-import { createRequire } from 'node:module';
-import { defineService } from '../types.js';
+import { defineService, lazyModule } from '../types.js';
 import { monitoringConfigSection, type MonitoringConfig } from './config.js';
 import { AlarmEvaluator } from './evaluator.js';
 
-const require = createRequire(import.meta.url);
-let sdk: Record<string, unknown> | undefined;
-let constraints: Record<string, string[]> | undefined;
 
 export const monitoringService = defineService<'monitoring', MonitoringConfig, AlarmEvaluator>({
   name: 'monitoring',
@@ -23,8 +19,8 @@ export const monitoringService = defineService<'monitoring', MonitoringConfig, A
   errorNamespace: 'com.amazonaws.cloudwatch',
   awsQueryCompatible: true,
   validationErrorCode: 'InvalidParameterValue',
-  sdk: () => (sdk ??= require('@aws-sdk/client-cloudwatch') as Record<string, unknown>),
-  constraints: () => (constraints ??= require('./constraints.json') as Record<string, string[]>),
+  sdk: lazyModule(import.meta.url, '@aws-sdk/client-cloudwatch'),
+  constraints: lazyModule<Record<string, string[]>>(import.meta.url, './constraints.json'),
   handlers: async () => (await import('./provider.js')).handlers,
   config: monitoringConfigSection,
   start: ({ app, config }) => AlarmEvaluator.start(app, config),
