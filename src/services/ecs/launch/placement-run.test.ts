@@ -11,7 +11,9 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { REASON, SERVICE_DEFAULT_STRATEGY } from '../../../placement/index.js';
 import { startHarness, type Harness } from '../../../testing/harness.js';
 import { contextOf, registerInstances, storedTask } from '../../../testing/placement-fixture.js';
+import { db } from '../model/common.js';
 import { resolveTaskDefinition } from '../model/task-definition-lookup.js';
+import { YIELD_EVERY } from './task-launch.js';
 import { launchTasks } from './task-run.js';
 
 const C = 'placement';
@@ -205,5 +207,28 @@ describe('RunTask and StartTask place with the placement engine', () => {
     // A strategy in the spec wins over the default.
     const packed = await launchTasks(ctx, { ...spec, placementStrategy: [MEMORY], defaultStrategy: [INSTANCE] }, 2);
     assert.equal(new Set(packed.tasks.map((t) => t.containerInstanceArn)).size, 1);
+  });
+
+  it('answers API requests while a large placement is still committing its tasks', async () => {
+    await family('tiny', { memory: 4, cpu: 1 });
+    await registerInstances(h.ecs, C, { a: { az: 'us-east-1a', cpu: 100_000, memory: 100_000 }, b: { az: 'us-east-1b', cpu: 100_000, memory: 100_000 } });
+    const ctx = contextOf(h);
+    const cluster = (await h.ecs.send(new DescribeClustersCommand({ clusters: [C] }))).clusters![0];
+    const spec = { cluster, definition: await resolveTaskDefinition(ctx, 'tiny'), launchType: 'EC2' as const, group: 'service:big' };
+    const count = 1_000;
+    // Task records committed so far, counted as the store delivers them (inside each commit).
+    let committed = 0;
+    const store = h.berth.app.store;
+    const unwatch = store.watch(db(ctx).tasks.prefix(ctx, `${C}/`), await store.currentRevision() + 1, (e) => { if (e.type === 'put') committed++; });
+    const order: string[] = [];
+    let answeredAt = -1;
+    const launch = launchTasks(ctx, { ...spec, defaultStrategy: SERVICE_DEFAULT_STRATEGY }, count).then((out) => { order.push('placed'); return out; });
+    const answer = h.ecs.send(new DescribeClustersCommand({ clusters: [C] })).then(() => { order.push('answered'); answeredAt = committed; });
+    const [out] = await Promise.all([launch, answer]);
+    unwatch();
+    assert.equal(out.tasks.length, count);
+    // The request was answered between two commits of the call, not after its last one.
+    assert.deepEqual(order, ['answered', 'placed']);
+    assert.ok(answeredAt >= YIELD_EVERY && answeredAt < count, `answered after ${answeredAt} of ${count} commits`);
   });
 });

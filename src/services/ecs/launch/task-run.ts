@@ -8,7 +8,7 @@ import { db, ecsArn, type TaskRecord } from '../model/common.js';
 import { checkLaunchPlacement, groupOf, namedInstanceRequest, placementRequest } from './placement-plan.js';
 import type { TaskDefinitionRecord } from '../model/task-definition-lookup.js';
 import {
-  engineInstance, mergeFailures, placeAndCommit, placeTask, requireInstances, takeSnapshot, type BuildTask, type Choice, type Snapshot,
+  engineInstance, mergeFailures, pacer, placeAndCommit, placeTask, requireInstances, takeSnapshot, type BuildTask, type Choice, type Snapshot,
 } from './task-launch.js';
 import { checkOverrides, DEFAULT_STOP_REASON, instanceIdOf, newTaskRecord } from '../model/task-model.js';
 import { taskNeeds, type TaskNeeds } from '../model/task-resources.js';
@@ -52,10 +52,12 @@ export async function launchTasks(ctx: RequestContext, spec: LaunchSpec, count: 
   if (!options.pick) return placeAndCommit(ctx, state, placementRequest(spec, needs), count, build);
   const tasks: TaskRecord[] = [];
   const failures: Failure[] = [];
+  const pace = pacer();
   for (let i = 0; i < count; i++) {
     const placed = await placeTask(ctx, state, needs, build, options.pick);
     if ('failures' in placed) { failures.push(...placed.failures); break; }
     tasks.push(placed.task);
+    await pace();
   }
   return { tasks, failures: mergeFailures(failures) };
 }
@@ -68,9 +70,11 @@ export async function launchOnInstances(ctx: RequestContext, spec: LaunchSpec, r
   const state = { snapshot: await takeSnapshot(ctx, spec.cluster.clusterName!, { statuses: 'all' }) };
   const tasks: TaskRecord[] = [];
   const failures: Failure[] = [];
+  const pace = pacer();
   for (const ref of refs) {
     const placed = await placeTask(ctx, state, needs, build, (snapshot) => onInstance(ctx, snapshot, ref, spec, needs));
     if ('failures' in placed) failures.push(...placed.failures); else tasks.push(placed.task);
+    await pace();
   }
   return { tasks, failures };
 }
