@@ -84,7 +84,6 @@ describe('application auto scaling through the AWS CLI', requireAwsCliV1(), () =
 
     load.web = 100;
     await eventually('scaled out to 4 with 4 tasks RUNNING', async () => {
-      if (process.env.DEBUG_AAS) console.log(JSON.stringify((await aws('cloudwatch', 'describe-alarms')).MetricAlarms.map((a: Json) => [a.StateValue, a.StateReason])), (await describeService(ecs, 'c', 'web')).desiredCount, await running('web'));
       return (await describeService(ecs, 'c', 'web')).desiredCount === 4 && await running('web') === 4;
     }, 60_000);
     const out = (await activities('web'))[0];
