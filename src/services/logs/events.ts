@@ -132,29 +132,18 @@ export async function getLogEvents(input: GetLogEventsRequest, ctx: RequestConte
   const inRange = (pos: string) => pos > lower && pos < upper;
   const store = ctx.app.store;
   const picked: Array<{ pos: string; e: StoredEvent }> = [];
+  const forward = direction === 'f';
+  const from = forward ? (cursor > lower ? cursor : lower) : (cursor === '~' || cursor > upper ? upper : cursor);
+  const page = await store.range(prefix, { limit, descending: !forward, startAfter: from === (forward ? '' : '~') ? undefined : `${prefix}${from}` });
   let bytes = 0;
-  if (direction === 'f') {
-    const from = cursor > lower ? cursor : lower;
-    const page = await store.range(prefix, { limit, startAfter: from === '' ? undefined : `${prefix}${from}` });
-    for (const kv of page.kvs) {
-      const pos = kv.key.slice(prefix.length);
-      if (!inRange(pos)) break;
-      const e = JSON.parse(kv.value) as StoredEvent;
-      if ((bytes += Buffer.byteLength(e.m) + EVENT_OVERHEAD_BYTES) > MAX_BYTES && picked.length) break;
-      picked.push({ pos, e });
-    }
-  } else {
-    const from = cursor === '~' || cursor > upper ? upper : cursor;
-    const page = await store.range(prefix, { limit, descending: true, startAfter: from === '~' ? undefined : `${prefix}${from}` });
-    for (const kv of page.kvs) {
-      const pos = kv.key.slice(prefix.length);
-      if (!inRange(pos)) break;
-      const e = JSON.parse(kv.value) as StoredEvent;
-      if ((bytes += Buffer.byteLength(e.m) + EVENT_OVERHEAD_BYTES) > MAX_BYTES && picked.length) break;
-      picked.push({ pos, e });
-    }
-    picked.reverse();
+  for (const kv of page.kvs) {
+    const pos = kv.key.slice(prefix.length);
+    if (!inRange(pos)) break;
+    const e = JSON.parse(kv.value) as StoredEvent;
+    if ((bytes += Buffer.byteLength(e.m) + EVENT_OVERHEAD_BYTES) > MAX_BYTES && picked.length) break;
+    picked.push({ pos, e });
   }
+  if (!forward) picked.reverse();
   const events: OutputLogEvent[] = picked.map(({ e }) => ({ timestamp: e.t, message: e.m, ingestionTime: e.i }));
   return {
     events,
