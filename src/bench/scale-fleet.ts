@@ -73,7 +73,7 @@ export async function runFleet(dir: string): Promise<FleetResult> {
       await api.send(new CreateServiceCommand({ cluster, serviceName: `big-${i}`, taskDefinition: 'svc', desiredCount: Math.min(left, MAX_TASKS_PER_SERVICE) }));
     }
     let running = 0;
-    for (;;) {
+    for (; names.length > 0;) {
       const described = await api.send(new DescribeServicesCommand({ cluster, services: names }));
       running = described.services.reduce((n: number, s: { runningCount: number }) => n + s.runningCount, 0);
       if (running >= SERVICE_TASKS || (performance.now() - s0) / 1000 > SERVICE_LIMIT_S) break;

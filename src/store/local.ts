@@ -56,6 +56,62 @@ interface Watcher {
   /** The revision its replay reached: queued events up to here were already delivered. */
   replayedTo: number;
   options: WatchOptions;
+  /** Order of creation: watchers matching one event are called in this order. */
+  seq: number;
+  /** Unwatched (perhaps by a listener called before it for the same event). */
+  removed?: boolean;
+}
+
+/**
+ * The watchers by prefix. An event is matched by looking up each distinct prefix length among
+ * them (a handful) rather than testing every watcher: with a simulated fleet of 1,000 agents
+ * there are 2,000 ACS watches, and testing each on every event was most of a commit's cost.
+ */
+class WatcherIndex {
+  private readonly byPrefix = new Map<string, Set<Watcher>>();
+  /** Distinct prefix lengths, ascending, with how many prefixes have each. */
+  private lengths: number[] = [];
+  private readonly perLength = new Map<number, number>();
+  private seq = 0;
+
+  get size() { return this.byPrefix.size; }
+  nextSeq() { return this.seq++; }
+
+  add(w: Watcher) {
+    let set = this.byPrefix.get(w.prefix);
+    if (!set) {
+      this.byPrefix.set(w.prefix, (set = new Set()));
+      const n = this.perLength.get(w.prefix.length) ?? 0;
+      this.perLength.set(w.prefix.length, n + 1);
+      if (n === 0) this.lengths = [...this.perLength.keys()].sort((a, b) => a - b);
+    }
+    set.add(w);
+  }
+
+  delete(w: Watcher) {
+    w.removed = true;
+    const set = this.byPrefix.get(w.prefix);
+    if (!set?.delete(w) || set.size > 0) return;
+    this.byPrefix.delete(w.prefix);
+    const n = this.perLength.get(w.prefix.length)! - 1;
+    if (n > 0) this.perLength.set(w.prefix.length, n);
+    else { this.perLength.delete(w.prefix.length); this.lengths = [...this.perLength.keys()].sort((a, b) => a - b); }
+  }
+
+  /** The watchers whose prefix starts the key, in creation order. */
+  matching(key: string): Watcher[] {
+    const out: Watcher[] = [];
+    for (const length of this.lengths) {
+      if (length > key.length) break;
+      const set = this.byPrefix.get(length === key.length ? key : key.slice(0, length));
+      if (set) for (const w of set) out.push(w);
+    }
+    if (out.length > 1) out.sort((a, b) => a.seq - b.seq);
+    return out;
+  }
+
+  all(): Watcher[] { return [...this.byPrefix.values()].flatMap((set) => [...set]).sort((a, b) => a.seq - b.seq); }
+  clear() { this.byPrefix.clear(); this.perLength.clear(); this.lengths = []; }
 }
 
 /** How often due leases are looked for (etcd's lessor checks every 500 ms too). */
@@ -64,7 +120,7 @@ const EXPIRY_INTERVAL_MS = 500;
 export class LocalStore implements Store {
   /** Watch events are delivered inside commit, before txn resolves. */
   readonly syncWatch = true;
-  private readonly watchers = new Set<Watcher>();
+  private readonly watchers = new WatcherIndex();
   /** Events committed but not yet delivered; drained in order, so a listener that writes
    *  (synchronously, inside delivery) never makes anyone see revision n+1 before n. */
   private readonly pending: WatchEvent[] = [];
@@ -126,7 +182,7 @@ export class LocalStore implements Store {
       queueMicrotask(() => { if (!stopped) report(options, error); });
       return () => { stopped = true; };
     }
-    const watcher: Watcher = { prefix, listener, replayedTo: this.engine.revision(), options };
+    const watcher: Watcher = { prefix, listener, replayedTo: this.engine.revision(), options, seq: this.watchers.nextSeq() };
     for (const event of past) call(listener, event);
     this.watchers.add(watcher);
     return () => { this.watchers.delete(watcher); };
@@ -180,7 +236,7 @@ export class LocalStore implements Store {
   async wipe() {
     this.engine.atomic(() => this.engine.wipe());
     const error = new WatchCompactedError(this.engine.revision(), this.engine.compacted());
-    for (const w of [...this.watchers]) {
+    for (const w of this.watchers.all()) {
       if (!w.options.onError) continue;
       this.watchers.delete(w);
       report(w.options, error);
@@ -253,8 +309,8 @@ export class LocalStore implements Store {
     this.delivering = true;
     try {
       for (let event = this.pending.shift(); event; event = this.pending.shift()) {
-        for (const w of this.watchers) {
-          if (event.revision > w.replayedTo && event.key.startsWith(w.prefix)) call(w.listener, event);
+        for (const w of this.watchers.matching(event.key)) {
+          if (event.revision > w.replayedTo && !w.removed) call(w.listener, event);
         }
       }
     } finally {

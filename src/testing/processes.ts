@@ -15,7 +15,9 @@ export interface BerthProcess {
 }
 
 export function spawnBerth(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): BerthProcess {
-  const child = spawn(process.execPath, [BERTH_BIN, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BERTH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the children a bench starts.
+  const nodeArgs = (process.env.BERTH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, BERTH_BIN, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => { out += d.toString('utf8'); for (const l of [...listeners]) l(); };
