@@ -46,7 +46,9 @@ export async function addRevisions(store: Store, from: number, to: number): Prom
     for (const family of touched) {
       const f = families.get(family)!;
       const key = recordKey('ecs', SCOPE, 'task-definition-families', family);
-      // Every revision is ACTIVE: the count is the last revision.
+      // Every revision is ACTIVE: the count is the last revision, and the latest ACTIVE one is it
+      // (RegisterTaskDefinition's pointer, which DescribeTaskDefinition by family reads).
+      f.latestActive = f.lastRevision;
       ops.push(...familyOps(SCOPE, key, { ...f, activeRevisions: 0 }, f.lastRevision));
       f.activeRevisions = f.lastRevision;
     }

@@ -2,6 +2,7 @@
 // {"__type": code, "message": …} with x-amzn-ErrorType.
 import { JsonShapeDeserializer, JsonShapeSerializer } from '@aws-sdk/core';
 import { AwsError } from '../common/errors.js';
+import { writeOutput } from './json-writer.js';
 import { reviveTimestamps } from './timestamps.js';
 import type { OperationSchema, Protocol, RawRequest, WireResponse, ProtocolService } from './types.js';
 
@@ -10,6 +11,16 @@ const settings = { timestampFormat: { useTrait: true, default: 7 as const }, jso
 /** awsQueryCompatible services tell JSON/CBOR clients the error's query code and fault. */
 export const queryCompatibleHeaders = (err: AwsError, service: ProtocolService): Record<string, string> =>
   service.awsQueryCompatible ? { 'x-amzn-query-error': `${err.code};${err.fault === 'server' ? 'Receiver' : 'Sender'}` } : {};
+
+/** The SDK's serializer over the output with its timestamps revived: the reference json-writer.ts
+ *  matches, and the path for outputs it does not compile. */
+export function serializeWithSdk(output: unknown, op: OperationSchema): string {
+  const serializer = new JsonShapeSerializer(settings);
+  serializer.write(op[5] as never, reviveTimestamps(output ?? {}, op[5]));
+  // Operations without output (smithy.api#Unit) flush to a non-string: answer {}.
+  const flushed: unknown = serializer.flush();
+  return typeof flushed === 'string' && flushed ? flushed : '{}';
+}
 
 export function jsonProtocol(version: '1.0' | '1.1'): Protocol {
   const contentType = `application/x-amz-json-${version}`;
@@ -44,11 +55,7 @@ export function jsonProtocol(version: '1.0' | '1.1'): Protocol {
     },
 
     serialize(output: unknown, op: OperationSchema, _service: ProtocolService, requestId: string): WireResponse {
-      const serializer = new JsonShapeSerializer(settings);
-      serializer.write(op[5] as never, reviveTimestamps(output ?? {}, op[5]));
-      // Operations without output (smithy.api#Unit) flush to a non-string: answer {}.
-      const flushed: unknown = serializer.flush();
-      const body = typeof flushed === 'string' && flushed ? flushed : '{}';
+      const body = writeOutput(op, output ?? {}) ?? serializeWithSdk(output, op);
       return { status: 200, headers: { 'content-type': contentType, 'x-amzn-requestid': requestId }, body };
     },
 
