@@ -67,6 +67,8 @@ async function measure(r: ReadCall, berth: { url: string; pid: number; state: Re
   const loads = { berth: new Load(berth.url), moto: moto ? new Load(moto.target.url) : undefined };
   const samples = { berth: [] as number[], moto: [] as number[] };
   let cpu = 0;
+  let motoCpu = 0;
+  const motoPid = moto?.target.pid;
   try {
     const per = Math.ceil(REQUESTS / ROUNDS);
     for (let round = 0; round < ROUNDS; round++) {
@@ -76,12 +78,17 @@ async function measure(r: ReadCall, berth: { url: string; pid: number; state: Re
         samples.berth.push(...await loads.berth.run(per, warmup, (c, i) => r.call(c, berth.state, i)));
         cpu += cpuMs(berth.pid) - before;
       };
-      const runMoto = async () => { if (loads.moto) samples.moto.push(...await loads.moto.run(per, warmup, (c, i) => r.call(c, moto!.state, i))); };
+      const runMoto = async () => {
+        if (!loads.moto) return;
+        const before = motoPid ? cpuMs(motoPid) : 0;
+        samples.moto.push(...await loads.moto.run(per, warmup, (c, i) => r.call(c, moto!.state, i)));
+        if (motoPid) motoCpu += cpuMs(motoPid) - before;
+      };
       if (round % 2 === 0) { await runBerth(); await runMoto(); } else { await runMoto(); await runBerth(); }
     }
     return {
       berth: { latency: percentiles(samples.berth), cpuPerRequest: cpu / (per * ROUNDS + WARMUP) },
-      moto: loads.moto ? { latency: percentiles(samples.moto) } : undefined,
+      moto: loads.moto ? { latency: percentiles(samples.moto), cpuPerRequest: motoPid ? motoCpu / (per * ROUNDS + WARMUP) : undefined } : undefined,
     };
   } finally {
     loads.berth.close();
@@ -159,9 +166,12 @@ function printReads(berth: SizeResult[]) {
       withMoto ? (m && same ? `${(m.p50 / same.p50).toFixed(1)}×` : '—').padStart(14) : ''].join(''));
   }
   console.log(['server RSS (MiB)'.padEnd(40), ...berth.map((b) => b.rss.toFixed(0).padStart(26))].join(''));
-  console.log(`\nBerth server CPU per request (ms; ${REQUESTS} requests in ${ROUNDS} rounds${withMoto ? ', alternating with moto' : ''}):`);
-  console.log(['call'.padEnd(40), ...sizes.map((s) => s.toLocaleString('en').padStart(12))].join(''));
-  for (const r of CALLS) console.log([r.name.padEnd(40), ...berth.map((b) => ms(b.reads.get(r.name)!.cpuPerRequest).padStart(12))].join(''));
+  console.log(`\nserver CPU time per request (ms; ${REQUESTS} requests in ${ROUNDS} rounds${withMoto ? ', alternating with moto' : ''}):`);
+  console.log(['call'.padEnd(40), ...sizes.map((s) => `Berth ${s.toLocaleString('en')}`.padStart(14)), withMoto ? `moto ${withMoto.size.toLocaleString('en')}`.padStart(14) : ''].join(''));
+  for (const r of CALLS) {
+    console.log([r.name.padEnd(40), ...berth.map((b) => ms(b.reads.get(r.name)!.cpuPerRequest).padStart(14)),
+      withMoto ? ms(withMoto.moto?.get(r.name)?.cpuPerRequest).padStart(14) : ''].join(''));
+  }
 }
 
 export async function readsPhase(dir: string): Promise<void> {
