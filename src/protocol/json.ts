@@ -1,6 +1,7 @@
 // awsJson1_0 / awsJson1_1: POST /, X-Amz-Target: <prefix>.<Operation>, JSON bodies, errors as
 // {"__type": code, "message": …} with x-amzn-ErrorType.
 import { JsonShapeDeserializer, JsonShapeSerializer } from '@aws-sdk/core';
+import { NormalizedSchema } from '@smithy/core/schema';
 import { AwsError } from '../common/errors.js';
 import { writeOutput } from './json-writer.js';
 import { reviveTimestamps } from './timestamps.js';
@@ -11,6 +12,29 @@ const settings = { timestampFormat: { useTrait: true, default: 7 as const }, jso
 /** awsQueryCompatible services tell JSON/CBOR clients the error's query code and fault. */
 export const queryCompatibleHeaders = (err: AwsError, service: ProtocolService): Record<string, string> =>
   service.awsQueryCompatible ? { 'x-amzn-query-error': `${err.code};${err.fault === 'server' ? 'Receiver' : 'Sender'}` } : {};
+
+const bigInputs = new WeakMap<object, boolean>();
+
+/** Whether an operation's input reaches a bigInteger or bigDecimal (the SDK's needsReviver). */
+function inputHasBigNumbers(op: OperationSchema): boolean {
+  let known = bigInputs.get(op);
+  if (known === undefined) bigInputs.set(op, known = reachesBigNumber(NormalizedSchema.of(op[4] as never), new Set()));
+  return known;
+}
+
+function reachesBigNumber(ns: NormalizedSchema, seen: Set<unknown>): boolean {
+  const raw = ns.getSchema();
+  if (seen.has(raw)) return false;
+  seen.add(raw);
+  if (ns.isBigIntegerSchema() || ns.isBigDecimalSchema()) return true;
+  if (ns.isStructSchema()) {
+    for (const [, member] of ns.structIterator()) if (reachesBigNumber(member, seen)) return true;
+    return false;
+  }
+  if (ns.isListSchema() || ns.isMapSchema()) return reachesBigNumber(ns.getValueSchema(), seen);
+  // Documents may hold numbers of any size.
+  return ns.isDocumentSchema();
+}
 
 /** The SDK's serializer over the output with its timestamps revived: the reference json-writer.ts
  *  matches, and the path for outputs it does not compile. */
@@ -48,7 +72,11 @@ export function jsonProtocol(version: '1.0' | '1.1'): Protocol {
         throw new AwsError('SerializationException', 'The request body must be a JSON object');
       }
       try {
-        return (await new JsonShapeDeserializer(settings).read(op[4] as never, text)) as Record<string, unknown>;
+        // The SDK's read() parses the text again (with a reviver only for big numbers): without
+        // big numbers in the input, reading the object parsed above is the same.
+        const deserializer = new JsonShapeDeserializer(settings);
+        return (inputHasBigNumbers(op) ? await deserializer.read(op[4] as never, text)
+          : deserializer.readObject(op[4] as never, parsed as never)) as Record<string, unknown>;
       } catch (err) {
         throw new AwsError('SerializationException', `Cannot parse request: ${(err as Error).message}`);
       }
