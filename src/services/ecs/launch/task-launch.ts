@@ -109,8 +109,9 @@ export async function takeSnapshot(ctx: RequestContext, cluster: string, options
 
 /** One candidate as the engine sees it. */
 export function engineInstance(c: Candidate): PlacementInstance {
-  if (c.placement) return c.placement;
-  return { ...instanceFromRecord(c.record, { agentConnected: c.connected, tasks: c.tasks ?? [] }), runningTasksCount: c.runningTasksCount ?? 0 };
+  // Kept on the candidate until a commit changes it: a long launch (a service's thousands of
+  // tasks, CHUNK at a time) reuses the snapshot, and the engine what it derived (working.ts).
+  return c.placement ??= { ...instanceFromRecord(c.record, { agentConnected: c.connected, tasks: c.tasks ?? [] }), runningTasksCount: c.runningTasksCount ?? 0 };
 }
 
 /** The launcher's snapshot as the engine's (same order: placement indexes are candidate indexes). */
@@ -125,6 +126,8 @@ const MAX_ATTEMPTS = 100;
  *  view that holds the previous ones is what placing them all at once does (the engine places
  *  one task at a time on its working copy). */
 export const CHUNK = 10;
+/** Tasks the engine places in one pass over the instances (a plan kept across chunks). */
+const PLAN_AHEAD = 100;
 /** etcd refuses a transaction of more than 128 operations (--max-txn-ops): a chunk is split
  *  before its operations pass this (a task adds about ten). */
 const MAX_TXN_OPS = 100;
@@ -253,27 +256,40 @@ export interface Committed { tasks: TaskRecord[]; failures: Failure[] }
 const turnOfEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Places `count` identical tasks with the engine, CHUNK at a time under the cluster's launch
- * lock, each chunk committed at once; other requests are served between chunks. A conflict
- * re-reads the snapshot and places only the tasks not committed yet. Stops at the first task
- * that does not fit (the rest are identical); its failures are the engine's, one per instance.
+ * Places `count` identical tasks with the engine and commits them CHUNK at a time, each chunk at
+ * once under the cluster's launch lock; other requests are served between chunks. The engine
+ * plans up to PLAN_AHEAD tasks in one pass (its cost is mostly a walk over every instance); the
+ * plan is kept while only this launch commits in the cluster, and made again when another did
+ * (seq) or a commit conflicts (re-read snapshot, only the tasks not committed yet). Stops at the
+ * first task that does not fit (the rest are identical); its failures are the engine's, one per
+ * instance.
  */
 export async function placeAndCommit(ctx: RequestContext, state: { snapshot: Snapshot }, request: Omit<PlacementRequest, 'count'>,
   count: number, build: BuildTask): Promise<Committed> {
   const tasks: TaskRecord[] = [];
   const needs = normalNeeds(request.needs);
+  let plan: { picks: Placed[]; failures?: Failure[] } | undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS;) {
     const turn = await underLock(ctx, state.snapshot.cluster, async (entry) => {
-      await refresh(ctx, state, entry);
-      const result = place(engineSnapshot(state.snapshot), { ...request, count: Math.min(CHUNK, count - tasks.length) }, ctx.app.ids);
-      const picks = result.placements.map((p): Placed => {
-        const placed: PlacementMeta = { by: 'engine', tiers: result.explanation.tiers, rank: p.rank, group: request.group };
-        return { candidate: state.snapshot.candidates[p.instance], build: (record) => build(record, placed) };
-      });
-      const done = await commitAll(ctx, state.snapshot, picks, needs, entry);
+      if (!plan || state.snapshot.seq !== entry.seq) {
+        await refresh(ctx, state, entry);
+        const result = place(engineSnapshot(state.snapshot), { ...request, count: Math.min(PLAN_AHEAD, count - tasks.length) }, ctx.app.ids);
+        plan = {
+          picks: result.placements.map((p): Placed => {
+            const placed: PlacementMeta = { by: 'engine', tiers: result.explanation.tiers, rank: p.rank, group: request.group };
+            return { candidate: state.snapshot.candidates[p.instance], build: (record) => build(record, placed) };
+          }),
+          failures: result.unplaced ? result.failures : undefined,
+        };
+      }
+      const chunk = plan.picks.splice(0, CHUNK);
+      const done = await commitAll(ctx, state.snapshot, chunk, needs, entry);
       tasks.push(...done);
-      if (done.length < picks.length) return 'conflict' as const;
-      return result.unplaced ? { failures: result.failures } : 'placed' as const;
+      if (done.length < chunk.length) { plan = undefined; return 'conflict' as const; }
+      if (plan.picks.length > 0) return 'placed' as const;
+      const { failures } = plan;
+      plan = undefined;
+      return failures ? { failures } : 'placed' as const;
     });
     if (typeof turn === 'object') return { tasks, failures: turn.failures };
     if (turn === 'conflict') {
