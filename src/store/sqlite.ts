@@ -36,6 +36,7 @@ export const LEASE_KEYS_SQL = 'SELECT key FROM kv WHERE lease = ? AND lease != 0
 export const HISTORY_SQL = 'SELECT * FROM events WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev, rowid';
 
 class SqliteEngine implements Engine {
+  readonly groupCommit = true;
   private readonly db: Database.Database;
   private rev: number;
   private readonly stmts;
@@ -143,6 +144,8 @@ class SqliteEngine implements Engine {
   atomic<T>(fn: () => T): T {
     const before = this.rev;
     try {
+      // Inside a transaction better-sqlite3 runs the wrapper as a SAVEPOINT (a nested step).
+      if (this.db.inTransaction) return (this.runInTransaction as (f: () => T) => T)(fn);
       return (this.runInTransaction.immediate as (f: () => T) => T)(fn);
     } catch (err) {
       this.rev = before;
