@@ -6,7 +6,7 @@
 // default, the order swapped every round) rather than all of Berth then all of moto: on a shared
 // machine the load of other work moves over minutes, and alternating gives both servers the
 // same share of it. Each Berth server is measured once it has settled (its start-up work
-// done) and has answered every call WARMUP times (so has moto). Besides latency, the Berth server's CPU time per request is printed: it is what a
+// done) and has answered every call 5 × WARMUP times (so has moto). Besides latency, the Berth server's CPU time per request is printed: it is what a
 // read costs the server, whatever else the machine is doing.
 import { CreateClusterCommand, CreateServiceCommand, RegisterContainerInstanceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { join } from 'node:path';
@@ -100,7 +100,7 @@ async function warmUp(url: string, state: ReadState, moto: Moto | undefined) {
   for (const [target, s] of [[url, state], ...(moto ? [[moto.target.url, moto.state]] : [])] as Array<[string, ReadState]>) {
     const load = new Load(target);
     try {
-      for (const r of CALLS) if (s.tasks || !r.tasks) await load.run(0, WARMUP, (c, i) => r.call(c, s, i));
+      for (const r of CALLS) if (s.tasks || !r.tasks) await load.run(0, WARMUP * 5, (c, i) => r.call(c, s, i));
     } finally {
       load.close();
     }
@@ -145,8 +145,10 @@ async function berthReads(dir: string, moto: Moto | undefined): Promise<SizeResu
     const result: SizeResult = { size, reads: new Map(), moto: size === MOTO_SIZE && moto ? new Map() : undefined, rss: NaN };
     try {
       await settle(pid);
-      // Every call once round before any is measured: the first call measured should not pay
-      // for compiling the code paths all calls share (moto gets the same round at its size).
+      // A round of every call (5 × WARMUP each) before any is measured: the first call measured
+      // should not pay for compiling the code paths all calls share, nor for a fresh server's
+      // caches filling (at 100,000 stored, a fresh server's first ~600 reads cost it about twice
+      // the CPU of later ones). moto gets the same round at its size.
       await warmUp(server.url, state, result.moto ? moto : undefined);
       for (const r of CALLS) {
         const m = await measure(r, { url: server.url, pid, state }, result.moto && !r.tasks ? moto : undefined);
