@@ -184,6 +184,8 @@ export class LocalStore implements Store {
     });
   }
 
+  flushWrites() { if (this.queued.length) this.flush(); }
+
   /** Transactions waiting for the group commit (engine.groupCommit). */
   private queued: { fn: () => TxnResult; resolve: (r: TxnResult) => void; reject: (err: unknown) => void }[] = [];
 
@@ -191,6 +193,7 @@ export class LocalStore implements Store {
    *  throws, e.g. on a lease gone, undoes only its own writes), then delivers their events and
    *  settles them in order. If the engine's commit fails, every one of them fails. */
   private flush() {
+    if (this.queued.length === 0) return; // flushed early (flushWrites)
     const batch = this.queued;
     this.queued = [];
     const outcomes: ({ ok: true; result: TxnResult; events: WatchEvent[] } | { ok: false; error: unknown })[] = [];

@@ -241,7 +241,11 @@ class PlacementTxn {
     for (const t of this.tasks) compares.push({ key: t.key, modRevision: 0 });
     ops.push(...this.ops);
     for (const [key, delta] of this.counters) if (delta !== 0) ops.push({ type: 'add', key, delta });
-    const result = await this.ctx.app.store.txn(compares, ops);
+    const store = this.ctx.app.store;
+    const committing = store.txn(compares, ops);
+    // The cluster's launches wait on this one: commit now rather than at the end of the turn.
+    store.flushWrites?.();
+    const result = await committing;
     if (!result.succeeded) return undefined;
     for (const [candidate, record] of this.records) {
       const added = this.tasks.filter((t) => t.candidate === candidate).map((t) => ({ group: t.task.group, taskArn: t.task.taskArn }));
