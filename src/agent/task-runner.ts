@@ -126,8 +126,10 @@ async function prepare(h: RunnerHost, t: TaskState): Promise<void> {
     return;
   }
   // Claims the task's ports before the first await: a task preparing at the same time sees them.
+  // Only a task with fixed host ports can conflict: the others skip the look at every other task.
   t.pullStartedAt = h.now().toISOString();
-  const conflict = await portConflict(specs, h.heldPorts(t.arn));
+  const fixed = specs.some((s) => s.networkMode !== 'awsvpc' && s.portBindings.some((b) => b.hostPort !== 0));
+  const conflict = fixed ? await portConflict(specs, h.heldPorts(t.arn)) : undefined;
   if (conflict) {
     t.pullStartedAt = undefined;
     for (const c of t.containers) if (specs.find((s) => s.name === c.runtimeName)?.portBindings.some((b) => b.hostPort)) c.reason = conflict;
