@@ -90,9 +90,16 @@ function fail(t: TaskState, reason: string) {
   t.failedToStart = t.known !== 'RUNNING';
 }
 
+/** What the agent knows of a task, to tell whether a step changed it: everything but the desired
+ *  state (which a step never changes, and which holds the whole task definition). */
+function known(t: TaskState): string {
+  const { desired: _desired, ...rest } = t;
+  return JSON.stringify(rest);
+}
+
 export async function step(h: RunnerHost, t: TaskState): Promise<void> {
   if (t.known === 'STOPPED') return;
-  const before = JSON.stringify(t);
+  const before = known(t);
   for (const c of t.containers) await refresh(h, c);
   if (t.desired.desiredStatus === 'RUNNING' && !t.stopReason) {
     const reason = essentialStop(t);
@@ -112,7 +119,7 @@ export async function step(h: RunnerHost, t: TaskState): Promise<void> {
     t.known = 'RUNNING';
     t.startedAt = h.now().toISOString();
   }
-  if (JSON.stringify(t) !== before) h.changed(t);
+  if (known(t) !== before) h.changed(t);
 }
 
 /** Specs, host port check, task volume dirs, image pulls → PULLED (or a failure reason). */
