@@ -99,9 +99,13 @@ export async function runFleet(dir: string): Promise<FleetResult> {
       await api.send(new CreateServiceCommand({ cluster, serviceName: `big-${i}`, taskDefinition: 'svc', desiredCount: Math.min(left, MAX_TASKS_PER_SERVICE) }));
     }
     let running = 0;
+    let reported = 0;
     for (; names.length > 0;) {
       const described = await api.send(new DescribeServicesCommand({ cluster, services: names }));
       running = described.services.reduce((n: number, s: { runningCount: number }) => n + s.runningCount, 0);
+      const pending = described.services.reduce((n: number, s: { pendingCount: number }) => n + s.pendingCount, 0);
+      const at = Math.floor((performance.now() - s0) / 5000);
+      if (at > reported) { reported = at; console.error(`bench:scale: service tasks after ${at * 5} s: ${running} RUNNING, ${pending} PENDING`); }
       if (running >= SERVICE_TASKS || (performance.now() - s0) / 1000 > SERVICE_LIMIT_S) break;
       await sleep(250);
     }

@@ -5,6 +5,32 @@ import type { QueryTarget } from './query/index.js';
 import type { CompiledRequest } from './request.js';
 import type { PlacementInstance, PlacementSnapshot } from './types.js';
 
+/** What a WorkingInstance derives from its source once: kept per source object (a caller that
+ *  hands the engine the same PlacementInstance again, e.g. a cached cluster view, pays it once). */
+interface Base {
+  attrs: Map<string, string>;
+  tcp: Set<number>;
+  udp: Set<number>;
+  groups: Map<string, number>;
+  registeredAt?: number;
+}
+const bases = new WeakMap<PlacementInstance, Base>();
+
+function baseOf(source: PlacementInstance): Base {
+  let base = bases.get(source);
+  if (!base) {
+    const groups = new Map<string, number>();
+    for (const t of source.tasks ?? []) if (t.group) groups.set(t.group, (groups.get(t.group) ?? 0) + 1);
+    base = {
+      attrs: new Map((source.attributes ?? []).filter((a) => a.name).map((a) => [a.name!, a.value ?? ''])),
+      tcp: new Set(source.usedTcpPorts ?? []), udp: new Set(source.usedUdpPorts ?? []), groups,
+      registeredAt: epochMs(source.registeredAt),
+    };
+    bases.set(source, base);
+  }
+  return base;
+}
+
 export class WorkingInstance implements QueryTarget {
   readonly arn: string;
   readonly ec2InstanceId?: string;
@@ -13,28 +39,41 @@ export class WorkingInstance implements QueryTarget {
   readonly agentVersion?: string;
   readonly registeredAt?: number;
   readonly runningTasksCount: number;
+  /** Shared with every other copy of the same source: never written. */
   readonly attrs: Map<string, string>;
   cpu: number;
   memory: number;
-  readonly tcp: Set<number>;
-  readonly udp: Set<number>;
+  /** Shared with the source's base until the first apply (copy on write: `own`). */
+  tcp: Set<number>;
+  udp: Set<number>;
   /** Tasks per group on this instance (only groups with at least one task). */
-  readonly groups = new Map<string, number>();
+  groups: Map<string, number>;
+  private owned = false;
 
   constructor(readonly index: number, source: PlacementInstance) {
+    const base = baseOf(source);
     this.arn = source.arn;
     this.ec2InstanceId = source.ec2InstanceId;
     this.status = source.status ?? 'ACTIVE';
     this.agentConnected = source.agentConnected;
     this.agentVersion = source.agentVersion;
-    this.registeredAt = epochMs(source.registeredAt);
+    this.registeredAt = base.registeredAt;
     this.runningTasksCount = source.runningTasksCount ?? 0;
-    this.attrs = new Map((source.attributes ?? []).filter((a) => a.name).map((a) => [a.name!, a.value ?? '']));
+    this.attrs = base.attrs;
     this.cpu = source.remainingCpu;
     this.memory = source.remainingMemory;
-    this.tcp = new Set(source.usedTcpPorts ?? []);
-    this.udp = new Set(source.usedUdpPorts ?? []);
-    for (const t of source.tasks ?? []) if (t.group) this.groups.set(t.group, (this.groups.get(t.group) ?? 0) + 1);
+    this.tcp = base.tcp;
+    this.udp = base.udp;
+    this.groups = base.groups;
+  }
+
+  /** Private copies of what apply() changes. */
+  own() {
+    if (this.owned) return;
+    this.owned = true;
+    this.tcp = new Set(this.tcp);
+    this.udp = new Set(this.udp);
+    this.groups = new Map(this.groups);
   }
 
   attribute(name: string): string | undefined { return this.attrs.get(name); }
@@ -79,6 +118,7 @@ export class WorkingState {
   /** Takes one task's needs from the instance and counts the task in its group. */
   apply(inst: WorkingInstance) {
     const { needs, group } = this.request;
+    inst.own();
     inst.cpu -= needs.cpu;
     inst.memory -= needs.memory;
     for (const p of needs.ports) inst.tcp.add(p);

@@ -26,8 +26,13 @@ export interface Engine {
   /** Applies ops at `revision` (the caller has checked the compares inside `atomic`), pushing one
    *  event per change. No events (only deletes of missing keys) → the revision must not move. */
   write(revision: number, ops: WriteOp[], events: WatchEvent[]): void;
-  /** Runs fn atomically with respect to other writes (and durably, for persistent engines). */
+  /** Runs fn atomically with respect to other writes (and durably, for persistent engines). A
+   *  call inside another's fn is a nested step: if it throws, its writes alone are undone. */
   atomic<T>(fn: () => T): T;
+  /** Transactions issued in the same turn of the event loop are committed together (one durable
+   *  commit for all; each keeps its own revision, compares and outcome): for engines whose commit
+   *  costs more than the writes in it (SQLite's WAL append). */
+  readonly groupCommit?: boolean;
   /** Events with revision > from, oldest first; undefined if the history was compacted. */
   history(prefix: string, from: number): WatchEvent[] | undefined;
   /** The newest revision whose events were dropped. */
@@ -165,12 +170,60 @@ export class LocalStore implements Store {
   }
 
   async txn(compares: Compare[], ops: Op[]): Promise<TxnResult> {
-    return this.commit(() => {
+    const fn = () => {
       const current = this.engine.revision();
       for (const c of compares) {
         if ((this.engine.get(c.key)?.modRevision ?? 0) !== c.modRevision) return { succeeded: false, revision: current };
       }
       return { succeeded: true, revision: this.apply(this.resolve(ops)) };
+    };
+    if (!this.engine.groupCommit) return this.commit(fn);
+    return new Promise<TxnResult>((resolve, reject) => {
+      this.queued.push({ fn, resolve, reject });
+      if (this.queued.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  flushWrites() { if (this.queued.length) this.flush(); }
+
+  /** Transactions waiting for the group commit (engine.groupCommit). */
+  private queued: { fn: () => TxnResult; resolve: (r: TxnResult) => void; reject: (err: unknown) => void }[] = [];
+
+  /** Commits the queued transactions in one engine transaction, each as a nested step (one that
+   *  throws, e.g. on a lease gone, undoes only its own writes), then delivers their events and
+   *  settles them in order. If the engine's commit fails, every one of them fails. */
+  private flush() {
+    if (this.queued.length === 0) return; // flushed early (flushWrites)
+    const batch = this.queued;
+    this.queued = [];
+    const outcomes: ({ ok: true; result: TxnResult; events: WatchEvent[] } | { ok: false; error: unknown })[] = [];
+    try {
+      this.engine.atomic(() => {
+        for (const item of batch) {
+          this.events = [];
+          const events = this.events;
+          try {
+            outcomes.push({ ok: true, result: this.engine.atomic(item.fn), events });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    } finally {
+      this.events = [];
+    }
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i];
+      if (outcome.ok) {
+        this.pending.push(...outcome.events);
+        this.deliver();
+        item.resolve(outcome.result);
+      } else {
+        item.reject(outcome.error);
+      }
     });
   }
 

@@ -33,9 +33,12 @@ const NO_END = Buffer.from([0xff]);
 /** The keys attached to a lease. `lease != 0` lets SQLite use the partial index kv_lease (a bare
  *  `lease = ?` cannot: the parameter might be 0), instead of scanning every key on each expiry. */
 export const LEASE_KEYS_SQL = 'SELECT key FROM kv WHERE lease = ? AND lease != 0';
+/** Keys the engine's read cache holds (records are ~1–3 KB: tens of MB at most). */
+const CACHE_ENTRIES = 20_000;
 export const HISTORY_SQL = 'SELECT * FROM events WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev, rowid';
 
 class SqliteEngine implements Engine {
+  readonly groupCommit = true;
   private readonly db: Database.Database;
   private rev: number;
   private readonly stmts;
@@ -84,7 +87,30 @@ class SqliteEngine implements Engine {
     this.rev = this.stmts.getMeta.get('revision')!.value;
   }
 
-  get(key: string) { const r = this.stmts.get.get(key); return r && toKv(r); }
+  get(key: string) {
+    const cached = this.cache.get(key);
+    if (cached !== undefined) return cached ? { ...cached } : undefined;
+    const r = this.stmts.get.get(key);
+    const kv = r && toKv(r);
+    this.remember(key, kv);
+    return kv && { ...kv };
+  }
+
+  /**
+   * Recently read or written keys (null: known absent), so the point reads of compares, counters
+   * and records (a task read on each report) skip SQLite. Only this engine writes the file, so
+   * every change passes through write(): the cache is updated there, and forgotten for the keys a
+   * rolled-back step had touched. Bounded: the oldest entries go first.
+   */
+  private readonly cache = new Map<string, KeyValue | null>();
+  /** Keys written since the outermost transaction began (forgotten if any step of it rolls back). */
+  private touched: string[] = [];
+
+  private remember(key: string, kv: KeyValue | undefined) {
+    this.cache.delete(key);
+    this.cache.set(key, kv ?? null);
+    if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+  }
   revision() { return this.rev; }
   count(prefix: string) { return this.stmts.count.get(prefix, prefixEnd(prefix))!.n; }
 
@@ -102,11 +128,21 @@ class SqliteEngine implements Engine {
     for (const op of ops) {
       if (op.type === 'put') {
         this.stmts.put.run({ key: op.key, value: op.value, rev: revision, lease: op.lease });
+        this.touched.push(op.key);
+        const prev = this.cache.get(op.key);
+        if (prev === undefined) this.cache.delete(op.key);
+        else {
+          const kv: KeyValue = { key: op.key, value: op.value, createRevision: prev ? prev.createRevision : revision, modRevision: revision, version: prev ? prev.version + 1 : 1 };
+          if (op.lease) kv.lease = String(op.lease);
+          this.remember(op.key, kv);
+        }
         events.push({ type: 'put', key: op.key, value: op.value, revision });
       } else {
         const prev = this.stmts.get.get(op.key);
         if (!prev) continue;
         this.stmts.del.run(op.key);
+        this.touched.push(op.key);
+        this.remember(op.key, undefined);
         events.push({ type: 'delete', key: op.key, value: prev.value, revision });
       }
     }
@@ -142,10 +178,15 @@ class SqliteEngine implements Engine {
 
   atomic<T>(fn: () => T): T {
     const before = this.rev;
+    const outermost = !this.db.inTransaction;
+    if (outermost) this.touched = [];
     try {
+      // Inside a transaction better-sqlite3 runs the wrapper as a SAVEPOINT (a nested step).
+      if (this.db.inTransaction) return (this.runInTransaction as (f: () => T) => T)(fn);
       return (this.runInTransaction.immediate as (f: () => T) => T)(fn);
     } catch (err) {
       this.rev = before;
+      for (const key of this.touched) this.cache.delete(key);
       throw err;
     }
   }
@@ -156,6 +197,7 @@ class SqliteEngine implements Engine {
   }
 
   wipe() {
+    this.cache.clear();
     this.db.exec('DELETE FROM kv; DELETE FROM events; DELETE FROM leases;');
     this.stmts.setMeta.run(this.rev, 'compacted');
   }

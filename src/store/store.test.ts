@@ -31,6 +31,44 @@ storeConformance('memory', local((clock) => openMemoryStore({ clock })));
 storeConformance('sqlite', local((clock) => openSqliteStore(tempDb(), { clock })));
 etcdConformance();
 
+describe('sqlite group commit', () => {
+  test('transactions issued together commit together, each with its own revision, compares and outcome', async () => {
+    const file = tempDb();
+    const store = openSqliteStore(file);
+    try {
+      await store.create('/g/taken', 'x');
+      const base = await store.currentRevision();
+      const seen: number[] = [];
+      store.watch('/g/', base, (e) => seen.push(e.revision));
+      const [a, conflict, gone, b] = await Promise.allSettled([
+        store.txn([{ key: '/g/a', modRevision: 0 }], [{ type: 'put', key: '/g/a', value: '1' }, { type: 'add', key: '/g/n', delta: 1 }]),
+        store.txn([{ key: '/g/taken', modRevision: 0 }], [{ type: 'put', key: '/g/taken', value: 'y' }]),
+        // A lease that does not exist: this one fails, and only this one.
+        store.txn([], [{ type: 'put', key: '/g/leased', value: 'z', lease: '999' }]),
+        store.txn([], [{ type: 'put', key: '/g/b', value: '2' }, { type: 'add', key: '/g/n', delta: 2 }]),
+      ]);
+      assert.deepEqual(a, { status: 'fulfilled', value: { succeeded: true, revision: base + 1 } });
+      assert.deepEqual(conflict, { status: 'fulfilled', value: { succeeded: false, revision: base + 1 } });
+      assert.equal(gone.status, 'rejected');
+      assert.deepEqual(b, { status: 'fulfilled', value: { succeeded: true, revision: base + 2 } });
+      assert.equal((await store.get('/g/n'))?.value, '3');
+      assert.equal((await store.get('/g/taken'))?.value, 'x');
+      assert.equal(await store.get('/g/leased'), undefined);
+      assert.deepEqual(seen, [base + 1, base + 1, base + 2, base + 2]);
+    } finally {
+      await store.close();
+    }
+    // All of it was durable: a reopen sees the same.
+    const again = openSqliteStore(file);
+    try {
+      assert.equal((await again.get('/g/n'))?.value, '3');
+      assert.equal(await again.get('/g/leased'), undefined);
+    } finally {
+      await again.close();
+    }
+  });
+});
+
 describe('sqlite persistence', () => {
   test("a watch's replay and a lease's keys are read through indexes, not whole-table scans", async () => {
     const file = tempDb();

@@ -111,6 +111,9 @@ export interface Store {
    *  (memory, sqlite: one process). A process-local view fed by a watch is then never older than
    *  its owner's own writes; otherwise (etcd) the owner waits for its watch to catch up. */
   readonly syncWatch?: boolean;
+  /** Commits now the transactions a group-committing store (sqlite) holds for the end of this
+   *  turn of the event loop: for a caller holding a lock others wait on. Absent: nothing waits. */
+  flushWrites?(): void;
   get(key: string): Promise<KeyValue | undefined>;
   list(prefix: string, options?: ListOptions): Promise<KeyValue[]>;
   /** get, plus the store revision it read at. */

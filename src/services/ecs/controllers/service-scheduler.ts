@@ -64,10 +64,7 @@ export class ServiceScheduler {
     const settings = { ...DEFAULT_SETTINGS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
     const scheduler = new ServiceScheduler(app, settings);
     const revision = await app.store.currentRevision();
-    for (const kv of await app.store.list('/ecs/')) {
-      const ref = parseKey(kv.key);
-      if (ref?.kind === 'services') scheduler.known.set(refKey(ref), ref);
-    }
+    for (const ref of await clustersWithServices(app)) scheduler.known.set(refKey(ref), ref);
     scheduler.unwatch = app.store.watch('/ecs/', revision, (e) => scheduler.onEvent(e));
     scheduler.tickTimer = setInterval(() => scheduler.tick(), intervalMs);
     scheduler.tickTimer.unref?.();
@@ -215,6 +212,34 @@ async function appendEvents(ctx: RequestContext, service: ServiceRecord, message
     const next = withEvents(current.value, messages, ids, ctx.app.clock.now().toISOString());
     if (await records.put(ctx, key, next, current.revision)) return;
   }
+}
+
+/** Names the store holds right under `prefix` (`<prefix><name>/…`), one key read each: a skip
+ *  over the keys in between, however many there are. */
+async function childNames(app: AppContext, prefix: string): Promise<string[]> {
+  const names: string[] = [];
+  for (let after: string | undefined; ;) {
+    const [kv] = await app.store.list(prefix, { limit: 1, startAfter: after });
+    if (!kv) return names;
+    const name = kv.key.slice(prefix.length).split('/')[0];
+    names.push(name);
+    after = `${prefix}${name}/\u{10ffff}`;
+  }
+}
+
+/** The clusters with service records, found by reading the services/ prefix of each account and
+ *  region: at start-up the scheduler reads what services hold, not every task and revision. */
+async function clustersWithServices(app: AppContext): Promise<ClusterRef[]> {
+  const refs = new Map<string, ClusterRef>();
+  for (const account of await childNames(app, '/ecs/')) {
+    for (const region of await childNames(app, `/ecs/${account}/`)) {
+      for (const cluster of await childNames(app, `/ecs/${account}/${region}/services/`)) {
+        const ref = { account, region, cluster };
+        refs.set(refKey(ref), ref);
+      }
+    }
+  }
+  return [...refs.values()];
 }
 
 /** The scheduler acts inside one account and region, as ECS's service-linked principal. */

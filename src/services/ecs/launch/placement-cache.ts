@@ -14,7 +14,9 @@ import { recordKey } from '../../../common/records.js';
 import { reflect } from '../../../store/reflect.js';
 import type { KeyValue, WatchEvent } from '../../../store/types.js';
 import type { AppContext, RequestContext } from '../../context.js';
+import { instanceFromRecord, type PlacementInstance } from '../../../placement/index.js';
 import type { ContainerInstanceRecord } from '../model/common.js';
+import { isAgentConnected } from '../model/container-instance-view.js';
 import { leaseKeyPrefix, withHeartbeat } from '../model/liveness.js';
 import { taskIndexPrefix, type LiveEntry } from '../model/task-index.js';
 
@@ -24,6 +26,11 @@ export interface CachedInstance {
   record: ContainerInstanceRecord;
   /** The instance's record with lastHeartbeatAt from its liveness keys (what isAgentConnected reads). */
   withBeat(now: Date): ContainerInstanceRecord;
+  /** Whether its agent counts as connected at `now` (lease held, or a stamp within the grace). */
+  connected(now: Date, graceSeconds: number): boolean;
+  /** The instance as the placement engine sees it; built once per change of the instance, its
+   *  tasks or its liveness (the engine keeps what it derives from it, placement/working.ts). */
+  placement(connected: boolean): PlacementInstance;
   tasks: Pick<Task, 'group' | 'taskArn'>[];
   running: number;
 }
@@ -148,9 +155,13 @@ class ClusterCache {
       const { record } = st;
       const leased = this.leased.has(id);
       const stamp = this.stamps.get(id);
+      const engine: (PlacementInstance | undefined)[] = [];
       return st.built = {
         key: st.key, revision: st.revision, record, tasks, running,
         withBeat: (now) => withHeartbeat(record, leased ? now.toISOString() : stamp),
+        // A held lease is a heartbeat now (withBeat): connected unless INACTIVE.
+        connected: (now, grace) => (leased ? record.status !== 'INACTIVE' : isAgentConnected(withHeartbeat(record, stamp), now, grace)),
+        placement: (connected) => (engine[+connected] ??= { ...instanceFromRecord(record, { agentConnected: connected, tasks }), runningTasksCount: running }),
       };
     });
   }

@@ -27,13 +27,14 @@ let heartbeatWrites = 0;
 /** The memory store with a turn of the event loop before every read and write, as a networked
  *  store (etcd) has: without it each in-process request runs to completion between I/O events and
  *  concurrent calls would never interleave between snapshot and commit. */
-function yielding(store: Store): Store {
+function yielding(store: Store, options: { keepOpen?: boolean } = {}): Store {
   const turn = () => new Promise((resolve) => setTimeout(resolve, 1));
   const slow = new Set(['get', 'list', 'count', 'create', 'update', 'delete', 'txn', 'currentRevision', 'keepAlive']);
   return new Proxy(store, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function') return value;
+      if (prop === 'close' && options.keepOpen) return async () => {};
       const fn = value as (...args: unknown[]) => unknown;
       if (!slow.has(String(prop))) return fn.bind(target);
       return async (...args: unknown[]) => {
@@ -92,8 +93,15 @@ describe('task needs and the engine snapshot (pure)', () => {
 
 describe('RunTask placement against the store', () => {
   let h: Harness;
-  before(async () => { h = await startHarness({ clock, store: yielding(openMemoryStore()), config: { ecs: { agentGraceSeconds: 30 } } }); });
-  after(async () => { await h.close(); });
+  /** A second server on the same store (two control-plane replicas): launches in one process take
+   *  turns (the cluster's launch lock), so only the commit's compares keep two processes apart. */
+  let h2: Harness;
+  before(async () => {
+    const shared = openMemoryStore();
+    h = await startHarness({ clock, store: yielding(shared), config: { ecs: { agentGraceSeconds: 30 } } });
+    h2 = await startHarness({ clock, store: yielding(shared, { keepOpen: true }), config: { ecs: { agentGraceSeconds: 30 } } });
+  });
+  after(async () => { await h2.close(); await h.close(); });
   beforeEach(async () => {
     await h.reset();
     clock.t = T0;
@@ -104,10 +112,12 @@ describe('RunTask placement against the store', () => {
     h.ecs.send(new RegisterTaskDefinitionCommand({ family: name, containerDefinitions: [{ name: 'app', image: 'busybox', ...c }] }));
   const instance = async (arn: string) =>
     (await h.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'p', containerInstances: [arn] }))).containerInstances![0];
-  /** n concurrent RunTask calls, after opening n keep-alive connections so that they really overlap. */
-  const burst = async (n: number, taskDefinition: string, extra: Partial<RunTaskRequest> = {}) => {
-    await Promise.all(Array.from({ length: n }, () => h.ecs.send(new ListTasksCommand({ cluster: 'p' }))));
-    return Promise.all(Array.from({ length: n }, () => h.ecs.send(new RunTaskCommand({ cluster: 'p', taskDefinition, ...extra }))));
+  /** n concurrent RunTask calls, alternately to each server, after opening n keep-alive
+   *  connections so that they really overlap. */
+  const burst = async (n: number, taskDefinition: string, extra: Partial<RunTaskRequest> = {}, servers = [h, h2]) => {
+    const client = (i: number) => servers[i % servers.length].ecs;
+    await Promise.all(Array.from({ length: n }, (_, i) => client(i).send(new ListTasksCommand({ cluster: 'p' }))));
+    return Promise.all(Array.from({ length: n }, (_, i) => client(i).send(new RunTaskCommand({ cluster: 'p', taskDefinition, ...extra }))));
   };
   const taskCount = async () => (await h.ecs.send(new ListTasksCommand({ cluster: 'p' }))).taskArns!.length;
 
@@ -128,6 +138,17 @@ describe('RunTask placement against the store', () => {
     assert.equal(int(ci.remainingResources, 'MEMORY'), 50);
     assert.equal(int(ci.remainingResources, 'CPU'), 4096 - 70);
     assert.equal(ci.pendingTasksCount, 7);
+    assert.equal(await taskCount(), 7);
+  });
+
+  it('one server\'s concurrent RunTask calls take turns: no commit conflicts, the instance filled exactly', async () => {
+    await family('m', { memory: 100, cpu: 10 });
+    const agent = await TestAgent.register(h.ecs, { cluster: 'p', cpu: 4096, memory: 750 });
+    conflicts = 0;
+    const results = await burst(20, 'm', { count: 2 }, [h]);
+    assert.equal(conflicts, 0);
+    assert.equal(results.flatMap((r) => r.tasks ?? []).length, 7);
+    assert.equal(int((await instance(agent.instanceArn)).remainingResources, 'MEMORY'), 50);
     assert.equal(await taskCount(), 7);
   });
 

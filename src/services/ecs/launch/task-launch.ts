@@ -15,7 +15,7 @@ import { ecsConfig } from '../config.js';
 import type { Failure, Task } from '@aws-sdk/client-ecs';
 import type { RequestContext } from '../../context.js';
 import { instanceFromRecord, place, type PlacementInstance, type PlacementRequest, type PlacementSnapshot } from '../../../placement/index.js';
-import type { Compare } from '../../../store/types.js';
+import type { Compare, Op } from '../../../store/types.js';
 import { clusterCompare } from '../model/cluster-fence.js';
 import { activeClusterVersioned, db, invalidParameter, type ContainerInstanceRecord, type TaskRecord } from '../model/common.js';
 import { clusterInstances } from '../model/container-instance-store.js';
@@ -40,6 +40,8 @@ export interface Candidate {
   tasks?: Pick<Task, 'group' | 'taskArn'>[];
   /** Tasks RUNNING there (the query language's runningTasksCount). */
   runningTasksCount?: number;
+  /** The engine's view of it, when the placement view already built one (engineInstance). */
+  placement?: PlacementInstance;
 }
 
 export interface Snapshot {
@@ -49,6 +51,8 @@ export interface Snapshot {
   candidates: Candidate[];
   /** What the snapshot was taken with (a re-read after a conflict takes the same). */
   options?: SnapshotOptions;
+  /** The cluster's launch sequence it reflects (launchesOf): another means it is stale. */
+  seq?: number;
 }
 
 /** How a placed task's instance was chosen, recorded on the task (TaskRecord.placement). */
@@ -67,6 +71,7 @@ export interface SnapshotOptions { statuses?: readonly string[] | 'all' }
  * must be ACTIVE (a re-read after DeleteCluster: ClusterNotFoundException).
  */
 export async function takeSnapshot(ctx: RequestContext, cluster: string, options: SnapshotOptions = {}): Promise<Snapshot> {
+  const seq = launchesOf(ctx, cluster).seq;
   const fence = clusterCompare(await activeClusterVersioned(ctx, cluster));
   const statuses = options.statuses ?? ['ACTIVE'];
   const now = ctx.app.clock.now();
@@ -78,11 +83,12 @@ export async function takeSnapshot(ctx: RequestContext, cluster: string, options
     const candidates: Candidate[] = [];
     for (const c of cached) {
       if (!wanted(c.record)) continue;
-      const record = c.withBeat(now);
+      const { record } = c;
+      const connected = c.connected(now, graceSeconds);
       candidates.push({ id: instanceIdOf(record.containerInstanceArn!), arn: record.containerInstanceArn!, key: c.key, revision: c.revision,
-        record, connected: isAgentConnected(record, now, graceSeconds), tasks: c.tasks, runningTasksCount: c.running });
+        record, connected, tasks: c.tasks, runningTasksCount: c.running, placement: c.placement(connected) });
     }
-    return { cluster, fence, candidates, options };
+    return { cluster, fence, candidates, options, seq };
   }
   const versions = (await clusterInstances(ctx, cluster)).filter((v) => wanted(v.value));
   // Counted tasks per instance, from the cluster's live/ index (not STOPPED, not superseded).
@@ -98,12 +104,14 @@ export async function takeSnapshot(ctx: RequestContext, cluster: string, options
         tasks: here?.tasks ?? [], runningTasksCount: here?.running ?? 0,
       };
     });
-  return { cluster, fence, candidates, options };
+  return { cluster, fence, candidates, options, seq };
 }
 
 /** One candidate as the engine sees it. */
 export function engineInstance(c: Candidate): PlacementInstance {
-  return { ...instanceFromRecord(c.record, { agentConnected: c.connected, tasks: c.tasks ?? [] }), runningTasksCount: c.runningTasksCount ?? 0 };
+  // Kept on the candidate until a commit changes it: a long launch (a service's thousands of
+  // tasks, CHUNK at a time) reuses the snapshot, and the engine what it derived (working.ts).
+  return c.placement ??= { ...instanceFromRecord(c.record, { agentConnected: c.connected, tasks: c.tasks ?? [] }), runningTasksCount: c.runningTasksCount ?? 0 };
 }
 
 /** The launcher's snapshot as the engine's (same order: placement indexes are candidate indexes). */
@@ -113,7 +121,17 @@ export const engineSnapshot = (snapshot: Pick<Snapshot, 'cluster' | 'candidates'
 export type BuildTask = (instance: ContainerInstanceRecord, placed: PlacementMeta) => TaskRecord;
 
 const MAX_ATTEMPTS = 100;
-/** Commits between two turns of the event loop in one call's placement. */
+/** Tasks placed and committed per turn of the cluster's launch lock (RunTask's largest count):
+ *  between two turns other launches and requests are served. Placing the next CHUNK tasks on a
+ *  view that holds the previous ones is what placing them all at once does (the engine places
+ *  one task at a time on its working copy). */
+export const CHUNK = 10;
+/** Tasks the engine places in one pass over the instances (a plan kept across chunks). */
+const PLAN_AHEAD = 100;
+/** etcd refuses a transaction of more than 128 operations (--max-txn-ops): a chunk is split
+ *  before its operations pass this (a task adds about ten). */
+const MAX_TXN_OPS = 100;
+/** Kept for the callers that commit one task at a time (pacer). */
 export const YIELD_EVERY = 8;
 
 /** For a loop of commits: resolves after a turn of the event loop (setImmediate: pending I/O is
@@ -126,55 +144,166 @@ export function pacer(): () => Promise<void> {
 }
 
 /**
- * Apply: the task and the instance's reservation in one transaction, compared against the
- * revision the plan saw. The fit is checked again on that very record (plan and check agree; if
- * they ever did not, the conflict path re-plans rather than over-commit). Undefined on conflict;
- * on success the candidate holds the new record, revision and task.
+ * One launch turn at a time per cluster in this process: concurrent RunTask calls and service
+ * launches would otherwise plan on the same view, pick the same best instance, and all but one
+ * conflict and re-plan. `seq` counts the commits made under the lock: a snapshot taken at another
+ * seq is stale and is taken again before placing. Writers elsewhere (another server on etcd) are
+ * still caught by the commit's compares.
  */
-async function commit(ctx: RequestContext, snapshot: Snapshot, candidate: Candidate, needs: TaskNeeds, built: TaskRecord): Promise<TaskRecord | undefined> {
-  if (misfit(candidate.record, needs)) return undefined;
-  const reservation = { cpu: needs.cpu, memory: needs.memory, ports: [...needs.ports], portsUdp: [...needs.portsUdp] };
-  const task: TaskRecord = { ...built, reservation };
-  const instance = applyReservation(candidate.record, reservation, 1);
-  const taskKey = db(ctx).tasks.key(ctx, `${snapshot.cluster}/${taskId(task)}`);
-  const result = await ctx.app.store.txn(
-    [snapshot.fence, { key: candidate.key, modRevision: candidate.revision }, { key: taskKey, modRevision: 0 }],
-    [{ type: 'put', key: candidate.key, value: JSON.stringify(instance) }, { type: 'put', key: taskKey, value: JSON.stringify(task) },
-      ...taskIndexOps(ctx, snapshot.cluster, undefined, task)],
-  );
-  if (!result.succeeded) return undefined;
-  Object.assign(candidate, {
-    record: instance, revision: result.revision,
-    tasks: [...(candidate.tasks ?? []), { group: task.group, taskArn: task.taskArn }],
-  });
-  return task;
+interface ClusterLaunches { seq: number; tail: Promise<void> }
+const launches = new WeakMap<object, Map<string, ClusterLaunches>>();
+
+function launchesOf(ctx: RequestContext, cluster: string): ClusterLaunches {
+  let byCluster = launches.get(ctx.app);
+  if (!byCluster) launches.set(ctx.app, byCluster = new Map());
+  const id = `${ctx.account}/${ctx.region}/${cluster}`;
+  let entry = byCluster.get(id);
+  if (!entry) byCluster.set(id, entry = { seq: 0, tail: Promise.resolve() });
+  return entry;
+}
+
+/** Runs fn holding the cluster's launch lock. */
+async function underLock<T>(ctx: RequestContext, cluster: string, fn: (entry: ClusterLaunches) => Promise<T>): Promise<T> {
+  const entry = launchesOf(ctx, cluster);
+  const before = entry.tail;
+  let release!: () => void;
+  entry.tail = new Promise<void>((resolve) => { release = resolve; });
+  await before;
+  try { return await fn(entry); } finally { release(); }
+}
+
+/** Takes the snapshot again if a launch in this process committed since it was taken. */
+async function refresh(ctx: RequestContext, state: { snapshot: Snapshot }, entry: ClusterLaunches) {
+  if (state.snapshot.seq !== entry.seq) state.snapshot = await takeSnapshot(ctx, state.snapshot.cluster, state.snapshot.options);
+}
+
+interface Placed { candidate: Candidate; build: (record: ContainerInstanceRecord) => TaskRecord }
+
+/**
+ * Apply: the tasks and their instances' reservations, compared against the revisions the plan
+ * saw, in as few transactions as etcd allows (one for a RunTask). The fit is checked again on
+ * each record as the earlier tasks of the transaction leave it (plan and check agree; if they
+ * ever did not, the conflict path re-plans rather than over-commit). Resolves the tasks
+ * committed, in order: fewer than picked on a conflict. Committed candidates hold their new
+ * record, revision and tasks.
+ */
+async function commitAll(ctx: RequestContext, snapshot: Snapshot, picks: Placed[], needs: TaskNeeds, entry: ClusterLaunches): Promise<TaskRecord[]> {
+  const done: TaskRecord[] = [];
+  for (let i = 0; i < picks.length;) {
+    const txn = new PlacementTxn(ctx, snapshot);
+    let j = i;
+    while (j < picks.length && txn.size < MAX_TXN_OPS && txn.add(picks[j].candidate, needs, picks[j].build)) j++;
+    if (j === i) return done; // the next task no longer fits its instance: re-plan
+    const committed = await txn.commit();
+    if (!committed) return done;
+    snapshot.seq = ++entry.seq;
+    done.push(...committed);
+    i = j;
+  }
+  return done;
+}
+
+/** One transaction of placed tasks: each instance written once, with all its reservations. */
+class PlacementTxn {
+  private readonly ops: Op[] = [];
+  private readonly records = new Map<Candidate, ContainerInstanceRecord>();
+  private readonly tasks: { candidate: Candidate; task: TaskRecord; key: string }[] = [];
+  private readonly counters = new Map<string, number>();
+
+  constructor(private readonly ctx: RequestContext, private readonly snapshot: Snapshot) {}
+
+  get size() { return this.ops.length + this.records.size + this.counters.size; }
+
+  /** False when the task does not fit what the instance has left. */
+  add(candidate: Candidate, needs: TaskNeeds, build: (record: ContainerInstanceRecord) => TaskRecord): boolean {
+    const record = this.records.get(candidate) ?? candidate.record;
+    if (misfit(record, needs)) return false;
+    const reservation = { cpu: needs.cpu, memory: needs.memory, ports: [...needs.ports], portsUdp: [...needs.portsUdp] };
+    const task: TaskRecord = { ...build(candidate.record), reservation };
+    this.records.set(candidate, applyReservation(record, reservation, 1));
+    const key = db(this.ctx).tasks.key(this.ctx, `${this.snapshot.cluster}/${taskId(task)}`);
+    this.tasks.push({ candidate, task, key });
+    this.ops.push({ type: 'put', key, value: JSON.stringify(task) });
+    for (const op of taskIndexOps(this.ctx, this.snapshot.cluster, undefined, task)) {
+      if (op.type === 'add') this.counters.set(op.key, (this.counters.get(op.key) ?? 0) + op.delta);
+      else this.ops.push(op);
+    }
+    return true;
+  }
+
+  async commit(): Promise<TaskRecord[] | undefined> {
+    const compares: Compare[] = [this.snapshot.fence];
+    const ops: Op[] = [];
+    for (const [candidate, record] of this.records) {
+      compares.push({ key: candidate.key, modRevision: candidate.revision });
+      ops.push({ type: 'put', key: candidate.key, value: JSON.stringify(record) });
+    }
+    for (const t of this.tasks) compares.push({ key: t.key, modRevision: 0 });
+    ops.push(...this.ops);
+    for (const [key, delta] of this.counters) if (delta !== 0) ops.push({ type: 'add', key, delta });
+    const store = this.ctx.app.store;
+    const committing = store.txn(compares, ops);
+    // The cluster's launches wait on this one: commit now rather than at the end of the turn.
+    store.flushWrites?.();
+    const result = await committing;
+    if (!result.succeeded) return undefined;
+    for (const [candidate, record] of this.records) {
+      const added = this.tasks.filter((t) => t.candidate === candidate).map((t) => ({ group: t.task.group, taskArn: t.task.taskArn }));
+      Object.assign(candidate, { record, revision: result.revision, placement: undefined, tasks: [...(candidate.tasks ?? []), ...added] });
+    }
+    return this.tasks.map((t) => t.task);
+  }
 }
 
 export interface Committed { tasks: TaskRecord[]; failures: Failure[] }
 
+const turnOfEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
- * Places `count` identical tasks with the engine and commits them one by one. A conflict re-reads
- * the snapshot and places only the tasks not committed yet. Stops at the first task that does not
- * fit (the rest are identical); its failures are the engine's, one per instance.
+ * Places `count` identical tasks with the engine and commits them CHUNK at a time, each chunk at
+ * once under the cluster's launch lock; other requests are served between chunks. The engine
+ * plans up to PLAN_AHEAD tasks in one pass (its cost is mostly a walk over every instance); the
+ * plan is kept while only this launch commits in the cluster, and made again when another did
+ * (seq) or a commit conflicts (re-read snapshot, only the tasks not committed yet). Stops at the
+ * first task that does not fit (the rest are identical); its failures are the engine's, one per
+ * instance.
  */
 export async function placeAndCommit(ctx: RequestContext, state: { snapshot: Snapshot }, request: Omit<PlacementRequest, 'count'>,
   count: number, build: BuildTask): Promise<Committed> {
   const tasks: TaskRecord[] = [];
   const needs = normalNeeds(request.needs);
-  const pace = pacer();
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const result = place(engineSnapshot(state.snapshot), { ...request, count: count - tasks.length }, ctx.app.ids);
-    let conflict = false;
-    for (const p of result.placements) {
-      const candidate = state.snapshot.candidates[p.instance];
-      const placed: PlacementMeta = { by: 'engine', tiers: result.explanation.tiers, rank: p.rank, group: request.group };
-      const task = await commit(ctx, state.snapshot, candidate, needs, build(candidate.record, placed));
-      if (!task) { conflict = true; break; }
-      tasks.push(task);
-      await pace();
+  let plan: { picks: Placed[]; failures?: Failure[] } | undefined;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS;) {
+    const turn = await underLock(ctx, state.snapshot.cluster, async (entry) => {
+      if (!plan || state.snapshot.seq !== entry.seq) {
+        await refresh(ctx, state, entry);
+        const result = place(engineSnapshot(state.snapshot), { ...request, count: Math.min(PLAN_AHEAD, count - tasks.length) }, ctx.app.ids);
+        plan = {
+          picks: result.placements.map((p): Placed => {
+            const placed: PlacementMeta = { by: 'engine', tiers: result.explanation.tiers, rank: p.rank, group: request.group };
+            return { candidate: state.snapshot.candidates[p.instance], build: (record) => build(record, placed) };
+          }),
+          failures: result.unplaced ? result.failures : undefined,
+        };
+      }
+      const chunk = plan.picks.splice(0, CHUNK);
+      const done = await commitAll(ctx, state.snapshot, chunk, needs, entry);
+      tasks.push(...done);
+      if (done.length < chunk.length) { plan = undefined; return 'conflict' as const; }
+      if (plan.picks.length > 0) return 'placed' as const;
+      const { failures } = plan;
+      plan = undefined;
+      return failures ? { failures } : 'placed' as const;
+    });
+    if (typeof turn === 'object') return { tasks, failures: turn.failures };
+    if (turn === 'conflict') {
+      attempt++;
+      state.snapshot = await takeSnapshot(ctx, state.snapshot.cluster, state.snapshot.options);
+    } else if (tasks.length >= count) {
+      return { tasks, failures: [] };
+    } else {
+      await turnOfEventLoop();
     }
-    if (!conflict) return { tasks, failures: result.unplaced ? result.failures : [] };
-    state.snapshot = await takeSnapshot(ctx, state.snapshot.cluster, state.snapshot.options);
   }
   throw new Error(`placement did not commit after ${MAX_ATTEMPTS} attempts (cluster ${state.snapshot.cluster})`);
 }
@@ -187,11 +316,15 @@ export async function placeAndCommit(ctx: RequestContext, state: { snapshot: Sna
 export async function placeTask(ctx: RequestContext, state: { snapshot: Snapshot }, needs: TaskNeeds, build: BuildTask,
   pick: (snapshot: Snapshot, needs: TaskNeeds) => Choice): Promise<{ task: TaskRecord } | { failures: Failure[] }> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const choice = pick(state.snapshot, needs);
-    if ('failures' in choice) return choice;
-    const { candidate } = choice;
-    const task = await commit(ctx, state.snapshot, candidate, needs, build(candidate.record, choice.placed ?? { by: 'pick' }));
-    if (task) return { task };
+    const turn = await underLock(ctx, state.snapshot.cluster, async (entry) => {
+      await refresh(ctx, state, entry);
+      const choice = pick(state.snapshot, needs);
+      if ('failures' in choice) return choice;
+      const placed = choice.placed ?? { by: 'pick' as const };
+      const [task] = await commitAll(ctx, state.snapshot, [{ candidate: choice.candidate, build: (record) => build(record, placed) }], needs, entry);
+      return task ? { task } : undefined;
+    });
+    if (turn) return turn;
     state.snapshot = await takeSnapshot(ctx, state.snapshot.cluster, state.snapshot.options);
   }
   throw new Error(`placement did not commit after ${MAX_ATTEMPTS} attempts (cluster ${state.snapshot.cluster})`);
