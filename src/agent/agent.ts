@@ -19,6 +19,7 @@ import { DockerRuntime } from './runtime/docker.js';
 import { SimulatedRuntime } from './runtime/simulated.js';
 import type { Runtime } from './runtime/types.js';
 import { defaultStateDir, StateFile } from './state-file.js';
+import { ReportClient } from './report-client.js';
 import { StateReporter } from './state-reporter.js';
 import { TaskEngine } from './task-engine.js';
 import { collectMetrics } from './task-metrics.js';
@@ -145,7 +146,7 @@ export class Agent {
       taskIamRole: runtime.kind === 'simulated' || credentialsServer !== undefined,
     };
 
-    const pool = new ConnectionPool(tls);
+    const pool = new ConnectionPool(tls, 2);
     const ecs = new ECSClient({ endpoint: opts.endpoint, region, credentials, maxAttempts: 1, ...pool.sdk() });
     const instanceArn = await registerWithRetry(ecs, identity, state, log, opts.backoffMs, opts.endpoint);
     const clusterArn = instanceArn.replace(/:container-instance\/([^/]+)\/[^/]+$/, ':cluster/$1');
@@ -156,7 +157,9 @@ export class Agent {
       hostProtection: { disablePrivileged: opts.disablePrivileged, disableHostNetwork: opts.disableHostNetwork, allowedBindMounts: opts.allowedBindMounts },
       pullBehavior: pullBehaviorFromEnv(), defaultStopTimeout: stopTimeoutFromEnv(),
     };
-    const reporter = new StateReporter({ ecs, cluster: clusterArn, log });
+    // Reports skip the SDK's per-call middleware (report-client.ts): a fleet sends thousands a second.
+    const reports = new ReportClient({ endpoint: opts.endpoint, region, credentials, pool });
+    const reporter = new StateReporter({ submit: (change) => reports.submitTaskStateChange(change), cluster: clusterArn, log });
     const awsLogs = new AwsLogs({ runtime, endpoint: opts.endpoint, region, credentials, stateDir: state.dir, log, flushMs: opts.logFlushMs, executionCredentials, tls });
     let tcs: TcsClient | undefined;
     const health = new HealthReporter(async (tasks) => (await tcs?.publishHealth(tasks)) ?? false);

@@ -50,9 +50,13 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       try {
         agents[i] = await Agent.start({
           ...opts, ip, region, availabilityZone: zones[i % zones.length], stateDir: join(base, `agent-${ip}`),
-          // Simulated tasks do not outlive this process: their state is written at most once a
-          // second (the instance's identity at once), not on every change of every task.
-          stateCoalesceMs: opts.stateCoalesceMs ?? 1000,
+          // Simulated tasks do not outlive this process: their state is written at most once every
+          // 5 seconds (the instance's identity at once), not on every change of every task (each
+          // write holds all of the agent's tasks).
+          stateCoalesceMs: opts.stateCoalesceMs ?? 5000,
+          // The simulated runtime's events are delivered in-process and never missed: the full
+          // reconcile (a step of every task, for a Docker event missed) is a slow safety net here.
+          reconcileMs: opts.reconcileMs ?? 300_000,
           // One line per agent would drown the fleet's own: only agent 0 speaks.
           log: i === 0 ? log : () => {},
         });

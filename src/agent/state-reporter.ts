@@ -2,12 +2,16 @@
 // (intermediate ones may be skipped: the server only moves forward), one call at a time per task,
 // retried with backoff until the server takes it. After a reconnect everything is sent again, so
 // a restarted server learns what really runs.
-import { SubmitTaskStateChangeCommand, type ECSClient } from '@aws-sdk/client-ecs';
+// Changes made together are reported together: a report goes out once the current turn of the
+// event loop is over (setImmediate), so a task that went PENDING → RUNNING in one step (the
+// simulated runtime pulls and starts at once) sends one report, RUNNING, not two.
+import type { SubmitTaskStateChangeRequest } from '@aws-sdk/client-ecs';
 import { Backoff } from './acs-client.js';
 import { taskChange, type TaskState } from './task-state.js';
 
 export interface ReporterOptions {
-  ecs: ECSClient;
+  /** Sends one SubmitTaskStateChange (rejects with an SDK-shaped error: $fault 'client' = refused). */
+  submit(change: SubmitTaskStateChangeRequest): Promise<unknown>;
   cluster: string;
   log?(line: string): void;
   /** Retry backoff, ms (default 500 → 30,000). */
@@ -32,7 +36,8 @@ export class StateReporter {
     entry.dirty = true;
     this.entries.set(task.arn, entry);
     entry.wake?.(); // a retry waiting out its backoff goes now
-    entry.running ??= this.drain(entry).finally(() => { entry.running = undefined; });
+    entry.running ??= new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.drain(entry)).finally(() => { entry.running = undefined; });
   }
 
   /** Forget what was sent and submit every given task again (after a reconnect). */
@@ -51,7 +56,7 @@ export class StateReporter {
       const signature = JSON.stringify(change);
       if (signature === entry.sent) continue;
       try {
-        await this.opts.ecs.send(new SubmitTaskStateChangeCommand(change));
+        await this.opts.submit(change);
         entry.sent = signature;
         this.submitted++;
         backoff.reset();

@@ -44,6 +44,8 @@ export class TaskEngine {
   private readonly orphans = new Map<string, ContainerStatus[]>();
   private readonly adoptableByName = new Map<string, ContainerStatus>();
   private readonly receivedAt = new Map<string, number>();
+  /** specPorts by desired state (replaced, never changed in place, when the server sends a newer one). */
+  private readonly specPortCache = new WeakMap<AcsTask, Map<string, HeldPort[]>>();
   private unsubscribe?: () => void;
   private closed = false;
   private readonly host: RunnerHost;
@@ -246,16 +248,27 @@ export class TaskEngine {
       for (const c of t.containers) {
         if (c.known === 'STOPPED') continue;
         for (const b of c.bindings) if (b.hostPort) out.push({ ip: b.bindIP ?? '', port: b.hostPort, protocol: b.protocol === 'udp' ? 'udp' : 'tcp', taskArn: t.arn });
-        const def = t.desired.taskDefinition.containerDefinitions?.find((d) => d.name === c.name);
-        if (!def) continue;
-        try {
-          for (const b of containerSpec(t.desired, def, this.opts.spec, c.token).portBindings) {
-            if (b.hostPort) out.push({ ip: b.hostIp, port: b.hostPort, protocol: b.protocol, taskArn: t.arn });
-          }
-        } catch { /* a task whose spec cannot be built holds nothing */ }
+        out.push(...this.specPorts(t, c));
       }
     }
     return out;
+  }
+
+  /** The fixed host ports a container's spec asks for: built once per desired state of its task. */
+  private specPorts(t: TaskState, c: ContainerState): HeldPort[] {
+    let byName = this.specPortCache.get(t.desired);
+    if (!byName) this.specPortCache.set(t.desired, byName = new Map());
+    let held = byName.get(c.name);
+    if (held) return held;
+    held = [];
+    const def = t.desired.taskDefinition.containerDefinitions?.find((d) => d.name === c.name);
+    try {
+      for (const b of def ? containerSpec(t.desired, def, this.opts.spec, c.token).portBindings : []) {
+        if (b.hostPort) held.push({ ip: b.hostIp, port: b.hostPort, protocol: b.protocol, taskArn: t.arn });
+      }
+    } catch { /* a task whose spec cannot be built holds nothing */ }
+    byName.set(c.name, held);
+    return held;
   }
 
   private scheduleCleanup(t: TaskState) {

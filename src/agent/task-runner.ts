@@ -90,9 +90,16 @@ function fail(t: TaskState, reason: string) {
   t.failedToStart = t.known !== 'RUNNING';
 }
 
+/** What the agent knows of a task, to tell whether a step changed it: everything but the desired
+ *  state (which a step never changes, and which holds the whole task definition). */
+function known(t: TaskState): string {
+  const { desired: _desired, ...rest } = t;
+  return JSON.stringify(rest);
+}
+
 export async function step(h: RunnerHost, t: TaskState): Promise<void> {
   if (t.known === 'STOPPED') return;
-  const before = JSON.stringify(t);
+  const before = known(t);
   for (const c of t.containers) await refresh(h, c);
   if (t.desired.desiredStatus === 'RUNNING' && !t.stopReason) {
     const reason = essentialStop(t);
@@ -112,7 +119,7 @@ export async function step(h: RunnerHost, t: TaskState): Promise<void> {
     t.known = 'RUNNING';
     t.startedAt = h.now().toISOString();
   }
-  if (JSON.stringify(t) !== before) h.changed(t);
+  if (known(t) !== before) h.changed(t);
 }
 
 /** Specs, host port check, task volume dirs, image pulls → PULLED (or a failure reason). */
@@ -126,8 +133,10 @@ async function prepare(h: RunnerHost, t: TaskState): Promise<void> {
     return;
   }
   // Claims the task's ports before the first await: a task preparing at the same time sees them.
+  // Only a task with fixed host ports can conflict: the others skip the look at every other task.
   t.pullStartedAt = h.now().toISOString();
-  const conflict = await portConflict(specs, h.heldPorts(t.arn));
+  const fixed = specs.some((s) => s.networkMode !== 'awsvpc' && s.portBindings.some((b) => b.hostPort !== 0));
+  const conflict = fixed ? await portConflict(specs, h.heldPorts(t.arn)) : undefined;
   if (conflict) {
     t.pullStartedAt = undefined;
     for (const c of t.containers) if (specs.find((s) => s.name === c.runtimeName)?.portBindings.some((b) => b.hostPort)) c.reason = conflict;

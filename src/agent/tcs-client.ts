@@ -6,9 +6,7 @@
 // as PublishHealthRequest whenever it changes and again after every (re)connect. The server's
 // HeartbeatMessage / Ack* keep the connection; 1–2 min of silence, a close or an error reconnects
 // with backoff.
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { DiscoverPollEndpointCommand, type ECSClient } from '@aws-sdk/client-ecs';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import type { TaskHealth, VersionInfo } from '../protocol/acs.js';
@@ -16,6 +14,7 @@ import {
   formatFrame, type ContainerMetric, type CWStatsSet, type TaskMetric, type TcsAgentMessage, type TcsServerMessage,
 } from '../protocol/tcs.js';
 import { Backoff, signedUpgradeHeaders, type Credentials } from './acs-client.js';
+import { sign } from './sigv4-signer.js';
 
 export interface TcsClientOptions {
   ecs: ECSClient;
@@ -52,15 +51,9 @@ export function tcsUrl(endpoint: string, cluster: string, instanceArn: string, v
 /** A frame: the headers of a SigV4-signed GET of the connection URL with the message as body. */
 export async function signedFrame(url: URL, message: TcsAgentMessage, credentials: Credentials, region: string): Promise<string> {
   const body = JSON.stringify(message);
-  const signer = new SignatureV4({ credentials, region, service: 'ecs', sha256: Sha256 });
-  const query: Record<string, string> = {};
-  url.searchParams.forEach((v, k) => { query[k] = v; });
-  const signed = await signer.sign({
-    method: 'GET', protocol: url.protocol === 'wss:' ? 'https:' : 'http:', hostname: url.hostname,
-    port: url.port ? Number(url.port) : undefined, path: url.pathname, query, headers: { host: url.host }, body,
-  });
+  const signed = sign({ method: 'GET', host: url.host, path: url.pathname, query: url.searchParams, body }, credentials, region);
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(signed.headers)) headers[k.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase())] = String(v);
+  for (const [k, v] of Object.entries(signed)) headers[k.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase())] = v;
   return formatFrame(headers, body);
 }
 

@@ -29,10 +29,17 @@ export function tlsTrust(extraCaPem?: string): TlsTrust | undefined {
  *  list, and bounded waits — a request into a partition fails after seconds (not the OS's
  *  two-minute connect timeout), so the agent retries and reconnects soon after the network heals. */
 export class ConnectionPool {
-  readonly httpAgent = new HttpAgent({ keepAlive: true });
+  readonly httpAgent: HttpAgent;
   readonly httpsAgent: HttpsAgent;
 
-  constructor(trust?: TlsTrust) { this.httpsAgent = trust?.httpsAgent ?? new HttpsAgent({ keepAlive: true }); }
+  /** maxSockets: connections per server at most (requests beyond wait for one). The agent's own
+   *  pool keeps 2, as Go's http.Transport (the ECS agent's) keeps 2 idle per host: a burst of
+   *  reports would otherwise open a connection each, and a busy server accepts them slowly (a
+   *  connect that outlives its timeout is retried on yet another one). */
+  constructor(trust?: TlsTrust, maxSockets = Infinity) {
+    this.httpAgent = new HttpAgent({ keepAlive: true, maxSockets });
+    this.httpsAgent = maxSockets === Infinity && trust ? trust.httpsAgent : new HttpsAgent({ keepAlive: true, maxSockets, ...(trust ? { ca: trust.ca } : {}) });
+  }
 
   /** The SDK client options that use this pool. */
   sdk() {

@@ -1,7 +1,7 @@
 // bench:scale's fleet phase: a Berth server (child process, SQLite) and `berth agent --runtime
 // simulated --fleet N` (a second child process), then RunTask throughput and a big service.
 import {
-  CreateClusterCommand, CreateServiceCommand, DescribeContainerInstancesCommand, DescribeServicesCommand, ListContainerInstancesCommand,
+  CreateClusterCommand, CreateServiceCommand, DescribeClustersCommand, DescribeContainerInstancesCommand, DescribeServicesCommand, ListContainerInstancesCommand,
   RegisterTaskDefinitionCommand, RunTaskCommand,
 } from '@aws-sdk/client-ecs';
 import { join } from 'node:path';
@@ -9,18 +9,22 @@ import { performance } from 'node:perf_hooks';
 import { spawnBerth as spawnCli } from '../testing/processes.js';
 import { repoRoot, spawnBerth } from '../testing/child-server.js';
 import { LeanEcsClient } from './lean-client.js';
-import { latency, rssMiB, type Client } from './scale-measure.js';
+import { cpuSeconds, latency, rssMiB, type Client } from './scale-measure.js';
 import { MAX_TASKS_PER_SERVICE } from '../services/ecs/model/service-inputs.js';
 
 const FLEET = Number(process.env.BENCH_FLEET ?? 1000);
 const RUNTASK_CALLS = Number(process.env.BENCH_RUNTASK_CALLS ?? 300);
 const SERVICE_TASKS = Number(process.env.BENCH_SERVICE_TASKS ?? 10_000);
 const SERVICE_LIMIT_S = Number(process.env.BENCH_SERVICE_LIMIT_S ?? 300);
+const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 10);
 
 export interface FleetResult {
   instances: number;
   registerSeconds: number;
   runTask: { tasks: number; seconds: number; perSecond: number; p50: number; p99: number };
+  /** From the first RunTask until the cluster counts every placed task RUNNING (the fleet started
+   *  and reported them all): seconds, and CPU seconds per 1,000 tasks of each process. */
+  started: { seconds: number; reached: boolean; fleetCpuPer1000: number; serverCpuPer1000: number; fleetIdleShare: number };
   service: { desired: number; running: number; seconds: number; reached: boolean };
   overCommitted: number;
   serverRss: number;
@@ -52,7 +56,15 @@ export async function runFleet(dir: string): Promise<FleetResult> {
 
     // RunTask, count 10, 16 clients: tasks acknowledged (placed and written) per second.
     await api.send(new RegisterTaskDefinitionCommand({ family: 'burst', containerDefinitions: [{ name: 'a', image: 'busybox', cpu: 8, memory: 16, command: ['sleep', 'infinity'] }] }));
+    // What the idle fleet costs (heartbeats, telemetry, reconciles), over IDLE_S seconds once the
+    // connections made after registration have settled (as long again).
+    await sleep(IDLE_S * 1000);
+    const idle0 = cpuSeconds(fleet.child.pid);
+    await sleep(IDLE_S * 1000);
+    const fleetIdleShare = (cpuSeconds(fleet.child.pid) - idle0) / IDLE_S;
     let placed = 0;
+    const fleetCpu0 = cpuSeconds(fleet.child.pid);
+    const serverCpu0 = cpuSeconds(server.child.pid);
     const start = performance.now();
     const lat = await latency(server.url, RUNTASK_CALLS, 0, async (c) => {
       const out = await c.send(new RunTaskCommand({ cluster, taskDefinition: 'burst', count: 10 }));
@@ -61,6 +73,20 @@ export async function runFleet(dir: string): Promise<FleetResult> {
     });
     const seconds = (performance.now() - start) / 1000;
     console.error(`bench:scale: ${placed} RunTask tasks in ${seconds.toFixed(1)} s`);
+    let runningNow = 0;
+    for (;;) {
+      const described = await api.send(new DescribeClustersCommand({ clusters: [cluster] }));
+      runningNow = described.clusters[0]?.runningTasksCount ?? 0;
+      if (runningNow >= placed || (performance.now() - start) / 1000 > SERVICE_LIMIT_S) break;
+      await sleep(100);
+    }
+    const startedSeconds = (performance.now() - start) / 1000;
+    const started = {
+      seconds: startedSeconds, reached: runningNow >= placed, fleetIdleShare,
+      fleetCpuPer1000: ((cpuSeconds(fleet.child.pid) - fleetCpu0) * 1000) / placed,
+      serverCpuPer1000: ((cpuSeconds(server.child.pid) - serverCpu0) * 1000) / placed,
+    };
+    console.error(`bench:scale: ${runningNow} of them RUNNING after ${startedSeconds.toFixed(1)} s`);
 
     // A service of SERVICE_TASKS tasks: time until runningCount reaches it.
     await api.send(new RegisterTaskDefinitionCommand({ family: 'svc', containerDefinitions: [{ name: 'a', image: 'busybox', cpu: 4, memory: 8, command: ['sleep', 'infinity'] }] }));
@@ -98,7 +124,7 @@ export async function runFleet(dir: string): Promise<FleetResult> {
     }
     return {
       instances: listed, registerSeconds,
-      runTask: { tasks: placed, seconds, perSecond: placed / seconds, p50: lat.p50, p99: lat.p99 },
+      runTask: { tasks: placed, seconds, perSecond: placed / seconds, p50: lat.p50, p99: lat.p99 }, started,
       service: { desired: SERVICE_TASKS, running, seconds: serviceSeconds, reached: running >= SERVICE_TASKS },
       overCommitted, serverRss: rssMiB(server.child.pid), fleetRss: rssMiB(fleet.child.pid),
     };

@@ -25,6 +25,10 @@ function printFleet(f: FleetResult) {
   console.log(`\nfleet: ${f.instances} simulated instances registered in ${f.registerSeconds.toFixed(1)} s (fleet process RSS ${f.fleetRss.toFixed(0)} MiB)`);
   console.log(`RunTask count 10, 16 clients: ${f.runTask.tasks} tasks acknowledged in ${f.runTask.seconds.toFixed(2)} s = ${f.runTask.perSecond.toFixed(0)} tasks/s`
     + ` (p50 ${ms(f.runTask.p50)} ms, p99 ${ms(f.runTask.p99)} ms per call)`);
+  console.log(`  ${f.started.reached ? 'all RUNNING' : 'NOT all RUNNING (gave up)'} after ${f.started.seconds.toFixed(1)} s; CPU per 1,000 tasks placed, started and reported:`
+    + ` fleet ${f.started.fleetCpuPer1000.toFixed(2)} s, server ${f.started.serverCpuPer1000.toFixed(2)} s`
+    + ` (the idle fleet before: ${(f.started.fleetIdleShare * 100).toFixed(1)}% of a core, so`
+    + ` ${(f.started.fleetCpuPer1000 - (f.started.fleetIdleShare * f.started.seconds * 1000) / f.runTask.tasks).toFixed(2)} s above idle)`);
   console.log(f.service.reached
     ? `service tasks (${f.service.desired}, in services of at most 5,000): runningCounts add up to ${f.service.desired} after ${f.service.seconds.toFixed(1)} s`
     : `service tasks (${f.service.desired}, in services of at most 5,000): runningCount ${f.service.running} after ${f.service.seconds.toFixed(1)} s (gave up)`);

@@ -75,23 +75,29 @@ export class FastPlacer {
 
   private build(): boolean {
     const byKey = new Map<string, { values: (string | undefined)[]; members: number[] }>();
+    const spreads = this.spreads;
     for (const inst of this.state.instances) {
       const rejected = judge(inst, this.state);
       if (rejected && this.droppable.has(rejected.stage)) continue;
-      const values = this.spreads.map((a) => inst.attrs.get(a));
-      const key = values.map((v) => (v === undefined ? '\u0001' : `=${v}`)).join('\u0000');
+      // The leaf: the instance's values of the spread attributes (most requests have none or one).
+      let key = '';
+      if (spreads.length === 1) key = leafPart(inst.attrs.get(spreads[0]));
+      else if (spreads.length > 1) for (const a of spreads) key += `${leafPart(inst.attrs.get(a))}\u0000`;
       let leaf = byKey.get(key);
       if (!leaf) {
         if (byKey.size >= MAX_LEAVES) return false;
-        byKey.set(key, leaf = { values, members: [] });
+        byKey.set(key, leaf = { values: spreads.map((a) => inst.attrs.get(a)), members: [] });
       }
       leaf.members.push(inst.index);
       this.updateKeys(inst);
     }
     this.lessThan = this.less();
+    const less = this.lessThan;
     for (const { values, members } of byKey.values()) {
-      const index = new SortedIndex(members.length, this.lessThan);
-      for (const i of members) { index.insert(i); this.leafOf[i] = this.leaves.length; }
+      // Sorted once, then laid out: inserting one by one moved the array for each instance.
+      members.sort((a, b) => (less(a, b) ? -1 : less(b, a) ? 1 : 0));
+      const index = SortedIndex.fromSorted(members, less);
+      for (const i of members) this.leafOf[i] = this.leaves.length;
       this.leaves.push({ values, index, counts: [] });
     }
     return true;
@@ -112,11 +118,13 @@ export class FastPlacer {
   }
 
   private updateKeys(inst: WorkingInstance) {
-    this.keyed.forEach((tier, t) => {
+    for (let t = 0; t < this.keyed.length; t++) {
+      const tier = this.keyed[t];
       this.keys[t][inst.index] = tier.kind === 'spread-instance' ? this.state.groupCount(inst)
         : tier.resource === 'cpu' ? inst.cpu : inst.memory;
-    });
+    }
   }
+
 
   /** Chooses the instance for the next task and applies the task to it. */
   step(): FastStep {
@@ -164,6 +172,9 @@ export class FastPlacer {
     return { chosen: inst, rank };
   }
 }
+
+/** One attribute value's part of a leaf key (absent differs from every value). */
+const leafPart = (v: string | undefined) => (v === undefined ? '\u0001' : `=${v}`);
 
 function compareCounts(a: readonly number[], b: readonly number[]): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;

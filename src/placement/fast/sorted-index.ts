@@ -11,6 +11,14 @@ export class SortedIndex {
     this.items = new Int32Array(Math.max(1, capacity));
   }
 
+  /** An index holding `sorted` (already in `less` order). */
+  static fromSorted(sorted: readonly number[], less: (a: number, b: number) => boolean): SortedIndex {
+    const index = new SortedIndex(sorted.length, less);
+    index.items.set(sorted);
+    index.size = sorted.length;
+    return index;
+  }
+
   at(position: number): number {
     return this.items[position];
   }

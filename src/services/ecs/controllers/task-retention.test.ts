@@ -6,7 +6,8 @@ import {
 } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import type { KeyValue } from '../../../store/types.js';
+import { openMemoryStore } from '../../../store/memory.js';
+import type { KeyValue, Store } from '../../../store/types.js';
 import { startHarness, type Harness } from '../../../testing/harness.js';
 import { deployment, instance, service, T0, task } from '../../../testing/service-fixture.js';
 import { Agents, eventually } from '../../../testing/service-test-kit.js';
@@ -139,5 +140,56 @@ describe('expiredTasks (what a pass deletes)', () => {
     assert.deepEqual(new Set(out), new Set([beforeReset, scaledIn, orphanFailure]));
     // Without the service, its failures go too.
     assert.deepEqual(new Set(expiredTasks(all, [], cutoff).map((s) => s.task)), new Set([failed, beforeReset, scaledIn, orphanFailure]));
+  });
+});
+
+describe('a retention pass reads what expired, not the cluster history', () => {
+  const clock = manualClock();
+  let h: Harness;
+  const reads = { records: 0, lists: 0 };
+  /** The memory store, counting reads of task records and listings of the tasks/ prefix. */
+  const counting = (store: Store): Store => new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      const fn = (value as (...args: unknown[]) => unknown).bind(target);
+      if (prop === 'get') return (key: string) => { if (key.includes('/tasks/')) reads.records++; return fn(key); };
+      if (prop === 'list' || prop === 'range') return (prefix: string, o?: unknown) => { if (prefix.includes('/tasks/')) reads.lists++; return fn(prefix, o); };
+      return fn;
+    },
+  });
+  before(async () => {
+    h = await startHarness({ clock, store: counting(openMemoryStore()), config: { ecs: { scheduler: false, taskRetention: { intervalMs: 3_600_000 } } } });
+  });
+  after(async () => { await h.close(); });
+
+  it('reads the records of the expired tasks only, and deletes them', async () => {
+    const agents = new Agents(h.url);
+    try {
+      await h.ecs.send(new CreateClusterCommand({ clusterName: 'c' }));
+      await h.ecs.send(new RegisterTaskDefinitionCommand({ family: 'job',
+        containerDefinitions: [{ name: 'app', image: 'busybox', memory: 64, command: ['sleep', 'infinity'] }] }));
+      await agents.start('c');
+      const runAndStop = async (n: number) => {
+        const arns = (await h.ecs.send(new RunTaskCommand({ cluster: 'c', taskDefinition: 'job', count: n }))).tasks!.map((t) => t.taskArn!);
+        await eventually('RUNNING', async () => (await h.ecs.send(new DescribeTasksCommand({ cluster: 'c', tasks: arns }))).tasks!.every((t) => t.lastStatus === 'RUNNING'));
+        for (const task of arns) await h.ecs.send(new StopTaskCommand({ cluster: 'c', task }));
+        await eventually('STOPPED', async () => (await h.ecs.send(new DescribeTasksCommand({ cluster: 'c', tasks: arns }))).tasks!.every((t) => t.lastStatus === 'STOPPED'));
+        return arns;
+      };
+      const old = await runAndStop(2);
+      clock.advance(61 * MINUTE);
+      const recent = await runAndStop(8);
+      reads.records = 0;
+      reads.lists = 0;
+      assert.equal(await h.berth.services.ecs.taskRetention!.runOnce(), 2);
+      assert.equal(reads.records, 2);
+      // Only the probes for the clusters with tasks (one key each): no listing of the records.
+      assert.equal(reads.lists, 2);
+      assert.deepEqual((await stoppedArns(h.ecs)).sort(), [...recent].sort());
+      assert.equal((await describe1(h.ecs, old[0])).failure?.reason, 'MISSING');
+    } finally {
+      await agents.close();
+    }
   });
 });

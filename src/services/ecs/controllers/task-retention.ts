@@ -18,7 +18,7 @@
 // Everything it decides from is in the store, so a pass is safe to repeat and to run after a crash.
 import type { AppContext } from '../../context.js';
 import type { KeyValue, Op } from '../../../store/types.js';
-import { taskIndexOps } from '../model/task-index.js';
+import { taskIndexOps, taskIndexPrefix } from '../model/task-index.js';
 import type { ServiceRecord } from '../model/service-model.js';
 import { failuresOf, tasksOf, type ServiceTaskRecord } from '../model/service-tasks.js';
 
@@ -34,8 +34,9 @@ const PAGE = 500;
 
 export interface StoredTask { kv: KeyValue; task: ServiceTaskRecord }
 
-/** The tasks of one cluster to delete now: STOPPED before `cutoffMs`, reservation given back, and
- *  not a failure one of the cluster's services still counts. */
+/** The tasks to delete now, of one cluster: STOPPED before `cutoffMs`, reservation given back, and
+ *  not a failure one of the cluster's services still counts (a per-task test: `tasks` may be any
+ *  subset of the cluster's, e.g. only the ones that expired). */
 export function expiredTasks(tasks: StoredTask[], services: ServiceRecord[], cutoffMs: number): StoredTask[] {
   const old = tasks.filter(({ task: t }) => t.lastStatus === 'STOPPED' && Date.parse(String(t.stoppedAt)) < cutoffMs
     && !(t.reservation && !t.reservation.released && t.containerInstanceArn));
@@ -114,23 +115,33 @@ export class TaskRetention {
     }
   }
 
+  /** The cluster's tasks STOPPED before the cutoff, from the x/ index (stop-time order), up to
+   *  the cutoff only: a pass reads what expired, not the cluster's history. */
   private async purgeCluster(prefix: string, cluster: string, cutoff: number): Promise<number> {
     const store = this.app.store;
+    const [, , account, region] = prefix.split('/');
+    const scope = { account, region };
+    const byTime = `${taskIndexPrefix(scope, cluster)}x/`;
     const tasks: StoredTask[] = [];
     for (let after: string | undefined; ;) {
-      const page = await store.list(`${prefix}tasks/${cluster}/`, { limit: PAGE, startAfter: after });
-      for (const kv of page) tasks.push({ kv, task: JSON.parse(kv.value) as ServiceTaskRecord });
-      if (page.length < PAGE) break;
+      const page = await store.list(byTime, { limit: PAGE, startAfter: after });
+      let past = false;
+      for (const kv of page) {
+        const [ms, id] = kv.key.slice(byTime.length).split('/');
+        if (Number(ms) >= cutoff) { past = true; break; }
+        const record = await store.get(`${prefix}tasks/${cluster}/${id}`);
+        if (record) tasks.push({ kv: record, task: JSON.parse(record.value) as ServiceTaskRecord });
+      }
+      if (past || page.length < PAGE) break;
       after = page[page.length - 1].key;
     }
-    if (!tasks.some(({ task: t }) => t.lastStatus === 'STOPPED')) return 0;
+    if (tasks.length === 0) return 0;
     const services = (await store.list(`${prefix}services/${cluster}/`)).map((kv) => JSON.parse(kv.value) as ServiceRecord);
     let deleted = 0;
-    const [, , account, region] = prefix.split('/');
     for (const { kv, task } of expiredTasks(tasks, services, cutoff)) {
       if (this.closed) break;
       // A record written since it was read is left for the next pass. Its index keys go with it.
-      const ops: Op[] = [{ type: 'delete', key: kv.key }, ...taskIndexOps({ account, region }, cluster, task, undefined)];
+      const ops: Op[] = [{ type: 'delete', key: kv.key }, ...taskIndexOps(scope, cluster, task, undefined)];
       if ((await store.txn([{ key: kv.key, modRevision: kv.modRevision }], ops)).succeeded) deleted++;
     }
     return deleted;

@@ -12,8 +12,9 @@ import { counterEntries, indexEntries, taskCountPrefix, taskIndexPrefix } from '
 
 export const INDEX_MARKER = '/ecs-meta/index-version';
 /** 2: per-startedBy task counters (b/<startedBy>/…) and the family's latestActive pointer.
- *  3: the cluster's instance and service counters (cluster-counters.ts). */
-export const INDEX_VERSION = '3';
+ *  3: the cluster's instance and service counters (cluster-counters.ts).
+ *  4: STOPPED tasks by stop time (x/, task retention). */
+export const INDEX_VERSION = '4';
 const PAGE = 1000;
 
 /** Rebuilds the indexes if the marker is missing or older; resolves the number of records indexed. */

@@ -10,6 +10,8 @@
 //   i/<desired>/<instance id>/<id>         by container instance
 //   t/<clientToken>/<id>                   RunTask's idempotency token (URI-encoded)
 //   svc/<service>/<id>                     a service's tasks, any status (the scheduler, DescribeServices)
+//   x/<stoppedAt, 15-digit epoch ms>/<id>  STOPPED tasks by stop time (retention ranges up to its
+//                                          cutoff instead of reading every record)
 //   live/<instance id>/<id>                not STOPPED yet; value {g: group, a: arn, n: generation,
 //                                          r: 1 when running, s: 1 when superseded} (placement
 //                                          snapshot; an agent's ACS session watches its own)
@@ -36,6 +38,13 @@ const familyOf = (t: TaskRecord) => parseTaskDefinitionRef(t.taskDefinitionArn ?
 const instanceOf = (t: TaskRecord) => (t.containerInstanceArn ? instanceIdOf(t.containerInstanceArn) : undefined);
 const serviceOf = (t: TaskRecord) => (t.group?.startsWith('service:') ? t.group.slice('service:'.length) : undefined);
 
+/** The x/ key of a STOPPED task (undefined while it is not STOPPED or has no stop time). */
+export function stoppedKey(t: TaskRecord): string | undefined {
+  if (t.lastStatus !== 'STOPPED' || t.stoppedAt === undefined) return undefined;
+  const ms = Date.parse(String(t.stoppedAt));
+  return Number.isFinite(ms) && ms >= 0 ? `x/${String(ms).padStart(15, '0')}/${taskId(t)}` : undefined;
+}
+
 /** Index key (relative to the cluster's index prefix) → value, for one task. */
 export function indexEntries(t: TaskRecord): Map<string, string> {
   const id = taskId(t);
@@ -48,6 +57,8 @@ export function indexEntries(t: TaskRecord): Map<string, string> {
   if (family) out.set(`f/${d}/${family}/${id}`, '');
   if (t.startedBy !== undefined) out.set(`b/${d}/${enc(t.startedBy)}/${id}`, '');
   if (t.clientToken) out.set(`t/${enc(t.clientToken)}/${id}`, '');
+  const stopped = stoppedKey(t);
+  if (stopped) out.set(stopped, '');
   if (instance) {
     out.set(`i/${d}/${instance}/${id}`, '');
     if (t.lastStatus !== 'STOPPED') {
