@@ -12,6 +12,8 @@ export interface Target {
   url: string;
   /** The key requests are signed with (strict mode: the root key the server printed). */
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** The server's process id, when it is a child of this one (its CPU time, RSS). */
+  pid?: number;
   close(): Promise<void>;
 }
 
@@ -48,7 +50,7 @@ export async function startMoto(): Promise<Target> {
     throw err;
   }
   return {
-    name: 'moto', url,
+    name: 'moto', url, pid: child.pid,
     async close() { if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM'); await exited; },
   };
 }

@@ -1,7 +1,9 @@
 // awsJson1_0 / awsJson1_1: POST /, X-Amz-Target: <prefix>.<Operation>, JSON bodies, errors as
 // {"__type": code, "message": …} with x-amzn-ErrorType.
 import { JsonShapeDeserializer, JsonShapeSerializer } from '@aws-sdk/core';
+import { NormalizedSchema } from '@smithy/core/schema';
 import { AwsError } from '../common/errors.js';
+import { writeOutput } from './json-writer.js';
 import { reviveTimestamps } from './timestamps.js';
 import type { OperationSchema, Protocol, RawRequest, WireResponse, ProtocolService } from './types.js';
 
@@ -10,6 +12,39 @@ const settings = { timestampFormat: { useTrait: true, default: 7 as const }, jso
 /** awsQueryCompatible services tell JSON/CBOR clients the error's query code and fault. */
 export const queryCompatibleHeaders = (err: AwsError, service: ProtocolService): Record<string, string> =>
   service.awsQueryCompatible ? { 'x-amzn-query-error': `${err.code};${err.fault === 'server' ? 'Receiver' : 'Sender'}` } : {};
+
+const bigInputs = new WeakMap<object, boolean>();
+
+/** Whether an operation's input reaches a bigInteger or bigDecimal (the SDK's needsReviver). */
+function inputHasBigNumbers(op: OperationSchema): boolean {
+  let known = bigInputs.get(op);
+  if (known === undefined) bigInputs.set(op, known = reachesBigNumber(NormalizedSchema.of(op[4] as never), new Set()));
+  return known;
+}
+
+function reachesBigNumber(ns: NormalizedSchema, seen: Set<unknown>): boolean {
+  const raw = ns.getSchema();
+  if (seen.has(raw)) return false;
+  seen.add(raw);
+  if (ns.isBigIntegerSchema() || ns.isBigDecimalSchema()) return true;
+  if (ns.isStructSchema()) {
+    for (const [, member] of ns.structIterator()) if (reachesBigNumber(member, seen)) return true;
+    return false;
+  }
+  if (ns.isListSchema() || ns.isMapSchema()) return reachesBigNumber(ns.getValueSchema(), seen);
+  // Documents may hold numbers of any size.
+  return ns.isDocumentSchema();
+}
+
+/** The SDK's serializer over the output with its timestamps revived: the reference json-writer.ts
+ *  matches, and the path for outputs it does not compile. */
+export function serializeWithSdk(output: unknown, op: OperationSchema): string {
+  const serializer = new JsonShapeSerializer(settings);
+  serializer.write(op[5] as never, reviveTimestamps(output ?? {}, op[5]));
+  // Operations without output (smithy.api#Unit) flush to a non-string: answer {}.
+  const flushed: unknown = serializer.flush();
+  return typeof flushed === 'string' && flushed ? flushed : '{}';
+}
 
 export function jsonProtocol(version: '1.0' | '1.1'): Protocol {
   const contentType = `application/x-amz-json-${version}`;
@@ -37,18 +72,18 @@ export function jsonProtocol(version: '1.0' | '1.1'): Protocol {
         throw new AwsError('SerializationException', 'The request body must be a JSON object');
       }
       try {
-        return (await new JsonShapeDeserializer(settings).read(op[4] as never, text)) as Record<string, unknown>;
+        // The SDK's read() parses the text again (with a reviver only for big numbers): without
+        // big numbers in the input, reading the object parsed above is the same.
+        const deserializer = new JsonShapeDeserializer(settings);
+        return (inputHasBigNumbers(op) ? await deserializer.read(op[4] as never, text)
+          : deserializer.readObject(op[4] as never, parsed as never)) as Record<string, unknown>;
       } catch (err) {
         throw new AwsError('SerializationException', `Cannot parse request: ${(err as Error).message}`);
       }
     },
 
     serialize(output: unknown, op: OperationSchema, _service: ProtocolService, requestId: string): WireResponse {
-      const serializer = new JsonShapeSerializer(settings);
-      serializer.write(op[5] as never, reviveTimestamps(output ?? {}, op[5]));
-      // Operations without output (smithy.api#Unit) flush to a non-string: answer {}.
-      const flushed: unknown = serializer.flush();
-      const body = typeof flushed === 'string' && flushed ? flushed : '{}';
+      const body = writeOutput(op, output ?? {}) ?? serializeWithSdk(output, op);
       return { status: 200, headers: { 'content-type': contentType, 'x-amzn-requestid': requestId }, body };
     },
 

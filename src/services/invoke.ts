@@ -5,7 +5,7 @@ import { AwsError, notImplemented } from '../common/errors.js';
 import type { OperationSchema } from '../protocol/types.js';
 import { validateInput } from '../protocol/validate.js';
 import type { AppContext, Caller, RequestContext } from './context.js';
-import type { ServiceDef } from './types.js';
+import type { Handlers, ServiceDef } from './types.js';
 
 const isOperationSchema = (v: unknown): v is OperationSchema => Array.isArray(v) && v[0] === 9;
 const camel = (op: string) => op[0].toLowerCase() + op.slice(1);
@@ -16,9 +16,15 @@ export function operationSchema(service: ServiceDef, operation: string | undefin
   return isOperationSchema(op) ? op : undefined;
 }
 
+// A service's handlers, once loaded: handlers() is a dynamic import, which goes through the module
+// loader's resolution on every call even when the module is loaded.
+const loaded = new WeakMap<ServiceDef, Handlers>();
+
 /** The handler for an operation, or a 501 NotImplemented error. */
 export async function handlerFor(service: ServiceDef, operation: string) {
-  const handler = (await service.handlers())[camel(operation)];
+  let handlers = loaded.get(service);
+  if (!handlers) loaded.set(service, handlers = await service.handlers());
+  const handler = handlers[camel(operation)];
   if (!handler) throw notImplemented(service.name, operation);
   return handler;
 }

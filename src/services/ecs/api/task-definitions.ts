@@ -16,6 +16,7 @@ import {
   findTaskDefinition, getRevision, parseTaskDefinitionRef, revisionId, revisionNumber, taskDefinitionArn,
   newestActiveBelow, taskDefinitionRecords, type TaskDefinitionRecord,
 } from '../model/task-definition-lookup.js';
+import { familyNamesPage } from '../model/family-names.js';
 import { familyOps, familyStatusPrefix, parseStatusKey, revisionStatusOps, statusIndexKey, statusIndexPrefix } from '../model/task-definition-index.js';
 import { checkFamily, checkSize, normalizeTaskCpu, normalizeTaskMemory, validateTaskDefinition } from '../model/task-definition-validate.js';
 
@@ -87,12 +88,32 @@ export async function listTaskDefinitions(input: ListTaskDefinitionsRequest, ctx
 export async function listTaskDefinitionFamilies(input: ListTaskDefinitionFamiliesRequest, ctx: RequestContext): Promise<ListTaskDefinitionFamiliesResponse> {
   const status = input.status ?? 'ALL';
   const families = db(ctx).families;
+  if (status === 'ALL') {
+    // The family records' names, from memory where the store allows (family-names.ts).
+    const page = await familyNamesFromMemory(ctx, input);
+    if (page) return page;
+  }
   // ALL: the family records; ACTIVE / INACTIVE: the family-status index. One limited range read.
   const base = status === 'ALL' ? families.prefix(ctx) : familyStatusPrefix(ctx, status === 'ACTIVE' ? 'ACTIVE' : 'INACTIVE');
   const { keys, nextKey } = await indexPage(ctx, base + (input.familyPrefix ?? ''), input.maxResults, input.nextToken, false,
     (key) => (key.startsWith(families.prefix(ctx)) ? base + key.slice(families.prefix(ctx).length) : undefined));
   const nameOf = (key: string) => key.slice(base.length);
   return { families: keys.map(nameOf), nextToken: nextKey ? encodeToken(families.key(ctx, nameOf(nextKey))) : undefined };
+}
+
+/** ListTaskDefinitionFamilies (status ALL) over the in-memory family names: the page the range
+ *  read of the family records would give, with the same maxResults check and tokens. */
+async function familyNamesFromMemory(ctx: RequestContext, input: ListTaskDefinitionFamiliesRequest): Promise<ListTaskDefinitionFamiliesResponse | undefined> {
+  const max = input.maxResults ?? 100;
+  if (max < 1 || max > 100) throw invalidParameter(`maxResults must be between 1 and 100, but was ${input.maxResults}`);
+  const families = db(ctx).families;
+  const base = families.prefix(ctx);
+  const token = decodeToken(input.nextToken);
+  if (token !== undefined && !token.startsWith(base)) throw invalidParameter(`Invalid nextToken: ${input.nextToken}`);
+  const page = await familyNamesPage(ctx.app.store, base, input.familyPrefix ?? '', token?.slice(base.length), max);
+  if (!page) return undefined;
+  const last = page.names[page.names.length - 1];
+  return { families: page.names, nextToken: page.more && last !== undefined ? encodeToken(families.key(ctx, last)) : undefined };
 }
 
 /** One page of index keys under prefix: maxResults (1–100, default 100) pushed down as the range

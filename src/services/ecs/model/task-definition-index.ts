@@ -19,9 +19,16 @@ export const familyStatusPrefix = (scope: Scope, status: 'ACTIVE' | 'INACTIVE', 
 
 /** `<family>!<revision>` at the end of a status index key → its parts. */
 export function parseStatusKey(key: string): { family: string; revision: number } | undefined {
-  const m = /([a-zA-Z0-9_-]+)!(\d{10})$/.exec(key);
-  return m ? { family: m[1], revision: Number(m[2]) } : undefined;
+  // What /([a-zA-Z0-9_-]+)!(\d{10})$/ matches, read backwards from the end: that regex, unanchored
+  // at its start, retried the family run from every position of the key (a hot path: a
+  // ListTaskDefinitions page parses 100 keys).
+  const bang = key.length - 11;
+  if (bang < 1 || key.charCodeAt(bang) !== 0x21 || !/^\d{10}$/.test(key.slice(bang + 1))) return undefined;
+  let start = bang;
+  while (start > 0 && FAMILY_CHAR.test(key[start - 1])) start--;
+  return start < bang ? { family: key.slice(start, bang), revision: Number(key.slice(bang + 1)) } : undefined;
 }
+const FAMILY_CHAR = /^[a-zA-Z0-9_-]$/;
 
 /** Ops moving a revision from one status to another (from undefined: registered). */
 export function revisionStatusOps(scope: Scope, family: string, revision: number, from: string | undefined, to: string): Op[] {

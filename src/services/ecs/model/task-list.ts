@@ -1,8 +1,9 @@
 // ListTasks over the task indexes (task-index.ts): the most selective filter given picks the
 // index (startedBy, service, instance, family, else desiredStatus alone), a page is one limited
 // range read of it, and only filters the index does not cover (e.g. launchType, or family together
-// with an instance) read the records of the keys on that page. The nextToken is the task record
-// key of the last task returned, as before (opaque to clients).
+// with an instance) read the records of the keys on that page (without them, the ARNs come from
+// the index keys alone). The nextToken is the task record key of the last task returned, as
+// before (opaque to clients).
 import type { ListTasksRequest } from '@aws-sdk/client-ecs';
 import { decodeToken, encodeToken } from '../../../common/pagination.js';
 import type { RequestContext } from '../../context.js';
@@ -10,7 +11,7 @@ import { db, invalidParameter, type TaskRecord } from './common.js';
 import { parseTaskDefinitionRef } from './task-definition-lookup.js';
 import { enc, idOfIndexKey, taskIndexPrefix } from './task-index.js';
 import { tasksByIds } from './task-index-read.js';
-import { instanceIdOf } from './task-model.js';
+import { instanceIdOf, taskArn } from './task-model.js';
 
 const familyOf = (ref: string) => parseTaskDefinitionRef(ref)?.family ?? ref;
 const serviceNameOf = (ref: string) => (ref.startsWith('arn:') ? ref.slice(ref.lastIndexOf('/') + 1) : ref);
@@ -43,9 +44,10 @@ export async function listTaskPage(ctx: RequestContext, cluster: string, input: 
     const { kvs, more } = await ctx.app.store.range(prefix, { limit: max - arns.length + (residual.length ? 0 : 1), startAfter: after });
     const ids = kvs.map((kv) => idOfIndexKey(kv.key));
     if (!residual.length) {
+      // The index holds every task of the filter (keys and records commit together) and a task's
+      // ARN is its cluster and id (task-model.ts taskArn): the page needs no record read.
       const page = ids.slice(0, max - arns.length);
-      const tasks = await tasksByIds(ctx, cluster, page);
-      arns.push(...tasks.map((t) => t.taskArn!));
+      for (const id of page) arns.push(taskArn(ctx, cluster, id));
       const last = page[page.length - 1];
       return { taskArns: arns, nextToken: ids.length > page.length ? encodeToken(recordPrefix + last) : undefined };
     }
