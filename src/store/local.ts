@@ -79,7 +79,6 @@ class WatcherIndex {
   private readonly perLength = new Map<number, number>();
   private seq = 0;
 
-  get size() { return this.byPrefix.size; }
   nextSeq() { return this.seq++; }
 
   add(w: Watcher) {
@@ -295,7 +294,7 @@ export class LocalStore implements Store {
       report(w.options, error);
     }
   }
-  async close() { clearInterval(this.timer); this.watchers.clear(); this.engine.close(); }
+  async close() { this.flushWrites(); clearInterval(this.timer); this.watchers.clear(); this.engine.close(); }
 
   private now() { return this.clock.now().getTime(); }
 

@@ -13,7 +13,7 @@ import { startHarness, type Harness } from '../../../testing/harness.js';
 import { contextOf, registerInstances, storedTask } from '../../../testing/placement-fixture.js';
 import { db } from '../model/common.js';
 import { resolveTaskDefinition } from '../model/task-definition-lookup.js';
-import { YIELD_EVERY } from './task-launch.js';
+import { CHUNK } from './task-launch.js';
 import { launchTasks } from './task-run.js';
 
 const C = 'placement';
@@ -229,6 +229,6 @@ describe('RunTask and StartTask place with the placement engine', () => {
     assert.equal(out.tasks.length, count);
     // The request was answered between two commits of the call, not after its last one.
     assert.deepEqual(order, ['answered', 'placed']);
-    assert.ok(answeredAt >= YIELD_EVERY && answeredAt < count, `answered after ${answeredAt} of ${count} commits`);
+    assert.ok(answeredAt >= CHUNK && answeredAt < count, `answered after ${answeredAt} of ${count} commits`);
   });
 });

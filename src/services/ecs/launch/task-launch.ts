@@ -1,16 +1,17 @@
 // Launch = plan, then apply (STYLE point 7).
 //   Plan: a snapshot of the cluster's instances (stable order: by key) with the tasks holding a
-//   place on each, and the placement engine (src/placement) over it — ALL tasks of a call in one
-//   place(), each placed task updating the engine's working copy before the next is placed.
-//   Apply: ONE store transaction per task — compare-and-swap on the chosen instance's revision
-//   (its remainingResources shrink by the task's needs) plus the creation of the task record, with
-//   the cluster record still as read ACTIVE (so DeleteCluster and a launch never both win). On
-//   a conflict the snapshot is re-read and only the remaining tasks are placed again, so
-//   concurrent RunTask calls never over-commit an instance (nor put two tasks of a group on one
-//   instance under distinctInstance: a task on an instance always changes that instance's record).
-//   The commits of one call yield to the event loop every YIELD_EVERY tasks (`pacer`): on an
-//   in-process store a txn resolves without I/O, so a service placing thousands of tasks would
-//   otherwise keep every API request and agent keep-alive waiting until its last commit.
+//   place on each, and the placement engine (src/placement) over it — up to PLAN_AHEAD tasks in
+//   one place(), each placed task updating the engine's working copy before the next is placed.
+//   Apply: CHUNK tasks at a time, in as few store transactions as etcd allows (one for a RunTask)
+//   — compare-and-swap on each chosen instance's revision (its remainingResources shrink by its
+//   tasks' needs) plus the creation of the task records, with the cluster record still as read
+//   ACTIVE (so DeleteCluster and a launch never both win). On a conflict the snapshot is re-read
+//   and only the remaining tasks are placed again, so concurrent launches never over-commit an
+//   instance (nor put two tasks of a group on one instance under distinctInstance: a task on an
+//   instance always changes that instance's record).
+//   In one process, launches into a cluster take turns (one chunk per turn, `underLock`), so they
+//   do not plan on the same view and conflict; other requests and agent keep-alives are served
+//   between turns, so a service placing thousands of tasks never holds everything up.
 import { ecsConfig } from '../config.js';
 import type { Failure, Task } from '@aws-sdk/client-ecs';
 import type { RequestContext } from '../../context.js';
