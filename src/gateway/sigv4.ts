@@ -9,7 +9,10 @@
 // of spaces collapsed), the signed header list, and the payload hash (x-amz-content-sha256 when
 // sent — UNSIGNED-PAYLOAD or the hex digest, which must match the body — else SHA-256 of the body).
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { canonicalPath, canonicalQuery, signingKey, toAmzDate, uriEncode } from '../protocol/sigv4.js';
 import type { RawRequest } from '../protocol/types.js';
+
+export { canonicalPath, canonicalQuery, signingKey, toAmzDate, uriEncode };
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 /** How far the request time may be from the server's (both ways). */
@@ -107,39 +110,9 @@ function dateHeader(value: string | undefined): string | undefined {
   return Number.isNaN(t) ? undefined : toAmzDate(new Date(t));
 }
 
-export const toAmzDate = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-
 function parseAmzDate(value: string): number | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
   return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : undefined;
-}
-
-/** RFC 3986 percent-encoding of everything but unreserved characters. */
-export function uriEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-function safeDecode(value: string): string {
-  try { return decodeURIComponent(value); } catch { return value; }
-}
-
-/** The canonical URI: dot segments and empty segments removed, each segment encoded once. */
-export function canonicalPath(path: string): string {
-  const out: string[] = [];
-  for (const segment of path.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') out.pop();
-    else out.push(uriEncode(safeDecode(segment)));
-  }
-  const joined = `/${out.join('/')}`;
-  return path.endsWith('/') && out.length ? `${joined}/` : joined;
-}
-
-export function canonicalQuery(query: URLSearchParams, presigned: boolean): string {
-  const pairs: Array<[string, string]> = [];
-  for (const [k, v] of query) if (!(presigned && k === 'X-Amz-Signature')) pairs.push([uriEncode(k), uriEncode(v)]);
-  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-  return pairs.map(([k, v]) => `${k}=${v}`).join('&');
 }
 
 const sha256Hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
@@ -166,23 +139,6 @@ export function canonicalRequest(req: RawRequest, sig: ParsedSignature, hash: st
 
 export function stringToSign(sig: ParsedSignature, canonical: string): string {
   return [ALGORITHM, sig.amzDate, `${sig.date}/${sig.region}/${sig.service}/aws4_request`, sha256Hex(canonical)].join('\n');
-}
-
-// The signing key depends on (secret, date, region, service) only: derived once per day and scope,
-// it turns four HMACs per request into one.
-const keyCache = new Map<string, Buffer>();
-const KEY_CACHE_MAX = 4096;
-
-export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
-  const cacheKey = `${date}\0${region}\0${service}\0${secret}`;
-  let key = keyCache.get(cacheKey);
-  if (!key) {
-    const hmac = (k: string | Buffer, d: string) => createHmac('sha256', k).update(d).digest();
-    key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
-    if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
-    keyCache.set(cacheKey, key);
-  }
-  return key;
 }
 
 export const SIGNATURE_MISMATCH = 'The request signature we calculated does not match the signature you provided. '
