@@ -4,10 +4,10 @@
 //
 // Only on stores whose watch events reach every listener before the write resolves
 // (store.syncWatch: memory, SQLite): the names are then never older than a write acknowledged to
-// anyone. Elsewhere (etcd) familyNames() answers undefined and the caller reads the store. Built
-// like reflect.ts (list, then watch from the list's revision); a watch that ends (compaction, a
-// wiped store) drops the names, and the next read lists again. Nothing here outlives the store:
-// no timers, and the watch goes with the store's watchers when it closes.
+// anyone. Elsewhere (etcd) familyNamesPage() answers undefined and the caller reads the store.
+// Kept by store/reflect.ts (list, then watch from the list's revision); when the watch ends
+// (compaction, a wiped store) reads wait for the re-list.
+import { reflect } from '../../../store/reflect.js';
 import type { Store, WatchEvent } from '../../../store/types.js';
 
 const PAGE = 1000;
@@ -26,41 +26,27 @@ function lowerBound(names: string[], name: string, inclusive: boolean): number {
 class FamilyNames {
   /** Sorted (family names are ASCII: JavaScript's order is the store's). */
   private names: string[] = [];
-  /** The watch is on and the names are complete. */
-  private live = false;
-  private loading?: Promise<void>;
-  private unwatch?: () => void;
+  /** Resolves once the names reflect the store (again, after the watch ended and a re-list). */
+  private ready!: Promise<void>;
+  private resolve!: () => void;
 
-  constructor(private readonly store: Store, private readonly prefix: string) {}
-
-  async current(): Promise<string[] | undefined> {
-    if (this.live) return this.names;
-    this.loading ??= this.load().finally(() => { this.loading = undefined; });
-    await this.loading;
-    return this.live ? this.names : undefined;
+  constructor(store: Store, private readonly prefix: string) {
+    this.stale();
+    reflect(store, prefix, {
+      onList: (kvs) => { this.names = kvs.map((kv) => kv.key.slice(prefix.length)); this.resolve(); },
+      // Events replayed after a paged list may repeat what a later page showed: applying a put of
+      // a present name or a delete of an absent one changes nothing, so in order they converge.
+      onEvent: (e) => this.apply(e),
+      onStale: () => this.stale(),
+    }, { pageSize: PAGE });
   }
 
-  private async load() {
-    const names: string[] = [];
-    let revision: number | undefined;
-    for (let startAfter: string | undefined; ;) {
-      const page = await this.store.range(this.prefix, { limit: PAGE, startAfter });
-      revision ??= page.revision;
-      for (const kv of page.kvs) names.push(kv.key.slice(this.prefix.length));
-      if (!page.more || page.kvs.length === 0) break;
-      startAfter = page.kvs[page.kvs.length - 1].key;
-    }
-    // Events after the first page's revision replay in order (inside watch() on these stores): a
-    // name a later page already showed is added once, one deleted meanwhile is removed.
-    this.names = names;
-    let ended = false;
-    const unwatch = this.store.watch(this.prefix, revision!, (e) => this.apply(e), { onError: () => { ended = true; this.drop(); } });
-    // A watch whose history is gone says so on the next microtask: do not go live then.
-    await Promise.resolve();
-    if (ended) return;
-    this.unwatch = unwatch;
-    this.live = true;
+  async current(): Promise<string[]> {
+    await this.ready;
+    return this.names;
   }
+
+  private stale() { this.ready = new Promise<void>((resolve) => { this.resolve = resolve; }); }
 
   private apply(e: WatchEvent) {
     const name = e.key.slice(this.prefix.length);
@@ -68,13 +54,6 @@ class FamilyNames {
     const present = this.names[i] === name;
     if (e.type === 'put' && !present) this.names.splice(i, 0, name);
     else if (e.type === 'delete' && present) this.names.splice(i, 1);
-  }
-
-  private drop() {
-    this.unwatch?.();
-    this.unwatch = undefined;
-    this.live = false;
-    this.names = [];
   }
 }
 
@@ -92,7 +71,6 @@ export async function familyNamesPage(store: Store, prefix: string, namePrefix: 
   let index = byPrefix.get(prefix);
   if (!index) byPrefix.set(prefix, index = new FamilyNames(store, prefix));
   const names = await index.current();
-  if (!names) return undefined;
   let i = after !== undefined && after >= namePrefix ? lowerBound(names, after, false) : lowerBound(names, namePrefix, true);
   const out: string[] = [];
   for (; i < names.length && names[i].startsWith(namePrefix); i++) {
