@@ -17,11 +17,14 @@ const RUNTASK_CALLS = Number(process.env.BENCH_RUNTASK_CALLS ?? 300);
 const SERVICE_TASKS = Number(process.env.BENCH_SERVICE_TASKS ?? 10_000);
 const SERVICE_LIMIT_S = Number(process.env.BENCH_SERVICE_LIMIT_S ?? 300);
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 10);
+const FREEZE = process.env.BENCH_FREEZE === '1';
 
 export interface FleetResult {
   instances: number;
   registerSeconds: number;
-  runTask: { tasks: number; seconds: number; perSecond: number; p50: number; p99: number };
+  runTask: { tasks: number; seconds: number; perSecond: number; p50: number; p99: number;
+    /** Server CPU seconds per 1,000 tasks while the calls ran; whether the fleet was paused. */
+    windowCpuPer1000: number; frozen: boolean };
   /** From the first RunTask until the cluster counts every placed task RUNNING (the fleet started
    *  and reported them all): seconds, and CPU seconds per 1,000 tasks of each process. */
   started: { seconds: number; reached: boolean; fleetCpuPer1000: number; serverCpuPer1000: number; fleetIdleShare: number };
@@ -65,6 +68,9 @@ export async function runFleet(dir: string): Promise<FleetResult> {
     let placed = 0;
     const fleetCpu0 = cpuSeconds(fleet.child.pid);
     const serverCpu0 = cpuSeconds(server.child.pid);
+    // BENCH_FREEZE=1: the fleet is paused (SIGSTOP) while the RunTask calls run, so that the
+    // window holds the launch path alone (no reports); the payloads wait in the sockets.
+    if (FREEZE) process.kill(fleet.child.pid!, 'SIGSTOP');
     const start = performance.now();
     const lat = await latency(server.url, RUNTASK_CALLS, 0, async (c) => {
       const out = await c.send(new RunTaskCommand({ cluster, taskDefinition: 'burst', count: 10 }));
@@ -72,6 +78,8 @@ export async function runFleet(dir: string): Promise<FleetResult> {
       placed += out.tasks.length;
     });
     const seconds = (performance.now() - start) / 1000;
+    const windowCpuPer1000 = ((cpuSeconds(server.child.pid) - serverCpu0) * 1000) / placed;
+    if (FREEZE) process.kill(fleet.child.pid!, 'SIGCONT');
     console.error(`bench:scale: ${placed} RunTask tasks in ${seconds.toFixed(1)} s`);
     let runningNow = 0;
     for (;;) {
@@ -124,7 +132,7 @@ export async function runFleet(dir: string): Promise<FleetResult> {
     }
     return {
       instances: listed, registerSeconds,
-      runTask: { tasks: placed, seconds, perSecond: placed / seconds, p50: lat.p50, p99: lat.p99 }, started,
+      runTask: { tasks: placed, seconds, perSecond: placed / seconds, p50: lat.p50, p99: lat.p99, windowCpuPer1000, frozen: FREEZE }, started,
       service: { desired: SERVICE_TASKS, running, seconds: serviceSeconds, reached: running >= SERVICE_TASKS },
       overCommitted, serverRss: rssMiB(server.child.pid), fleetRss: rssMiB(fleet.child.pid),
     };

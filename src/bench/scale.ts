@@ -9,10 +9,12 @@
 //     RSS and CPU time per request at each size.
 //  2. RunTask end to end (count 10, 16 clients) on a fleet of BENCH_FLEET (1,000) simulated
 //     instances (`berth agent --runtime simulated --fleet N`, a second child process): tasks
-//     acknowledged (placed and written) per second.
+//     acknowledged (placed and written) per second, and the server's CPU meanwhile. BENCH_FREEZE=1
+//     pauses the fleet during the calls: the launch path alone, without the agents' reports.
 //  3. BENCH_SERVICE_TASKS (10,000) service tasks on that fleet (services of at most 5,000, ECS's
 //     limit per service): seconds until their runningCounts add up to it; then every
 //     instance's remaining resources are checked non-negative.
+// BENCH_KEEP=1 keeps the data directory (SQLite files) for inspection.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +26,8 @@ import { machineInfo } from './targets.js';
 function printFleet(f: FleetResult) {
   console.log(`\nfleet: ${f.instances} simulated instances registered in ${f.registerSeconds.toFixed(1)} s (fleet process RSS ${f.fleetRss.toFixed(0)} MiB)`);
   console.log(`RunTask count 10, 16 clients: ${f.runTask.tasks} tasks acknowledged in ${f.runTask.seconds.toFixed(2)} s = ${f.runTask.perSecond.toFixed(0)} tasks/s`
-    + ` (p50 ${ms(f.runTask.p50)} ms, p99 ${ms(f.runTask.p99)} ms per call)`);
+    + ` (p50 ${ms(f.runTask.p50)} ms, p99 ${ms(f.runTask.p99)} ms per call); server CPU meanwhile ${f.runTask.windowCpuPer1000.toFixed(2)} s per 1,000 tasks`
+    + (f.runTask.frozen ? ' (fleet paused: no reports)' : ''));
   console.log(`  ${f.started.reached ? 'all RUNNING' : 'NOT all RUNNING (gave up)'} after ${f.started.seconds.toFixed(1)} s; CPU per 1,000 tasks placed, started and reported:`
     + ` fleet ${f.started.fleetCpuPer1000.toFixed(2)} s, server ${f.started.serverCpuPer1000.toFixed(2)} s`
     + ` (the idle fleet before: ${(f.started.fleetIdleShare * 100).toFixed(1)}% of a core, so`
@@ -44,7 +47,7 @@ async function main() {
     if (phases.includes('reads')) await readsPhase(dir);
     if (phases.includes('fleet')) printFleet(await runFleet(dir));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
   }
 }
 
