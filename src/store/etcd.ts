@@ -30,6 +30,8 @@ const COUNTER_CACHE_LIMIT = 10_000;
 
 export class EtcdStore implements Store {
   readonly name: string;
+  /** etcd's default --max-txn-ops (a bigger txn is refused). */
+  readonly maxTxnOps = 128;
   private readonly client: EtcdClient;
   private readonly ns: string;
   private readonly unwatchers = new Set<Unwatch>();

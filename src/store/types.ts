@@ -114,6 +114,9 @@ export interface Store {
   /** Commits now the transactions a group-committing store (sqlite) holds for the end of this
    *  turn of the event loop: for a caller holding a lock others wait on. Absent: nothing waits. */
   flushWrites?(): void;
+  /** The most compares, or operations, one txn may hold (etcd: its --max-txn-ops, 128 by
+   *  default). Absent: no limit. */
+  readonly maxTxnOps?: number;
   get(key: string): Promise<KeyValue | undefined>;
   list(prefix: string, options?: ListOptions): Promise<KeyValue[]>;
   /** get, plus the store revision it read at. */

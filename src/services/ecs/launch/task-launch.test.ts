@@ -22,6 +22,8 @@ const T0 = Date.parse('2026-11-25T12:00:00.000Z');
 const clock = { t: T0, now() { return new Date(this.t); } };
 /** Transactions the store refused (a compare failed): proof that concurrent calls really raced. */
 let conflicts = 0;
+/** Transactions that created task records (placement commits). */
+let taskTxns = 0;
 /** Heartbeats reaching the store: keep-alives of agent liveness leases (model/liveness.ts). */
 let heartbeatWrites = 0;
 /** The memory store with a turn of the event loop before every read and write, as a networked
@@ -42,6 +44,7 @@ function yielding(store: Store, options: { keepOpen?: boolean } = {}): Store {
         const result = await fn.apply(target, args);
         if (prop === 'keepAlive') heartbeatWrites++;
         if (prop === 'txn' && !(result as { succeeded: boolean }).succeeded) conflicts++;
+        if (prop === 'txn' && (args[1] as { key: string }[]).some((op) => op.key.includes('/tasks/'))) taskTxns++;
         return result;
       };
     },
@@ -150,6 +153,23 @@ describe('RunTask placement against the store', () => {
     assert.equal(results.flatMap((r) => r.tasks ?? []).length, 7);
     assert.equal(int((await instance(agent.instanceArn)).remainingResources, 'MEMORY'), 50);
     assert.equal(await taskCount(), 7);
+  });
+
+  it('one server\'s concurrent RunTask calls with the same request share plans and commits: fewer transactions than calls', async () => {
+    await family('m', { memory: 10, cpu: 1 });
+    const agents = [];
+    for (let i = 0; i < 4; i++) agents.push(await TestAgent.register(h.ecs, { cluster: 'p', memory: 1000 }));
+    taskTxns = 0;
+    const results = await burst(16, 'm', { count: 3 }, [h]);
+    const placed = results.flatMap((r) => r.tasks ?? []);
+    assert.deepEqual(results.map((r) => [r.tasks?.length, r.failures?.length]), Array.from({ length: 16 }, () => [3, 0]));
+    assert.equal(new Set(placed.map((t) => t.taskArn)).size, 48);
+    // Each call alone would commit once: calls waiting while a turn ran were served together.
+    assert.ok(taskTxns < 16 / 2, `${taskTxns} placement transactions for 16 calls`);
+    let memory = 0;
+    for (const agent of agents) memory += int((await instance(agent.instanceArn)).remainingResources, 'MEMORY')!;
+    assert.equal(memory, 4 * 1000 - 48 * 10);
+    assert.equal(await taskCount(), 48);
   });
 
   it('concurrent calls of several tasks each re-place only what is left after a conflict, and fill the cluster exactly', async () => {

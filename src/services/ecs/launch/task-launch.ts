@@ -2,16 +2,18 @@
 //   Plan: a snapshot of the cluster's instances (stable order: by key) with the tasks holding a
 //   place on each, and the placement engine (src/placement) over it — up to PLAN_AHEAD tasks in
 //   one place(), each placed task updating the engine's working copy before the next is placed.
-//   Apply: CHUNK tasks at a time, in as few store transactions as etcd allows (one for a RunTask)
+//   Apply: a turn's tasks (CHUNK from each launch served) in as few transactions as the store takes
 //   — compare-and-swap on each chosen instance's revision (its remainingResources shrink by its
 //   tasks' needs) plus the creation of the task records, with the cluster record still as read
 //   ACTIVE (so DeleteCluster and a launch never both win). On a conflict the snapshot is re-read
 //   and only the remaining tasks are placed again, so concurrent launches never over-commit an
 //   instance (nor put two tasks of a group on one instance under distinctInstance: a task on an
 //   instance always changes that instance's record).
-//   In one process, launches into a cluster take turns (one chunk per turn, `underLock`), so they
-//   do not plan on the same view and conflict; other requests and agent keep-alives are served
-//   between turns, so a service placing thousands of tasks never holds everything up.
+//   In one process, launches into a cluster wait in its queue and are served in turns (`underLock`),
+//   so they do not plan on the same view and conflict; launches with the same request that wait
+//   together share a turn (one engine plan, one commit: concurrent RunTask calls cost about what
+//   one call of their total count does). Other requests and agent keep-alives are served between
+//   turns, so a service placing thousands of tasks never holds everything up.
 import { ecsConfig } from '../config.js';
 import type { Failure, Task } from '@aws-sdk/client-ecs';
 import type { RequestContext } from '../../context.js';
@@ -122,16 +124,17 @@ export const engineSnapshot = (snapshot: Pick<Snapshot, 'cluster' | 'candidates'
 export type BuildTask = (instance: ContainerInstanceRecord, placed: PlacementMeta) => TaskRecord;
 
 const MAX_ATTEMPTS = 100;
-/** Tasks placed and committed per turn of the cluster's launch lock (RunTask's largest count):
- *  between two turns other launches and requests are served. Placing the next CHUNK tasks on a
- *  view that holds the previous ones is what placing them all at once does (the engine places
- *  one task at a time on its working copy). */
+/** Tasks of one launch placed and committed per turn of the cluster's launch lock (RunTask's
+ *  largest count): between two turns other launches and requests are served. Placing the next
+ *  CHUNK tasks on a view that holds the previous ones is what placing them all at once does (the
+ *  engine places one task at a time on its working copy). */
 export const CHUNK = 10;
-/** Tasks the engine places in one pass over the instances (a plan kept across chunks). */
+/** Tasks the engine places in one pass over the instances (a plan kept across turns), and the
+ *  most one turn commits (CHUNK from each of the launches it serves together). */
 const PLAN_AHEAD = 100;
-/** etcd refuses a transaction of more than 128 operations (--max-txn-ops): a chunk is split
- *  before its operations pass this (a task adds about ten). */
-const MAX_TXN_OPS = 100;
+/** Room left in a transaction for the next task's operations (about ten) under the store's
+ *  maxTxnOps (etcd refuses more than 128). */
+const TXN_OPS_MARGIN = 28;
 /** Kept for the callers that commit one task at a time (pacer). */
 export const YIELD_EVERY = 8;
 
@@ -145,13 +148,50 @@ export function pacer(): () => Promise<void> {
 }
 
 /**
+ * A launch waiting in its cluster's queue: `wanted` identical tasks placed by one request. Launches
+ * with the same request (`sig`: same needs, constraints, strategies, group, snapshot options) are
+ * served together: one engine pass plans for all of them, one transaction commits a turn's worth.
+ */
+interface Job {
+  sig: string;
+  ctx: RequestContext;
+  cluster: string;
+  request: Omit<PlacementRequest, 'count'>;
+  needs: TaskNeeds;
+  build: BuildTask;
+  wanted: number;
+  tasks: TaskRecord[];
+  attempts: number;
+  resolve: (result: Committed) => void;
+  reject: (err: unknown) => void;
+}
+
+/** A plan of the engine for one request: the next tasks' instances, valid while the cluster's
+ *  launch sequence is `seq` (only its own picks were committed since). */
+interface Plan {
+  sig: string;
+  seq: number;
+  snapshot: Snapshot;
+  picks: { candidate: Candidate; placed: PlacementMeta }[];
+  /** The engine's failures when it could not place all it was asked: given once the picks run out. */
+  failures?: Failure[];
+}
+
+/**
  * One launch turn at a time per cluster in this process: concurrent RunTask calls and service
  * launches would otherwise plan on the same view, pick the same best instance, and all but one
- * conflict and re-plan. `seq` counts the commits made under the lock: a snapshot taken at another
- * seq is stale and is taken again before placing. Writers elsewhere (another server on etcd) are
- * still caught by the commit's compares.
+ * conflict and re-plan. `seq` counts the commits made under the lock: a snapshot or plan made at
+ * another seq is stale and is made again before placing. Writers elsewhere (another server on
+ * etcd) are still caught by the commit's compares.
  */
-interface ClusterLaunches { seq: number; tail: Promise<void> }
+interface ClusterLaunches {
+  seq: number;
+  tail: Promise<void>;
+  /** Launches waiting to be placed (placeAndCommit), served in turns by one drain loop. */
+  queue: Job[];
+  draining: boolean;
+  plan?: Plan;
+}
 const launches = new WeakMap<object, Map<string, ClusterLaunches>>();
 
 function launchesOf(ctx: RequestContext, cluster: string): ClusterLaunches {
@@ -159,7 +199,7 @@ function launchesOf(ctx: RequestContext, cluster: string): ClusterLaunches {
   if (!byCluster) launches.set(ctx.app, byCluster = new Map());
   const id = `${ctx.account}/${ctx.region}/${cluster}`;
   let entry = byCluster.get(id);
-  if (!entry) byCluster.set(id, entry = { seq: 0, tail: Promise.resolve() });
+  if (!entry) byCluster.set(id, entry = { seq: 0, tail: Promise.resolve(), queue: [], draining: false });
   return entry;
 }
 
@@ -190,10 +230,11 @@ interface Placed { candidate: Candidate; build: (record: ContainerInstanceRecord
  */
 async function commitAll(ctx: RequestContext, snapshot: Snapshot, picks: Placed[], needs: TaskNeeds, entry: ClusterLaunches): Promise<TaskRecord[]> {
   const done: TaskRecord[] = [];
+  const limit = (ctx.app.store.maxTxnOps ?? Infinity) - TXN_OPS_MARGIN;
   for (let i = 0; i < picks.length;) {
     const txn = new PlacementTxn(ctx, snapshot);
     let j = i;
-    while (j < picks.length && txn.size < MAX_TXN_OPS && txn.add(picks[j].candidate, needs, picks[j].build)) j++;
+    while (j < picks.length && txn.size < limit && txn.add(picks[j].candidate, needs, picks[j].build)) j++;
     if (j === i) return done; // the next task no longer fits its instance: re-plan
     const committed = await txn.commit();
     if (!committed) return done;
@@ -213,7 +254,8 @@ class PlacementTxn {
 
   constructor(private readonly ctx: RequestContext, private readonly snapshot: Snapshot) {}
 
-  get size() { return this.ops.length + this.records.size + this.counters.size; }
+  /** Its operations or compares (one per instance and per task, and the fence), the larger. */
+  get size() { return Math.max(this.ops.length + this.records.size + this.counters.size, 1 + this.records.size + this.tasks.length); }
 
   /** False when the task does not fit what the instance has left. */
   add(candidate: Candidate, needs: TaskNeeds, build: (record: ContainerInstanceRecord) => TaskRecord): boolean {
@@ -261,52 +303,113 @@ export interface Committed { tasks: TaskRecord[]; failures: Failure[] }
 const turnOfEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Places `count` identical tasks with the engine and commits them CHUNK at a time, each chunk at
- * once under the cluster's launch lock; other requests are served between chunks. The engine
- * plans up to PLAN_AHEAD tasks in one pass (its cost is mostly a walk over every instance); the
- * plan is kept while only this launch commits in the cluster, and made again when another did
- * (seq) or a commit conflicts (re-read snapshot, only the tasks not committed yet). Stops at the
- * first task that does not fit (the rest are identical); its failures are the engine's, one per
- * instance.
+ * Places `count` identical tasks with the engine and commits them: the launch joins its cluster's
+ * queue, served in turns under the launch lock (other requests are served between turns). A turn
+ * takes up to CHUNK tasks from each waiting launch with the same request as the first, PLAN_AHEAD
+ * at most, places them from one engine plan and commits them in as few transactions as the store
+ * allows (one on SQLite): sixteen concurrent RunTask calls cost one engine pass and one commit,
+ * not sixteen. The plan covers up to PLAN_AHEAD of the waiting launches' tasks (the engine's cost
+ * is mostly a walk over every instance) and is kept while only these launches commit in the
+ * cluster (seq); a conflict re-reads the snapshot and places again what is left. A launch stops at
+ * the first task that does not fit (the rest are identical); its failures are the engine's, one
+ * per instance.
  */
-export async function placeAndCommit(ctx: RequestContext, state: { snapshot: Snapshot }, request: Omit<PlacementRequest, 'count'>,
+export function placeAndCommit(ctx: RequestContext, cluster: string, request: Omit<PlacementRequest, 'count'>,
   count: number, build: BuildTask): Promise<Committed> {
-  const tasks: TaskRecord[] = [];
   const needs = normalNeeds(request.needs);
-  let plan: { picks: Placed[]; failures?: Failure[] } | undefined;
-  for (let attempt = 0; attempt < MAX_ATTEMPTS;) {
-    const turn = await underLock(ctx, state.snapshot.cluster, async (entry) => {
-      if (!plan || state.snapshot.seq !== entry.seq) {
-        await refresh(ctx, state, entry);
-        const result = place(engineSnapshot(state.snapshot), { ...request, count: Math.min(PLAN_AHEAD, count - tasks.length) }, ctx.app.ids);
-        plan = {
-          picks: result.placements.map((p): Placed => {
-            const placed: PlacementMeta = { by: 'engine', tiers: result.explanation.tiers, rank: p.rank, group: request.group };
-            return { candidate: state.snapshot.candidates[p.instance], build: (record) => build(record, placed) };
-          }),
-          failures: result.unplaced ? result.failures : undefined,
-        };
-      }
-      const chunk = plan.picks.splice(0, CHUNK);
-      const done = await commitAll(ctx, state.snapshot, chunk, needs, entry);
-      tasks.push(...done);
-      if (done.length < chunk.length) { plan = undefined; return 'conflict' as const; }
-      if (plan.picks.length > 0) return 'placed' as const;
-      const { failures } = plan;
-      plan = undefined;
-      return failures ? { failures } : 'placed' as const;
-    });
-    if (typeof turn === 'object') return { tasks, failures: turn.failures };
-    if (turn === 'conflict') {
-      attempt++;
-      state.snapshot = await takeSnapshot(ctx, state.snapshot.cluster, state.snapshot.options);
-    } else if (tasks.length >= count) {
-      return { tasks, failures: [] };
-    } else {
+  const entry = launchesOf(ctx, cluster);
+  return new Promise<Committed>((resolve, reject) => {
+    const sig = JSON.stringify(request);
+    entry.queue.push({ sig, ctx, cluster, request, needs, build, wanted: count, tasks: [], attempts: 0, resolve, reject });
+    if (!entry.draining) {
+      entry.draining = true;
+      void drain(ctx, cluster, entry);
+    }
+  });
+}
+
+/** Serves the cluster's queue, a turn at a time, until it is empty. */
+async function drain(ctx: RequestContext, cluster: string, entry: ClusterLaunches) {
+  try {
+    while (entry.queue.length > 0) {
+      await underLock(ctx, cluster, (e) => launchTurn(e));
       await turnOfEventLoop();
     }
+  } finally {
+    entry.draining = false;
   }
-  throw new Error(`placement did not commit after ${MAX_ATTEMPTS} attempts (cluster ${state.snapshot.cluster})`);
+}
+
+/** Ends a launch: out of the queue, its promise settled. */
+function finish(entry: ClusterLaunches, job: Job, outcome: { result: Committed } | { error: unknown }) {
+  const at = entry.queue.indexOf(job);
+  if (at >= 0) entry.queue.splice(at, 1);
+  if ('error' in outcome) job.reject(outcome.error); else job.resolve(outcome.result);
+}
+
+/** One turn: the launches like the queue's first, CHUNK tasks each, from one plan, one commit. */
+async function launchTurn(entry: ClusterLaunches) {
+  const head = entry.queue[0];
+  if (!head) return;
+  const batch: { job: Job; take: number }[] = [];
+  let taken = 0;
+  let waiting = 0;
+  for (const job of entry.queue) {
+    if (job.sig !== head.sig) continue;
+    const left = job.wanted - job.tasks.length;
+    waiting += left;
+    const take = Math.min(CHUNK, left, PLAN_AHEAD - taken);
+    if (take > 0) { batch.push({ job, take }); taken += take; }
+  }
+  try {
+    let plan = entry.plan;
+    if (!plan || plan.sig !== head.sig || plan.seq !== entry.seq || plan.picks.length === 0) {
+      // Read when a plan is made (at most every PLAN_AHEAD tasks): what the cluster has now.
+      const snapshot = await takeSnapshot(head.ctx, head.cluster);
+      const result = place(engineSnapshot(snapshot), { ...head.request, count: Math.min(PLAN_AHEAD, waiting) }, head.ctx.app.ids);
+      plan = entry.plan = {
+        sig: head.sig, seq: entry.seq, snapshot, failures: result.unplaced ? result.failures : undefined,
+        picks: result.placements.map((p) => ({
+          candidate: snapshot.candidates[p.instance],
+          placed: { by: 'engine', tiers: result.explanation.tiers, rank: p.rank, group: head.request.group },
+        })),
+      };
+    }
+    const picks: Placed[] = [];
+    const owners: Job[] = [];
+    for (const { job, take } of batch) {
+      for (const pick of plan.picks.splice(0, take)) {
+        picks.push({ candidate: pick.candidate, build: (record) => job.build(record, pick.placed) });
+        owners.push(job);
+      }
+    }
+    const done = picks.length ? await commitAll(head.ctx, plan.snapshot, picks, head.needs, entry) : [];
+    done.forEach((task, i) => owners[i].tasks.push(task));
+    if (done.length < picks.length) {
+      // A conflict: the next turn reads the snapshot again and places anew what is left.
+      entry.plan = undefined;
+      for (const { job } of batch) {
+        if (++job.attempts >= MAX_ATTEMPTS) {
+          finish(entry, job, { error: new Error(`placement did not commit after ${MAX_ATTEMPTS} attempts (cluster ${job.cluster})`) });
+        }
+      }
+      return;
+    }
+    plan.seq = entry.seq;
+    for (const { job } of batch) {
+      if (job.tasks.length >= job.wanted) finish(entry, job, { result: { tasks: job.tasks, failures: [] } });
+      else if (plan.picks.length === 0 && plan.failures) finish(entry, job, { result: { tasks: job.tasks, failures: plan.failures } });
+    }
+    if (plan.picks.length === 0) entry.plan = undefined;
+    // Launches with other requests take their turn before these go again.
+    for (const { job } of batch) {
+      const at = entry.queue.indexOf(job);
+      if (at >= 0) entry.queue.push(...entry.queue.splice(at, 1));
+    }
+  } catch (err) {
+    entry.plan = undefined;
+    for (const { job } of batch) finish(entry, job, { error: err });
+  }
 }
 
 /**
@@ -334,9 +437,12 @@ export async function placeTask(ctx: RequestContext, state: { snapshot: Snapshot
 const normalNeeds = (n: PlacementRequest['needs']): TaskNeeds =>
   ({ cpu: n.cpu, memory: n.memory, ports: [...(n.ports ?? [])], portsUdp: [...(n.portsUdp ?? [])] });
 
-/** RunTask on a cluster without container instances is an error, not a failure list (AWS's words). */
-export function requireInstances(snapshot: Snapshot) {
-  if (snapshot.candidates.length === 0) throw invalidParameter('No Container Instances were found in your cluster.');
+/** RunTask on a cluster without ACTIVE container instances is an error, not a failure list (AWS's
+ *  words). From the placement view where there is one (no snapshot of every instance is built). */
+export async function requireInstances(ctx: RequestContext, cluster: string) {
+  const view = await placementView(ctx, cluster);
+  const any = view ? view.some((c) => c.record.status === 'ACTIVE') : (await takeSnapshot(ctx, cluster)).candidates.length > 0;
+  if (!any) throw invalidParameter('No Container Instances were found in your cluster.');
 }
 
 /** Failures of several tasks of one call, without repeating the same instance and reason. */

@@ -47,9 +47,10 @@ type Pick = (snapshot: Snapshot, needs: TaskNeeds) => Choice;
 export async function launchTasks(ctx: RequestContext, spec: LaunchSpec, count: number,
   options: { pick?: Pick; requireInstances?: boolean } = {}): Promise<Launched> {
   const { needs, build } = plan(ctx, spec);
-  const state = { snapshot: await takeSnapshot(ctx, spec.cluster.clusterName!) };
-  if (options.requireInstances) requireInstances(state.snapshot);
-  if (!options.pick) return placeAndCommit(ctx, state, placementRequest(spec, needs), count, build);
+  const cluster = spec.cluster.clusterName!;
+  if (options.requireInstances) await requireInstances(ctx, cluster);
+  if (!options.pick) return placeAndCommit(ctx, cluster, placementRequest(spec, needs), count, build);
+  const state = { snapshot: await takeSnapshot(ctx, cluster) };
   const tasks: TaskRecord[] = [];
   const failures: Failure[] = [];
   const pace = pacer();
