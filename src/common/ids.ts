@@ -12,9 +12,20 @@ export interface Ids {
   random(): number;
 }
 
+/** Random bytes drawn from a pool refilled 4 KiB at a time (as randomUUID keeps its own): one
+ *  call into the CSPRNG per id cost more than the rest of building a task record. */
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let used = 0;
+function poolBytes(n: number): Buffer {
+  if (n > POOL_BYTES) return randomBytes(n);
+  if (used + n > pool.length) { pool = randomBytes(POOL_BYTES); used = 0; }
+  return pool.subarray(used, used += n);
+}
+
 export const randomIds: Ids = {
   uuid: () => randomUUID(),
-  hex: (n) => randomBytes(Math.ceil(n / 2)).toString('hex').slice(0, n),
+  hex: (n) => poolBytes(Math.ceil(n / 2)).toString('hex').slice(0, n),
   random: () => Math.random(),
 };
 
