@@ -117,6 +117,53 @@ describe('sqlite persistence', () => {
     }
   });
 
+  test('a database from when kv was WITHOUT ROWID is migrated on open, keeping keys, revisions, leases and history', async () => {
+    const file = tempDb();
+    // The layout the driver wrote before: kv as a WITHOUT ROWID table (lease column added later).
+    const old = new Database(file);
+    old.pragma('journal_mode = WAL');
+    old.exec(`
+      CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, create_rev INTEGER NOT NULL,
+        mod_rev INTEGER NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE events (rev INTEGER NOT NULL, key TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL);
+      CREATE INDEX events_rev ON events(rev);
+      CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      INSERT INTO meta VALUES ('revision', 3), ('compacted', 0), ('lease', 7);
+      CREATE TABLE leases (id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL, deadline INTEGER NOT NULL);
+      CREATE INDEX leases_deadline ON leases(deadline);
+      ALTER TABLE kv ADD COLUMN lease INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX kv_lease ON kv(lease) WHERE lease != 0;
+      INSERT INTO kv VALUES ('/m/a', 'a2', 1, 2, 2, 0), ('/m/b', 'b1', 3, 3, 1, 7);
+      INSERT INTO events VALUES (1, '/m/a', 'put', 'a1'), (2, '/m/a', 'put', 'a2'), (3, '/m/b', 'put', 'b1');`);
+    old.prepare('INSERT INTO leases VALUES (7, 60, ?)').run(Date.UTC(2030, 0, 1));
+    old.close();
+
+    const store = openSqliteStore(file, { clock: fakeClock() });
+    try {
+      assert.equal(await store.currentRevision(), 3);
+      assert.deepEqual(await store.list('/m/'), [
+        { key: '/m/a', value: 'a2', createRevision: 1, modRevision: 2, version: 2 },
+        { key: '/m/b', value: 'b1', createRevision: 3, modRevision: 3, version: 1, lease: '7' },
+      ]);
+      assert.deepEqual((await store.leaseInfo('7'))?.keys, ['/m/b']);
+      const w = collect(store, '/m/', 1);
+      assert.deepEqual((await w.next(2)).map((e) => [e.revision, e.value]), [[2, 'a2'], [3, 'b1']]);
+      w.stop();
+      assert.ok(await store.update('/m/a', 'a3', 2));
+      assert.deepEqual(await store.get('/m/a'), { key: '/m/a', value: 'a3', createRevision: 1, modRevision: 4, version: 3 });
+      assert.equal((await store.grantLease(5)).id, '8', 'lease ids continue');
+    } finally {
+      await store.close();
+    }
+    const db = new Database(file, { readonly: true });
+    try {
+      assert.deepEqual(db.prepare("SELECT name, wr FROM pragma_table_list WHERE name LIKE 'kv%'").all(), [{ name: 'kv', wr: 0 }]);
+      assert.deepEqual(db.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'kv' AND sql IS NOT NULL AND type = 'index'").all(), [{ name: 'kv_lease' }]);
+    } finally {
+      db.close();
+    }
+  });
+
   test('leases survive a restart; one whose deadline passed while closed expires on open', async () => {
     const file = tempDb();
     const clock = fakeClock();
