@@ -3,7 +3,9 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { HISTORY_LIMIT, LocalStore, type Engine, type LeaseRecord, type LocalStoreOptions, type WriteOp } from './local.js';
+import type { CheckpointerData } from './sqlite-checkpointer.js';
 import type { KeyValue, ListOptions, WatchEvent } from './types.js';
 
 interface Row { key: string; value: string; create_rev: number; mod_rev: number; version: number; lease: number }
@@ -67,7 +69,10 @@ class SqliteEngine implements Engine {
   private rev: number;
   private readonly stmts;
 
-  constructor(file: string) {
+  /** Checkpoints the WAL off the main thread (sqlite-checkpointer.ts); none for ':memory:'. */
+  private checkpointer?: Worker;
+
+  constructor(file: string, checkpointEveryMs: number) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -113,6 +118,24 @@ class SqliteEngine implements Engine {
       expired: this.db.prepare<[number], { id: number }>('SELECT id FROM leases WHERE deadline <= ?'),
     };
     this.rev = this.stmts.getMeta.get('revision')!.value;
+    if (file !== ':memory:') this.startCheckpointer(file, checkpointEveryMs);
+  }
+
+  /** The main connection stops checkpointing (SQLite's default is every 1,000 pages, inside the
+   *  commit that crosses it: copying them into the file and two fsyncs, on the event loop). If the
+   *  worker dies, it takes that back, so the WAL stays bounded either way. */
+  private startCheckpointer(file: string, everyMs: number) {
+    this.db.pragma('wal_autocheckpoint = 0');
+    const data: CheckpointerData = { file, everyMs };
+    const worker = new Worker(new URL('./sqlite-checkpointer.js', import.meta.url), { workerData: data });
+    worker.unref();
+    worker.on('error', (err) => console.error(`sqlite ${file}: the checkpointer failed; checkpoints are back on the main thread`, err));
+    worker.on('exit', () => {
+      if (this.checkpointer !== worker) return;
+      this.checkpointer = undefined;
+      if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+    });
+    this.checkpointer = worker;
   }
 
   get(key: string) {
@@ -230,7 +253,25 @@ class SqliteEngine implements Engine {
     this.stmts.setMeta.run(this.rev, 'compacted');
   }
 
-  close() { this.db.close(); }
+  /** Stops the checkpointer first: the main connection, closing last, checkpoints what is left
+   *  and removes the WAL. */
+  async close() {
+    const worker = this.checkpointer;
+    this.checkpointer = undefined;
+    if (worker) {
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.ref(); // unref'd so a store left open does not keep the process alive; held while it stops
+      worker.postMessage('stop');
+      await exited;
+    }
+    this.db.close();
+  }
 }
 
-export const openSqliteStore = (file: string, options: LocalStoreOptions = {}) => new LocalStore(`sqlite:${file}`, new SqliteEngine(file), options);
+export interface SqliteStoreOptions extends LocalStoreOptions {
+  /** How often the checkpointer looks at the WAL (ms); sooner while it has a backlog. */
+  checkpointEveryMs?: number;
+}
+
+export const openSqliteStore = (file: string, options: SqliteStoreOptions = {}) =>
+  new LocalStore(`sqlite:${file}`, new SqliteEngine(file, options.checkpointEveryMs ?? 200), options);

@@ -1,7 +1,9 @@
 // Runs the store conformance suite against every driver, plus what only some drivers have:
 // persistence across reopen (sqlite) and watch-history compaction (memory, sqlite).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -66,6 +68,47 @@ describe('sqlite group commit', () => {
     } finally {
       await again.close();
     }
+  });
+});
+
+describe('sqlite checkpointer', () => {
+  const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
+  /** count txns of 20 records of ~3.5 KB (random, so nothing compresses): ~70 KB each. */
+  const writeRounds = async (store: Store, count: number, after?: () => void) => {
+    for (let i = 0; i < count; i++) {
+      await store.txn([], Array.from({ length: 20 }, (_, j) => ({ type: 'put' as const, key: `/w/${randomBytes(8).toString('hex')}`, value: randomBytes(1_750).toString('hex') })));
+      after?.();
+      if (i % 10 === 9) await sleep(5);
+    }
+  };
+  const threads = () => readdirSync('/proc/self/task').length;
+
+  test('commits only append to the WAL; a worker copies it into the file, keeping it bounded; close() stops the worker', async () => {
+    const file = tempDb();
+    const before = threads();
+    // A checkpointer that waits a minute: the main thread's commits do not copy pages into the file.
+    let store = openSqliteStore(file, { checkpointEveryMs: 60_000 });
+    await writeRounds(store, 100); // ~7 MB: SQLite's own automatic checkpoint would have run at 4 MB
+    assert.ok(size(file) < 1 << 20, `the database file is ${size(file)} bytes: the main thread checkpointed`);
+    assert.ok(size(`${file}-wal`) > 6 << 20);
+    await store.close();
+    assert.equal(existsSync(`${file}-wal`), false, 'the last connection to close (the main one) checkpointed and removed the WAL');
+    assert.ok(size(file) > 6 << 20);
+
+    store = openSqliteStore(file, { checkpointEveryMs: 20 });
+    try {
+      assert.ok(threads() > before, 'a checkpointer thread runs');
+      let largest = 0;
+      // ~35 MB of records, ~130 MB of pages through the WAL (the keys' index, the watch history)
+      await writeRounds(store, 500, () => { largest = Math.max(largest, size(`${file}-wal`)); });
+      assert.ok(largest < 64 << 20, `the WAL reached ${largest} bytes (it restarts past 16 MB; unbounded it passes 120 MB)`);
+      assert.ok(size(file) > 35 << 20, 'the checkpointer copied the pages into the database file');
+      assert.equal(await store.count('/w/'), 600 * 20);
+    } finally {
+      await store.close();
+    }
+    assert.equal(existsSync(`${file}-wal`), false, 'the checkpointer had closed its connection before the main one closed');
+    assert.equal(threads(), before, 'the checkpointer thread ended');
   });
 });
 
