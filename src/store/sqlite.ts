@@ -50,7 +50,7 @@ const KV_COLUMNS = `key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL, create_r
 
 /** A database written before kv became a rowid table is copied into the new layout, in one
  *  transaction (a crash meanwhile leaves the old table as it was). */
-export function migrateWithoutRowid(db: Database.Database) {
+function migrateWithoutRowid(db: Database.Database) {
   const kv = db.prepare<[], { wr: number }>("SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = 'kv'").get();
   if (!kv?.wr) return;
   db.transaction(() => {
@@ -96,6 +96,7 @@ class SqliteEngine implements Engine {
       this.db.exec('ALTER TABLE kv ADD COLUMN lease INTEGER NOT NULL DEFAULT 0');
     }
     migrateWithoutRowid(this.db);
+    // With the key beside the lease, a lease's keys are read from the index alone (rows are big).
     this.db.exec('CREATE INDEX IF NOT EXISTS kv_lease ON kv(lease, key) WHERE lease != 0');
     this.stmts = {
       get: this.db.prepare<[string], Row>('SELECT * FROM kv WHERE key = ?'),
