@@ -47,7 +47,7 @@ export interface Engine {
   nextLeaseId(): number;
   /** Removes every key and lease; history before it is compacted. */
   wipe(): void;
-  close(): void;
+  close(): void | Promise<void>;
 }
 
 export interface LocalStoreOptions {
@@ -294,7 +294,7 @@ export class LocalStore implements Store {
       report(w.options, error);
     }
   }
-  async close() { this.flushWrites(); clearInterval(this.timer); this.watchers.clear(); this.engine.close(); }
+  async close() { this.flushWrites(); clearInterval(this.timer); this.watchers.clear(); await this.engine.close(); }
 
   private now() { return this.clock.now().getTime(); }
 

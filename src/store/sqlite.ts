@@ -3,7 +3,9 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { HISTORY_LIMIT, LocalStore, type Engine, type LeaseRecord, type LocalStoreOptions, type WriteOp } from './local.js';
+import type { CheckpointerData } from './sqlite-checkpointer.js';
 import type { KeyValue, ListOptions, WatchEvent } from './types.js';
 
 interface Row { key: string; value: string; create_rev: number; mod_rev: number; version: number; lease: number }
@@ -37,22 +39,52 @@ export const LEASE_KEYS_SQL = 'SELECT key FROM kv WHERE lease = ? AND lease != 0
 const CACHE_ENTRIES = 20_000;
 export const HISTORY_SQL = 'SELECT * FROM events WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev, rowid';
 
+/**
+ * kv is an ordinary (rowid) table: the records are 1–4 KB, and in a WITHOUT ROWID table (a b-tree
+ * keyed by `key` holding whole rows) a row past ~1 KB overflows its page, so each comparison of a
+ * key seek read the row's overflow pages, and every insert under a random key split the big leaf
+ * pages. Here the rows sit in rowid order (new ones appended) and the key index holds keys alone.
+ */
+const KV_COLUMNS = `key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL, create_rev INTEGER NOT NULL,
+  mod_rev INTEGER NOT NULL, version INTEGER NOT NULL, lease INTEGER NOT NULL DEFAULT 0`;
+
+/** A database written before kv became a rowid table is copied into the new layout, in one
+ *  transaction (a crash meanwhile leaves the old table as it was). */
+function migrateWithoutRowid(db: Database.Database) {
+  const kv = db.prepare<[], { wr: number }>("SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = 'kv'").get();
+  if (!kv?.wr) return;
+  db.transaction(() => {
+    db.exec(`
+      ALTER TABLE kv RENAME TO kv_without_rowid;
+      CREATE TABLE kv (${KV_COLUMNS});
+      INSERT INTO kv (key, value, create_rev, mod_rev, version, lease)
+        SELECT key, value, create_rev, mod_rev, version, lease FROM kv_without_rowid ORDER BY key;
+      DROP TABLE kv_without_rowid;`);
+  }).immediate();
+}
+
 class SqliteEngine implements Engine {
   readonly groupCommit = true;
   private readonly db: Database.Database;
   private rev: number;
   private readonly stmts;
 
-  constructor(file: string) {
+  /** Checkpoints the WAL off the main thread (sqlite-checkpointer.ts); none for ':memory:'. */
+  private checkpointer?: Worker;
+
+  constructor(file: string, checkpointEveryMs: number) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: a commit is in the WAL before the call returns, which survives a
     // process crash (kill -9); only an OS crash/power loss could lose the last transactions.
     this.db.pragma('synchronous = NORMAL');
+    // Each transaction of a group commit is a SAVEPOINT, whose journal of the pages it changes
+    // otherwise spills to a temporary file past 64 KiB (a launch's commit does): a write and a
+    // read back of every page it touches, for a rollback that almost never happens.
+    this.db.pragma('temp_store = MEMORY');
     this.db.exec(`
-      CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, create_rev INTEGER NOT NULL,
-        mod_rev INTEGER NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS kv (${KV_COLUMNS});
       CREATE TABLE IF NOT EXISTS events (rev INTEGER NOT NULL, key TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS events_rev ON events(rev);
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -63,7 +95,9 @@ class SqliteEngine implements Engine {
     if (!this.db.prepare<[], { name: string }>('PRAGMA table_info(kv)').all().some((c) => c.name === 'lease')) {
       this.db.exec('ALTER TABLE kv ADD COLUMN lease INTEGER NOT NULL DEFAULT 0');
     }
-    this.db.exec('CREATE INDEX IF NOT EXISTS kv_lease ON kv(lease) WHERE lease != 0');
+    migrateWithoutRowid(this.db);
+    // With the key beside the lease, a lease's keys are read from the index alone (rows are big).
+    this.db.exec('CREATE INDEX IF NOT EXISTS kv_lease ON kv(lease, key) WHERE lease != 0');
     this.stmts = {
       get: this.db.prepare<[string], Row>('SELECT * FROM kv WHERE key = ?'),
       range: this.db.prepare<[string, Bound, number], Row>('SELECT * FROM kv WHERE key > ? AND key < ? ORDER BY key LIMIT ?'),
@@ -85,6 +119,24 @@ class SqliteEngine implements Engine {
       expired: this.db.prepare<[number], { id: number }>('SELECT id FROM leases WHERE deadline <= ?'),
     };
     this.rev = this.stmts.getMeta.get('revision')!.value;
+    if (file !== ':memory:') this.startCheckpointer(file, checkpointEveryMs);
+  }
+
+  /** The main connection stops checkpointing (SQLite's default is every 1,000 pages, inside the
+   *  commit that crosses it: copying them into the file and two fsyncs, on the event loop). If the
+   *  worker dies, it takes that back, so the WAL stays bounded either way. */
+  private startCheckpointer(file: string, everyMs: number) {
+    this.db.pragma('wal_autocheckpoint = 0');
+    const data: CheckpointerData = { file, everyMs };
+    const worker = new Worker(new URL('./sqlite-checkpointer.js', import.meta.url), { workerData: data });
+    worker.unref();
+    worker.on('error', (err) => console.error(`sqlite ${file}: the checkpointer failed; checkpoints are back on the main thread`, err));
+    worker.on('exit', () => {
+      if (this.checkpointer !== worker) return;
+      this.checkpointer = undefined;
+      if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+    });
+    this.checkpointer = worker;
   }
 
   get(key: string) {
@@ -202,7 +254,25 @@ class SqliteEngine implements Engine {
     this.stmts.setMeta.run(this.rev, 'compacted');
   }
 
-  close() { this.db.close(); }
+  /** Stops the checkpointer first: the main connection, closing last, checkpoints what is left
+   *  and removes the WAL. */
+  async close() {
+    const worker = this.checkpointer;
+    this.checkpointer = undefined;
+    if (worker) {
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.ref(); // unref'd so a store left open does not keep the process alive; held while it stops
+      worker.postMessage('stop');
+      await exited;
+    }
+    this.db.close();
+  }
 }
 
-export const openSqliteStore = (file: string, options: LocalStoreOptions = {}) => new LocalStore(`sqlite:${file}`, new SqliteEngine(file), options);
+export interface SqliteStoreOptions extends LocalStoreOptions {
+  /** How often the checkpointer looks at the WAL (ms); sooner while it has a backlog. */
+  checkpointEveryMs?: number;
+}
+
+export const openSqliteStore = (file: string, options: SqliteStoreOptions = {}) =>
+  new LocalStore(`sqlite:${file}`, new SqliteEngine(file, options.checkpointEveryMs ?? 200), options);

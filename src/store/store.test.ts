@@ -1,7 +1,9 @@
 // Runs the store conformance suite against every driver, plus what only some drivers have:
 // persistence across reopen (sqlite) and watch-history compaction (memory, sqlite).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -69,6 +71,47 @@ describe('sqlite group commit', () => {
   });
 });
 
+describe('sqlite checkpointer', () => {
+  const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
+  /** count txns of 20 records of ~3.5 KB (random, so nothing compresses): ~70 KB each. */
+  const writeRounds = async (store: Store, count: number, after?: () => void) => {
+    for (let i = 0; i < count; i++) {
+      await store.txn([], Array.from({ length: 20 }, (_, j) => ({ type: 'put' as const, key: `/w/${randomBytes(8).toString('hex')}`, value: randomBytes(1_750).toString('hex') })));
+      after?.();
+      if (i % 10 === 9) await sleep(5);
+    }
+  };
+  const threads = () => readdirSync('/proc/self/task').length;
+
+  test('commits only append to the WAL; a worker copies it into the file, keeping it bounded; close() stops the worker', async () => {
+    const file = tempDb();
+    const before = threads();
+    // A checkpointer that waits a minute: the main thread's commits do not copy pages into the file.
+    let store = openSqliteStore(file, { checkpointEveryMs: 60_000 });
+    await writeRounds(store, 100); // ~7 MB: SQLite's own automatic checkpoint would have run at 4 MB
+    assert.ok(size(file) < 1 << 20, `the database file is ${size(file)} bytes: the main thread checkpointed`);
+    assert.ok(size(`${file}-wal`) > 6 << 20);
+    await store.close();
+    assert.equal(existsSync(`${file}-wal`), false, 'the last connection to close (the main one) checkpointed and removed the WAL');
+    assert.ok(size(file) > 6 << 20);
+
+    store = openSqliteStore(file, { checkpointEveryMs: 20 });
+    try {
+      assert.ok(threads() > before, 'a checkpointer thread runs');
+      let largest = 0;
+      // ~35 MB of records, ~130 MB of pages through the WAL (the keys' index, the watch history)
+      await writeRounds(store, 500, () => { largest = Math.max(largest, size(`${file}-wal`)); });
+      assert.ok(largest < 64 << 20, `the WAL reached ${largest} bytes (it restarts past 16 MB; unbounded it passes 120 MB)`);
+      assert.ok(size(file) > 35 << 20, 'the checkpointer copied the pages into the database file');
+      assert.equal(await store.count('/w/'), 600 * 20);
+    } finally {
+      await store.close();
+    }
+    assert.equal(existsSync(`${file}-wal`), false, 'the checkpointer had closed its connection before the main one closed');
+    assert.equal(threads(), before, 'the checkpointer thread ended');
+  });
+});
+
 describe('sqlite persistence', () => {
   test("a watch's replay and a lease's keys are read through indexes, not whole-table scans", async () => {
     const file = tempDb();
@@ -114,6 +157,53 @@ describe('sqlite persistence', () => {
       assert.equal((await store.get('/p/d'))?.createRevision, rev + 1, 'revisions continue where they stopped');
     } finally {
       await store.close();
+    }
+  });
+
+  test('a database from when kv was WITHOUT ROWID is migrated on open, keeping keys, revisions, leases and history', async () => {
+    const file = tempDb();
+    // The layout the driver wrote before: kv as a WITHOUT ROWID table (lease column added later).
+    const old = new Database(file);
+    old.pragma('journal_mode = WAL');
+    old.exec(`
+      CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, create_rev INTEGER NOT NULL,
+        mod_rev INTEGER NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE events (rev INTEGER NOT NULL, key TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL);
+      CREATE INDEX events_rev ON events(rev);
+      CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      INSERT INTO meta VALUES ('revision', 3), ('compacted', 0), ('lease', 7);
+      CREATE TABLE leases (id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL, deadline INTEGER NOT NULL);
+      CREATE INDEX leases_deadline ON leases(deadline);
+      ALTER TABLE kv ADD COLUMN lease INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX kv_lease ON kv(lease) WHERE lease != 0;
+      INSERT INTO kv VALUES ('/m/a', 'a2', 1, 2, 2, 0), ('/m/b', 'b1', 3, 3, 1, 7);
+      INSERT INTO events VALUES (1, '/m/a', 'put', 'a1'), (2, '/m/a', 'put', 'a2'), (3, '/m/b', 'put', 'b1');`);
+    old.prepare('INSERT INTO leases VALUES (7, 60, ?)').run(Date.UTC(2030, 0, 1));
+    old.close();
+
+    const store = openSqliteStore(file, { clock: fakeClock() });
+    try {
+      assert.equal(await store.currentRevision(), 3);
+      assert.deepEqual(await store.list('/m/'), [
+        { key: '/m/a', value: 'a2', createRevision: 1, modRevision: 2, version: 2 },
+        { key: '/m/b', value: 'b1', createRevision: 3, modRevision: 3, version: 1, lease: '7' },
+      ]);
+      assert.deepEqual((await store.leaseInfo('7'))?.keys, ['/m/b']);
+      const w = collect(store, '/m/', 1);
+      assert.deepEqual((await w.next(2)).map((e) => [e.revision, e.value]), [[2, 'a2'], [3, 'b1']]);
+      w.stop();
+      assert.ok(await store.update('/m/a', 'a3', 2));
+      assert.deepEqual(await store.get('/m/a'), { key: '/m/a', value: 'a3', createRevision: 1, modRevision: 4, version: 3 });
+      assert.equal((await store.grantLease(5)).id, '8', 'lease ids continue');
+    } finally {
+      await store.close();
+    }
+    const db = new Database(file, { readonly: true });
+    try {
+      assert.deepEqual(db.prepare("SELECT name, wr FROM pragma_table_list WHERE name LIKE 'kv%'").all(), [{ name: 'kv', wr: 0 }]);
+      assert.deepEqual(db.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'kv' AND sql IS NOT NULL AND type = 'index'").all(), [{ name: 'kv_lease' }]);
+    } finally {
+      db.close();
     }
   });
 
