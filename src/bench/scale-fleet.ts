@@ -24,7 +24,11 @@ export interface FleetResult {
   registerSeconds: number;
   runTask: { tasks: number; seconds: number; perSecond: number; p50: number; p99: number;
     /** Server CPU seconds per 1,000 tasks while the calls ran; whether the fleet was paused. */
-    windowCpuPer1000: number; frozen: boolean };
+    windowCpuPer1000: number; frozen: boolean;
+    /** With the fleet paused: from its resumption until every task is RUNNING (the reports alone),
+     *  server CPU seconds per 1,000 tasks, the seconds it took, and the idle server's share of a
+     *  core (heartbeats, telemetry) measured with the fleet's. */
+    reports?: { serverCpuPer1000: number; seconds: number; serverIdleShare: number } };
   /** From the first RunTask until the cluster counts every placed task RUNNING (the fleet started
    *  and reported them all): seconds, and CPU seconds per 1,000 tasks of each process. */
   started: { seconds: number; reached: boolean; fleetCpuPer1000: number; serverCpuPer1000: number; fleetIdleShare: number };
@@ -63,8 +67,10 @@ export async function runFleet(dir: string): Promise<FleetResult> {
     // connections made after registration have settled (as long again).
     await sleep(IDLE_S * 1000);
     const idle0 = cpuSeconds(fleet.child.pid);
+    const serverIdle0 = cpuSeconds(server.child.pid);
     await sleep(IDLE_S * 1000);
     const fleetIdleShare = (cpuSeconds(fleet.child.pid) - idle0) / IDLE_S;
+    const serverIdleShare = (cpuSeconds(server.child.pid) - serverIdle0) / IDLE_S;
     let placed = 0;
     const fleetCpu0 = cpuSeconds(fleet.child.pid);
     const serverCpu0 = cpuSeconds(server.child.pid);
@@ -78,7 +84,9 @@ export async function runFleet(dir: string): Promise<FleetResult> {
       placed += out.tasks.length;
     });
     const seconds = (performance.now() - start) / 1000;
-    const windowCpuPer1000 = ((cpuSeconds(server.child.pid) - serverCpu0) * 1000) / placed;
+    const serverCpuResumed = cpuSeconds(server.child.pid);
+    const windowCpuPer1000 = ((serverCpuResumed - serverCpu0) * 1000) / placed;
+    const resumed = performance.now();
     if (FREEZE) process.kill(fleet.child.pid!, 'SIGCONT');
     console.error(`bench:scale: ${placed} RunTask tasks in ${seconds.toFixed(1)} s`);
     let runningNow = 0;
@@ -89,6 +97,9 @@ export async function runFleet(dir: string): Promise<FleetResult> {
       await sleep(100);
     }
     const startedSeconds = (performance.now() - start) / 1000;
+    const reports = FREEZE ? {
+      serverCpuPer1000: ((cpuSeconds(server.child.pid) - serverCpuResumed) * 1000) / placed, seconds: (performance.now() - resumed) / 1000, serverIdleShare,
+    } : undefined;
     const started = {
       seconds: startedSeconds, reached: runningNow >= placed, fleetIdleShare,
       fleetCpuPer1000: ((cpuSeconds(fleet.child.pid) - fleetCpu0) * 1000) / placed,
@@ -132,7 +143,7 @@ export async function runFleet(dir: string): Promise<FleetResult> {
     }
     return {
       instances: listed, registerSeconds,
-      runTask: { tasks: placed, seconds, perSecond: placed / seconds, p50: lat.p50, p99: lat.p99, windowCpuPer1000, frozen: FREEZE }, started,
+      runTask: { tasks: placed, seconds, perSecond: placed / seconds, p50: lat.p50, p99: lat.p99, windowCpuPer1000, frozen: FREEZE, reports }, started,
       service: { desired: SERVICE_TASKS, running, seconds: serviceSeconds, reached: running >= SERVICE_TASKS },
       overCommitted, serverRss: rssMiB(server.child.pid), fleetRss: rssMiB(fleet.child.pid),
     };

@@ -32,6 +32,11 @@ function printFleet(f: FleetResult) {
     + ` fleet ${f.started.fleetCpuPer1000.toFixed(2)} s, server ${f.started.serverCpuPer1000.toFixed(2)} s`
     + ` (the idle fleet before: ${(f.started.fleetIdleShare * 100).toFixed(1)}% of a core, so`
     + ` ${(f.started.fleetCpuPer1000 - (f.started.fleetIdleShare * f.started.seconds * 1000) / f.runTask.tasks).toFixed(2)} s above idle)`);
+  const r = f.runTask.reports;
+  if (r) {
+    console.log(`  the reports alone (fleet resumed until all RUNNING, ${r.seconds.toFixed(1)} s): server ${r.serverCpuPer1000.toFixed(2)} s per 1,000 tasks`
+      + ` (the idle server before: ${(r.serverIdleShare * 100).toFixed(1)}% of a core, so ${(r.serverCpuPer1000 - (r.serverIdleShare * r.seconds * 1000) / f.runTask.tasks).toFixed(2)} s above idle)`);
+  }
   console.log(f.service.reached
     ? `service tasks (${f.service.desired}, in services of at most 5,000): runningCounts add up to ${f.service.desired} after ${f.service.seconds.toFixed(1)} s`
     : `service tasks (${f.service.desired}, in services of at most 5,000): runningCount ${f.service.running} after ${f.service.seconds.toFixed(1)} s (gave up)`);

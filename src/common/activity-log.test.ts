@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { isRegion, partitionOf, rootArn } from './arn.js';
-import { createActivityLog, parseLogFormat, parseLogLevel } from './activity-log.js';
+import { batchedLines, createActivityLog, parseLogFormat, parseLogLevel } from './activity-log.js';
 
 const T = new Date('2026-11-30T23:40:01.123Z');
 
@@ -27,6 +28,35 @@ describe('activity log', () => {
     const off: string[] = [];
     createActivityLog({ level: 'off', write: (l) => off.push(l) }).error('x');
     assert.deepEqual(off, []);
+  });
+
+  it('writes the lines of one turn of the event loop to stdout together (one write), and what is held at exit', async () => {
+    const writes: string[] = [];
+    let atExit: (() => void) | undefined;
+    const line = batchedLines({ write: (chunk) => writes.push(chunk) }, (flush) => { atExit = flush; });
+    line('a');
+    line('b');
+    assert.deepEqual(writes, []);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(writes, ['a\nb\n']);
+    line('c');
+    atExit!();
+    assert.deepEqual(writes, ['a\nb\n', 'c\n']);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(writes.length, 2, 'nothing left to write');
+    // A burst is not held without bound: past 64 KiB it goes at once.
+    const big = 'x'.repeat(40_000);
+    line(big);
+    line(big);
+    assert.deepEqual(writes.slice(2), [`${big}\n${big}\n`]);
+  });
+
+  it('a process that exits at once still writes the lines it logged', () => {
+    const module = new URL('./activity-log.js', import.meta.url).href;
+    const code = `import { createActivityLog } from ${JSON.stringify(module)}; const log = createActivityLog(); log.info('task.running', { task: 'a' }); log.warn('task.stopped'); process.exit(3);`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+    assert.equal(run.status, 3);
+    assert.match(run.stdout, /^\S+ info  task\.running task=a\n\S+ warn  task\.stopped\n$/);
   });
 
   it('refuses unknown levels and formats, naming the flag', () => {

@@ -37,10 +37,37 @@ export function formatLine(format: LogFormat, time: Date, level: Exclude<LogLeve
   return `${time.toISOString()} ${level.padEnd(5)} ${event}${rest ? ` ${rest}` : ''}`;
 }
 
+/**
+ * Lines to a stream, written together once the current turn of the event loop is over (or sooner,
+ * past 64 KiB): stdout on a pipe or a file is written synchronously, one system call per write, and
+ * a busy server logs a line per task state report, so one write per line cost it more than
+ * handling the report. Whatever is still held when the process exits is written then.
+ */
+export function batchedLines(out: { write(chunk: string): unknown }, atExit: (flush: () => void) => void): (line: string) => void {
+  let held = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (held === '') return;
+    const text = held;
+    held = '';
+    out.write(text);
+  };
+  atExit(flush);
+  return (line: string) => {
+    held += `${line}\n`;
+    if (held.length >= 65_536) flush();
+    else if (!scheduled) { scheduled = true; setImmediate(flush); }
+  };
+}
+
+/** Every activity log on stdout shares one batch (so their lines keep their order). */
+let stdoutLines: ((line: string) => void) | undefined;
+
 export function createActivityLog(options: ActivityLogOptions = {}): ActivityLog {
   const min = RANK[options.level ?? 'info'];
   const format = options.format ?? 'text';
-  const write = options.write ?? ((line: string) => { process.stdout.write(`${line}\n`); });
+  const write = options.write ?? ((line: string) => (stdoutLines ??= batchedLines(process.stdout, (f) => process.once('exit', f)))(line));
   const now = options.now ?? (() => new Date());
   const at = (level: Exclude<LogLevel, 'off'>) => (event: string, fields: LogFields = {}) => {
     if (RANK[level] >= min) write(formatLine(format, now(), level, event, fields));

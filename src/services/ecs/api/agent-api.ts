@@ -14,7 +14,7 @@ import { advertisedUrl } from '../../../common/advertise.js';
 import { clusterNotFound, db, invalidParameter, ownClusterName, type TaskRecord } from '../model/common.js';
 import { isTaskStatus, parseTaskRef } from '../model/task-model.js';
 import { applyTaskReport, type TaskReport } from '../model/task-state.js';
-import { modifyTask } from '../model/task-store.js';
+import { modifyTaskGrouped } from '../model/task-store.js';
 
 const ACK = 'ACK';
 
@@ -68,7 +68,7 @@ async function report(ctx: RequestContext, clusterRef: string | undefined, taskR
   const now = new Date(ctx.app.clock.now());
   const elsewhere = (ref.cluster && ref.cluster !== name) || foreignArn(ctx, taskRef);
   let before: string | undefined;
-  const result = elsewhere ? undefined : await modifyTask(ctx, name, ref.id, (task) => { before = task.lastStatus; return applyTaskReport(task, change, now); });
+  const result = elsewhere ? undefined : await modifyTaskGrouped(ctx, name, ref.id, (task) => { before = task.lastStatus; return applyTaskReport(task, change, now); });
   if (!result) throw invalidParameter('The referenced task was not found.');
   if (result.changed && result.task.lastStatus !== before) logTaskState(ctx, name, ref.id, result.task);
 }

@@ -20,18 +20,21 @@ export interface TaskReport {
 const CONTAINER_STATUSES = ['PENDING', 'RUNNING', 'STOPPED'];
 const containerRank = (s: string | undefined) => CONTAINER_STATUSES.indexOf(s ?? '');
 
-/** The task after the report, or undefined when the report changes nothing. */
+/** The task after the report, or undefined when the report changes nothing. Every report of
+ *  every agent comes here, so what changed is tracked field by field rather than by comparing the
+ *  record's JSON before and after. */
 export function applyTaskReport(task: TaskRecord, report: TaskReport, now: Date): TaskRecord | undefined {
   if (task.lastStatus === 'STOPPED') return undefined;
-  const before = JSON.stringify(task);
   const next: TaskRecord = { ...task, containers: (task.containers ?? []).map((c) => ({ ...c })) };
+  let changed = false;
   for (const change of report.containers ?? []) {
     const container = next.containers!.find((c) => c.name === change.containerName);
-    if (container) applyContainer(container, change);
+    if (container && applyContainer(container, change)) changed = true;
   }
-  next.pullStartedAt ??= report.pullStartedAt;
-  next.pullStoppedAt ??= report.pullStoppedAt;
+  if (next.pullStartedAt === undefined && report.pullStartedAt !== undefined) { next.pullStartedAt = report.pullStartedAt; changed = true; }
+  if (next.pullStoppedAt === undefined && report.pullStoppedAt !== undefined) { next.pullStoppedAt = report.pullStoppedAt; changed = true; }
   if (report.status && statusRank(report.status) > statusRank(task.lastStatus)) {
+    changed = true;
     next.lastStatus = report.status as TaskRecord['lastStatus'];
     if (statusRank(report.status) >= statusRank('RUNNING') && !next.startedAt && report.status !== 'STOPPED') {
       next.startedAt = now;
@@ -39,17 +42,26 @@ export function applyTaskReport(task: TaskRecord, report: TaskReport, now: Date)
     }
     if (report.status === 'STOPPED') stop(next, report, now);
   }
-  return JSON.stringify(next) === before ? undefined : next;
+  return changed ? next : undefined;
 }
 
-function applyContainer(container: Container, change: ContainerStateChange) {
-  if (containerRank(container.lastStatus) === containerRank('STOPPED')) return;
-  if (change.status && containerRank(change.status) > containerRank(container.lastStatus)) container.lastStatus = change.status;
-  if (change.exitCode !== undefined) container.exitCode = change.exitCode;
-  if (change.reason) container.reason = /OutOfMemory|^OOM/i.test(change.reason) ? OOM_REASON : change.reason;
-  if (change.networkBindings?.length) container.networkBindings = change.networkBindings.map(binding);
-  if (change.runtimeId) container.runtimeId = change.runtimeId;
-  if (change.imageDigest) container.imageDigest = change.imageDigest;
+/** Applies one container's change; true if it changed anything. */
+function applyContainer(container: Container, change: ContainerStateChange): boolean {
+  if (containerRank(container.lastStatus) === containerRank('STOPPED')) return false;
+  let changed = false;
+  const set = <K extends keyof Container>(key: K, value: Container[K]) => {
+    if (container[key] !== value) { container[key] = value; changed = true; }
+  };
+  if (change.status && containerRank(change.status) > containerRank(container.lastStatus)) set('lastStatus', change.status);
+  if (change.exitCode !== undefined) set('exitCode', change.exitCode);
+  if (change.reason) set('reason', /OutOfMemory|^OOM/i.test(change.reason) ? OOM_REASON : change.reason);
+  if (change.networkBindings?.length) {
+    const bindings = change.networkBindings.map(binding);
+    if (JSON.stringify(bindings) !== JSON.stringify(container.networkBindings)) { container.networkBindings = bindings; changed = true; }
+  }
+  if (change.runtimeId) set('runtimeId', change.runtimeId);
+  if (change.imageDigest) set('imageDigest', change.imageDigest);
+  return changed;
 }
 
 const binding = (b: NetworkBinding): NetworkBinding => ({
