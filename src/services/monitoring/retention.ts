@@ -66,6 +66,8 @@ export function answerable(app: AppContext, periodSeconds: number, start: number
 /** Sources per transaction: with the rollup, 61 compares and 61 operations. */
 export const TXN_SOURCES = 60;
 const PAGE = 500;
+/** The longest a metric goes unvisited. */
+const REVISIT_MS = 3_600_000;
 /** A metric record is dropped only this long after its data's last tier, for datapoints put with
  *  timestamps after the put (up to 2 hours ahead) and the record's 5-minute refresh. */
 const RECORD_GRACE_MS = 86_400_000;
@@ -79,6 +81,10 @@ export class MetricRetention {
   private closed = false;
   /** The metric record key the last pass stopped after (in memory: losing it only restarts the walk). */
   private cursor?: string;
+  /** When each metric next has keys past their tier's age (in memory: a restart just looks at
+   *  every metric once). Lets an idle pass skip a metric without reading its data. */
+  private due = new Map<string, number>();
+  private walked = new Set<string>();
   readonly totals: PassResult = { rolledUp: 0, deleted: 0, historyDeleted: 0, metricsDeleted: 0 };
 
   private constructor(private readonly app: AppContext, readonly options: ResolvedRetention) {}
@@ -129,8 +135,12 @@ export class MetricRetention {
       for (;;) {
         const page = await this.app.store.range(metrics, { startAfter: after, limit: PAGE });
         for (const kv of page.kvs) {
-          if (budget.left <= 0 || this.closed) { finished = false; break; }
-          await this.retainMetric(scope, kv, now, budget, result);
+          this.walked.add(kv.key);
+          const due = this.due.get(kv.key);
+          if (due === undefined || due <= now) {
+            if (budget.left <= 0 || this.closed) { finished = false; break; }
+            this.due.set(kv.key, await this.retainMetric(scope, kv, now, budget, result));
+          }
           // A metric cut short by the budget is visited again first.
           if (budget.left > 0) this.cursor = kv.key;
           after = kv.key;
@@ -139,7 +149,11 @@ export class MetricRetention {
       }
       if (!finished) break;
     }
-    if (finished) this.cursor = undefined;
+    if (finished) {
+      this.cursor = undefined;
+      for (const key of this.due.keys()) if (!this.walked.has(key)) this.due.delete(key);
+      this.walked.clear();
+    }
     for (const k of Object.keys(result) as (keyof PassResult)[]) this.totals[k] += result[k];
     return result;
   }
@@ -183,8 +197,9 @@ export class MetricRetention {
     return deleted;
   }
 
-  /** Moves a metric's expired keys down a tier (or out), oldest tier last. */
-  private async retainMetric(scope: Scope, record: KeyValue, now: number, budget: { left: number }, result: PassResult) {
+  /** Moves a metric's expired keys down a tier (or out), oldest tier last; resolves when it next
+   *  has work (at most REVISIT_MS away: datapoints may be put up to two weeks back in time). */
+  private async retainMetric(scope: Scope, record: KeyValue, now: number, budget: { left: number }, result: PassResult): Promise<number> {
     const m = JSON.parse(record.value) as MetricRecord;
     const o = this.options;
     const tiers: { prefix: string; res: 0 | RollupResolution; keptMs: number }[] = [
@@ -193,31 +208,38 @@ export class MetricRetention {
         prefix: rollupPrefix(scope, m, res), res, keptMs: [o.minuteSeconds, o.fiveMinuteSeconds, o.hourSeconds][i] * 1000,
       })),
     ];
+    let next = now + REVISIT_MS;
     let empty = true;
     for (const tier of tiers) {
-      const left = await this.retainTier(scope, m, tier.prefix, tier.res, now - tier.keptMs, now, budget, result);
-      if (left) empty = false;
+      const due = await this.retainTier(scope, m, tier.prefix, tier.res, now - tier.keptMs, now, budget, result);
+      if (due !== undefined) { empty = false; next = Math.min(next, due); }
     }
-    if (empty && now - m.lastPut > o.hourSeconds * 1000 + RECORD_GRACE_MS && budget.left > 0) {
+    if (empty && now - m.lastPut > o.hourSeconds * 1000 + RECORD_GRACE_MS) {
+      if (budget.left <= 0) return now;
       if ((await this.app.store.txn([{ key: record.key, modRevision: record.modRevision }], [{ type: 'delete', key: record.key }])).succeeded) {
         result.metricsDeleted++;
         budget.left--;
       }
+      return now;
     }
+    return next;
   }
 
-  /** Folds one tier's keys older than the cutoff into coarser rollups; true if the tier holds keys
-   *  (as far as this pass knows). */
+  /** Folds one tier's keys older than the cutoff into coarser rollups; resolves when the tier next
+   *  has work (its oldest key's age reaches the cutoff), now when the budget ran out first, or
+   *  undefined when the tier holds no keys. */
   private async retainTier(scope: Scope, m: MetricRecord, prefix: string, res: 0 | RollupResolution, cutoff: number, now: number,
-    budget: { left: number }, result: PassResult): Promise<boolean> {
+    budget: { left: number }, result: PassResult): Promise<number | undefined> {
     const store = this.app.store;
     const stop = `${prefix}${tsKey(cutoff)}`;
-    let any = false;
-    while (budget.left > 0 && !this.closed) {
+    for (;;) {
+      // The oldest key first: most passes find it younger than the cutoff and read nothing more.
+      const [oldest] = await store.list(prefix, { limit: 1 });
+      if (!oldest) return undefined;
+      if (oldest.key >= stop) return Number(oldest.key.slice(prefix.length, prefix.length + 15)) + (now - cutoff) + 1;
+      if (budget.left <= 0 || this.closed) return now;
       const page = await store.range(prefix, { limit: Math.min(PAGE, budget.left) });
-      if (page.kvs.length) any = true;
       const expired = page.kvs.filter((kv) => kv.key < stop);
-      if (!expired.length) return any;
       // Group by destination: a rollup (resolution, bucket, unit), or nothing past the last tier.
       const groups = new Map<string, { res: RollupResolution | 'gone'; bucket: number; unit: string; kvs: KeyValue[] }>();
       for (const kv of expired) {
@@ -244,9 +266,7 @@ export class MetricRetention {
           budget.left -= chunk.length;
         }
       }
-      if (expired.length < page.kvs.length || !page.more) return any;
     }
-    return true;
   }
 
   /** Folds source keys into one rollup in one compare-and-swap transaction; false on a conflict
