@@ -18,6 +18,8 @@ import { MetricRetention, TXN_SOURCES } from './retention.js';
 import { statistic } from './model.js';
 
 const HOUR = 3_600_000;
+/** The longest the controller leaves a metric unvisited (retention.ts). */
+const REVISIT = HOUR;
 const DAY = 24 * HOUR;
 const T0 = Date.parse('2026-11-30T12:00:00Z');
 const dims = [{ Name: 'svc', Value: 'web' }];
@@ -189,6 +191,19 @@ for (const driver of ['memory://', 'sqlite']) {
       assert.deepEqual(await dataKeys(), { raw: 0, m1: 1, m5: 0, h1: 0 });
       assert.deepEqual(await stats(T0 - HOUR, T0, 60), before);
       assert.deepEqual(before[0].slice(1), [74.5, 11175, 0, 149, 150]);
+    });
+
+    it('a datapoint put back in time into a bucket already rolled up is added to the rollup', async () => {
+      await cw.send(new PutMetricDataCommand({ Namespace: 'App', MetricData: [{ MetricName: 'Latency', Dimensions: dims, Timestamp: new Date(T0 - 5 * HOUR), Value: 10 }] }));
+      now = T0 + HOUR;
+      const own = MetricRetention.manual(berth.app);
+      assert.equal((await own.runOnce()).rolledUp, 1);
+      await cw.send(new PutMetricDataCommand({ Namespace: 'App', MetricData: [{ MetricName: 'Latency', Dimensions: dims, Timestamp: new Date(T0 - 5 * HOUR + 5000), Value: 30 }] }));
+      assert.deepEqual(await stats(T0 - 6 * HOUR, T0, 60), [[T0 - 5 * HOUR, 20, 40, 10, 30, 2]]);
+      now += REVISIT;
+      assert.equal((await own.runOnce()).rolledUp, 1);
+      assert.deepEqual(await dataKeys(), { raw: 0, m1: 1, m5: 0, h1: 0 });
+      assert.deepEqual(await stats(T0 - 6 * HOUR, T0, 60), [[T0 - 5 * HOUR, 20, 40, 10, 30, 2]]);
     });
 
     it('alarm history older than 30 days is deleted, by alarm and region-wide; newer items stay', async () => {

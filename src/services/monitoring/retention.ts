@@ -12,7 +12,10 @@
 // Every change is one transaction: the source keys are compared (still there, unchanged) and
 // deleted, and the rollup compared (its revision, or absent) and written with them — so a pass
 // interrupted anywhere, repeated, or racing another server's pass neither loses nor double-counts
-// a datapoint; a conflicting commit is left for the next pass. A pass deletes at most `batchSize`
+// a datapoint; a conflicting commit is left for the next pass. It remembers (in memory) when each
+// metric next has work — its oldest key's age reaching its tier's cutoff — and skips it until then,
+// or for at most an hour (a datapoint may be put up to two weeks back in time), so a pass with
+// nothing to do reads the metric records only; a restart looks at every metric once. A pass deletes at most `batchSize`
 // keys and resumes from the metric where the last one stopped; one transaction holds at most
 // TXN_SOURCES + 1 compares and operations (etcd allows 128). Cutoffs come from the app's clock.
 import type { AlarmHistoryItem } from '@aws-sdk/client-cloudwatch';
