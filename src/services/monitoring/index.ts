@@ -2,13 +2,21 @@
 // protocols to it: awsQuery (AWS CLI v2.9, older SDKs), awsJson1_0 with target prefix
 // GraniteServiceVersion20100801 (the pinned @aws-sdk/client-cloudwatch) and Smithy RPC v2 CBOR
 // (botocore ≥ 1.42, i.e. AWS CLI v1 here); the gateway answers each in its own. Runs the alarm
-// evaluator.
-import { defineService, lazyModule } from '../types.js';
+// evaluator and the retention controller (rollups of old metric data, alarm history expiry).
+import { defineService, lazyModule, type Worker } from '../types.js';
 import { monitoringConfigSection, type MonitoringConfig } from './config.js';
 import { AlarmEvaluator } from './evaluator.js';
+import { MetricRetention } from './retention.js';
+
+/** What a running CloudWatch exposes (berth.services.monitoring). */
+export interface MonitoringRunning extends Worker {
+  evaluator: AlarmEvaluator;
+  /** Undefined when config.retention is false. */
+  retention?: MetricRetention;
+}
 
 
-export const monitoringService = defineService<'monitoring', MonitoringConfig, AlarmEvaluator>({
+export const monitoringService = defineService<'monitoring', MonitoringConfig, MonitoringRunning>({
   name: 'monitoring',
   signingNames: ['monitoring'],
   protocol: 'awsQuery',
@@ -23,5 +31,19 @@ export const monitoringService = defineService<'monitoring', MonitoringConfig, A
   constraints: lazyModule<Record<string, string[]>>(import.meta.url, './constraints.json'),
   handlers: async () => (await import('./provider.js')).handlers,
   config: monitoringConfigSection,
-  start: ({ app, config }) => AlarmEvaluator.start(app, config),
+  start: ({ app, config }) => {
+    const evaluator = AlarmEvaluator.start(app, config);
+    const retention = config.retention === false ? undefined : MetricRetention.start(app, config.retention);
+    return {
+      evaluator, retention,
+      stats: () => ({ ...evaluator.stats(), ...(retention ? {
+        metricDatapointsRolledUp: retention.totals.rolledUp, metricDatapointsExpired: retention.totals.deleted,
+        alarmHistoryExpired: retention.totals.historyDeleted,
+      } : {}) }),
+      async stop() {
+        await retention?.stop();
+        await evaluator.stop();
+      },
+    };
+  },
 });

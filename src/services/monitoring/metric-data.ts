@@ -6,6 +6,7 @@ import type { Store } from '../../store/types.js';
 import type { RequestContext } from '../context.js';
 import { evaluate, parseExpression, type Series, type Value } from './math.js';
 import { checkPeriod } from './metrics.js';
+import { answerable } from './retention.js';
 import { aggregate, invalidParameter, isStatistic, readDatapoints, sortDims, statistic } from './model.js';
 
 export interface QueryResult { id: string; label: string; returnData: boolean; series: Series; period: number }
@@ -31,8 +32,10 @@ export function checkQueries(queries: MetricDataQuery[], where = 'MetricDataQuer
 }
 
 /** Evaluates queries over [start, end) with periods divided by `scale` (the server's time scale:
- *  a 60 s period lasts 60/scale real seconds). */
-export async function computeQueries(store: Store, scope: Scope, queries: MetricDataQuery[], start: number, end: number, scale = 1): Promise<QueryResult[]> {
+ *  a 60 s period lasts 60/scale real seconds). A metric whose period `answerable` refuses gets no
+ *  datapoints (AWS's rule for periods finer than the data kept for StartTime, rollup.ts). */
+export async function computeQueries(store: Store, scope: Scope, queries: MetricDataQuery[], start: number, end: number, scale = 1,
+  answerable: (periodSeconds: number) => boolean = () => true): Promise<QueryResult[]> {
   const results = new Map<string, QueryResult>();
   const metricIds: string[] = [];
   const defaultPeriod = queries.find((q) => q.MetricStat)?.MetricStat?.Period ?? queries.find((q) => q.Period)?.Period ?? 60;
@@ -41,7 +44,8 @@ export async function computeQueries(store: Store, scope: Scope, queries: Metric
     const ms = q.MetricStat;
     const periodMs = (ms.Period! * 1000) / scale;
     const m = { Namespace: ms.Metric!.Namespace!, MetricName: ms.Metric!.MetricName!, Dimensions: sortDims(ms.Metric!.Dimensions) };
-    const buckets = aggregate(await readDatapoints(store, scope, m, start, end), 0, periodMs, ms.Unit);
+    const points = answerable(ms.Period!) ? await readDatapoints(store, scope, m, start, end) : [];
+    const buckets = aggregate(points, 0, periodMs, ms.Unit);
     const series: Series = new Map();
     for (const [t, agg] of buckets) { const v = statistic(agg, ms.Stat!); if (v !== undefined) series.set(t, v); }
     results.set(q.Id!, { id: q.Id!, label: q.Label ?? m.MetricName, returnData: q.ReturnData !== false, series, period: ms.Period! });
@@ -80,7 +84,7 @@ export async function getMetricData(input: GetMetricDataInput, ctx: RequestConte
   const start = input.StartTime!.getTime();
   const end = input.EndTime!.getTime();
   if (end <= start) throw invalidParameter('The parameter StartTime must be less than the parameter EndTime.');
-  const results = await computeQueries(ctx.app.store, ctx, queries, start, end);
+  const results = await computeQueries(ctx.app.store, ctx, queries, start, end, 1, (period) => answerable(ctx.app, period, start));
   const max = input.MaxDatapoints ?? 100_800;
   const ascending = input.ScanBy === 'TimestampAscending';
   const out: MetricDataResult[] = [];

@@ -10,6 +10,7 @@ import {
   aggregate, datapointPrefix, invalidParameter, metricKey, missingParameter, readDatapoints, sortDims, statistic, tsKey,
   type MetricId, type MetricRecord, type StoredDatapoint,
 } from './model.js';
+import { answerable } from './retention.js';
 
 const TWO_WEEKS = 14 * 86_400_000;
 const TWO_HOURS = 2 * 3_600_000;
@@ -129,6 +130,9 @@ export async function getMetricStatistics(input: GetMetricStatisticsInput, ctx: 
   const periodMs = input.Period! * 1000;
   const count = Math.ceil((end - start) / periodMs);
   if (count > 1440) throw invalidParameter(`You have requested up to ${count} datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range.`);
+  // Data older than 3 hours is kept at coarser resolutions only (rollup.ts): AWS answers a period
+  // finer than StartTime's with no datapoints.
+  if (!answerable(ctx.app, input.Period!, start)) return { Label: input.MetricName, Datapoints: [] };
   const m: MetricId = { Namespace: input.Namespace!, MetricName: input.MetricName!, Dimensions: sortDims(input.Dimensions) };
   const points = await readDatapoints(ctx.app.store, ctx, m, start, end);
   const buckets = aggregate(points, 0, periodMs, input.Unit);

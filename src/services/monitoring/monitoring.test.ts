@@ -106,7 +106,7 @@ describe('monitoring', () => {
     let [alarm] = (await cw.send(new DescribeAlarmsCommand({ AlarmNames: ['high-cpu'] }))).MetricAlarms!;
     assert.equal(alarm.StateValue, 'INSUFFICIENT_DATA');
     assert.equal(alarm.StateReason, 'Unchecked: Initial alarm creation');
-    const evaluator = berth.services.monitoring;
+    const evaluator = berth.services.monitoring.evaluator;
     const minute = Math.floor(now / 60_000) * 60_000;
     await put('CPU', 80, minute - 120_000);
     await put('CPU', 90, minute - 60_000);
