@@ -36,8 +36,6 @@ const GUARD_MS = 10_000;
 
 export class TestAgent {
   readonly received: ServerMessage[] = [];
-  /** Websocket pings the server sent. */
-  pings = 0;
   private consumed = new Set<number>();
   private waiters: (() => void)[] = [];
   private ws?: WebSocket;
@@ -84,7 +82,6 @@ export class TestAgent {
     this.ws = ws;
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
     ws.on('message', (data) => this.receive(JSON.parse(String(data)) as ServerMessage));
-    ws.on('ping', () => { this.pings++; });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);

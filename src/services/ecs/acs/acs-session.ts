@@ -58,8 +58,6 @@ export class AcsSession {
   private lease?: Promise<string>;
   /** When the agent last sent anything (a frame or a pong), by the monotonic-enough wall clock. */
   private heardAt = Date.now();
-  /** The agent sent a frame (pongs aside) since the last HeartbeatMessage. */
-  private framed = false;
   private closed = false;
 
   constructor(private readonly ctx: RequestContext, private readonly ws: WebSocket, readonly cluster: string,
@@ -202,7 +200,6 @@ export class AcsSession {
 
   private receive(text: string) {
     this.heardAt = Date.now();
-    this.framed = true;
     this.touch();
     let message: AgentMessage;
     try { message = JSON.parse(text) as AgentMessage; } catch { return; }
@@ -245,11 +242,7 @@ export class AcsSession {
     this.enqueue(() => this.refreshCredentials());
     const now = Date.now();
     this.send({ type: 'HeartbeatMessage', message: { messageId: this.ctx.app.ids.uuid(), healthy: true } });
-    // The ping draws a pong from an agent that sends nothing else. One that sent a frame since the
-    // last heartbeat (the ECS agent acks every HeartbeatMessage) needs none: a write and a read
-    // less per agent and heartbeat. Silence is judged on heardAt either way.
-    if (this.ws.readyState === this.ws.OPEN && !this.framed) this.ws.ping();
-    this.framed = false;
+    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
     for (const [id, p] of this.pending) {
       if (now - p.sentAt < this.timings.ackTimeoutMs) continue;
       this.pending.delete(id);
