@@ -270,7 +270,7 @@ class SqliteEngine implements Engine {
 }
 
 export interface SqliteStoreOptions extends LocalStoreOptions {
-  /** How often the checkpointer looks at the WAL (ms); sooner while it has a backlog. */
+  /** How often the checkpointer looks at the WAL (ms). */
   checkpointEveryMs?: number;
 }
 

@@ -21,6 +21,7 @@
 import type { AlarmHistoryItem } from '@aws-sdk/client-cloudwatch';
 import { recordKey, type Scope } from '../../common/records.js';
 import type { Compare, KeyValue, Op } from '../../store/types.js';
+import { PeriodicPass } from '../../common/periodic-pass.js';
 import type { AppContext } from '../context.js';
 import {
   datapointPrefix, rollupPrefix, ROLLUP_RESOLUTIONS, tsKey, type MetricRecord, type RollupResolution, type StoredDatapoint,
@@ -54,11 +55,16 @@ export function resolveRetention(options: RetentionOptions = {}): ResolvedRetent
   return r;
 }
 
-/** The retention periods queries are answered by (undefined: retention is off, all data kept). */
+/** The retention periods queries are answered by (undefined: retention is off, all data kept),
+ *  resolved once per configuration rather than on every query. */
 export function retentionOf(app: AppContext): ResolvedRetention | undefined {
   const r = monitoringConfig(app).retention;
-  return r === false ? undefined : resolveRetention(r);
+  if (r === false) return undefined;
+  let resolved = resolvedConfigs.get(r);
+  if (!resolved) resolvedConfigs.set(r, resolved = resolveRetention(r));
+  return resolved;
 }
+const resolvedConfigs = new WeakMap<RetentionOptions, ResolvedRetention>();
 
 /** Whether a query over data from `start` at this period gets datapoints (rollup.ts). */
 export function answerable(app: AppContext, periodSeconds: number, start: number): boolean {
@@ -78,10 +84,7 @@ const RECORD_GRACE_MS = 86_400_000;
 export interface PassResult { rolledUp: number; deleted: number; historyDeleted: number; metricsDeleted: number }
 
 export class MetricRetention {
-  private timer?: NodeJS.Timeout;
-  private chain: Promise<unknown> = Promise.resolve();
-  private queued = 0;
-  private closed = false;
+  private readonly loop = new PeriodicPass('monitoring retention', () => this.pass(), (): PassResult => ({ rolledUp: 0, deleted: 0, historyDeleted: 0, metricsDeleted: 0 }));
   /** The metric record key the last pass stopped after (in memory: losing it only restarts the walk). */
   private cursor?: string;
   /** When each metric next has keys past their tier's age (in memory: a restart just looks at
@@ -94,8 +97,7 @@ export class MetricRetention {
 
   static start(app: AppContext, options: RetentionOptions = {}): MetricRetention {
     const retention = new MetricRetention(app, resolveRetention(options));
-    retention.timer = setInterval(() => { if (retention.queued === 0) void retention.runOnce(); }, retention.options.intervalMs);
-    retention.timer.unref?.();
+    retention.loop.every(retention.options.intervalMs);
     return retention;
   }
 
@@ -104,21 +106,13 @@ export class MetricRetention {
     return new MetricRetention(app, resolveRetention(options));
   }
 
-  async stop() {
-    this.closed = true;
-    clearInterval(this.timer);
-    await this.chain;
-  }
+  /** Stops ticking; resolves when the passes under way have finished. */
+  stop() { return this.loop.stop(); }
 
   /** One pass, after the one under way (never overlapping). */
-  runOnce(): Promise<PassResult> {
-    this.queued++;
-    const pass = this.chain.then(() => this.pass())
-      .catch((err) => { console.error('monitoring retention: pass failed', err); return { rolledUp: 0, deleted: 0, historyDeleted: 0, metricsDeleted: 0 }; })
-      .finally(() => { this.queued--; });
-    this.chain = pass;
-    return pass;
-  }
+  runOnce(): Promise<PassResult> { return this.loop.runOnce(); }
+
+  private get closed() { return this.loop.closed; }
 
   private async pass(): Promise<PassResult> {
     const result: PassResult = { rolledUp: 0, deleted: 0, historyDeleted: 0, metricsDeleted: 0 };

@@ -16,6 +16,7 @@
 //   reads STOPPED tasks: every count, plan and manifest looks at tasks not STOPPED yet.
 //
 // Everything it decides from is in the store, so a pass is safe to repeat and to run after a crash.
+import { PeriodicPass } from '../../../common/periodic-pass.js';
 import type { AppContext } from '../../context.js';
 import type { KeyValue, Op } from '../../../store/types.js';
 import { taskIndexOps, taskIndexPrefix } from '../model/task-index.js';
@@ -51,36 +52,23 @@ export function expiredTasks(tasks: StoredTask[], services: ServiceRecord[], cut
 }
 
 export class TaskRetention {
-  private timer?: NodeJS.Timeout;
-  private chain: Promise<unknown> = Promise.resolve();
-  private queued = 0;
-  private closed = false;
+  private readonly loop = new PeriodicPass('task retention', () => this.pass(), () => 0);
 
   private constructor(private readonly app: AppContext, readonly retentionSeconds: number) {}
 
   static start(app: AppContext, options: TaskRetentionOptions = {}): TaskRetention {
     const retention = new TaskRetention(app, options.retentionSeconds ?? DEFAULT_STOPPED_TASK_RETENTION_SECONDS);
-    retention.timer = setInterval(() => { if (retention.queued === 0) void retention.runOnce(); }, options.intervalMs ?? 60_000);
-    retention.timer.unref?.();
+    retention.loop.every(options.intervalMs ?? 60_000);
     return retention;
   }
 
   /** Stops ticking; resolves when the passes under way have finished. */
-  async stop() {
-    this.closed = true;
-    clearInterval(this.timer);
-    await this.chain;
-  }
+  stop() { return this.loop.stop(); }
 
   /** A full pass, after the one under way (never overlapping); resolves with the number of tasks deleted. */
-  runOnce(): Promise<number> {
-    this.queued++;
-    const pass = this.chain.then(() => this.pass())
-      .catch((err) => { console.error('task retention: pass failed', err); return 0; })
-      .finally(() => { this.queued--; });
-    this.chain = pass;
-    return pass;
-  }
+  runOnce(): Promise<number> { return this.loop.runOnce(); }
+
+  private get closed() { return this.loop.closed; }
 
   private async pass(): Promise<number> {
     if (this.closed || this.retentionSeconds <= 0) return 0;

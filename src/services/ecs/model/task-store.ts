@@ -4,12 +4,11 @@
 // Agents' state reports come by the thousand (a fleet starting a burst of tasks): the changes asked
 // for in one turn of the event loop are committed together (modifyTaskGrouped), one transaction
 // whose counters are added up (the cluster's running/pending move once, not once per task).
-import { recordKey, type Scope, type Versioned } from '../../../common/records.js';
+import { recordKey, type Records, type Scope, type Versioned } from '../../../common/records.js';
 import type { RequestContext } from '../../context.js';
 import { db, type TaskRecord } from './common.js';
 import { instanceIdOf } from './task-model.js';
 import type { Op, Store } from '../../../store/types.js';
-import type { Records } from '../../../common/records.js';
 import { taskIndexOps } from './task-index.js';
 import { applyReservation } from './task-resources.js';
 
