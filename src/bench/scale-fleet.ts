@@ -9,11 +9,14 @@ import { performance } from 'node:perf_hooks';
 import { spawnBerth as spawnCli } from '../testing/processes.js';
 import { repoRoot, spawnBerth } from '../testing/child-server.js';
 import { LeanEcsClient } from './lean-client.js';
-import { cpuSeconds, latency, rssMiB, type Client } from './scale-measure.js';
+import { CLIENTS, cpuSeconds, Load, percentiles, rssMiB, type Client } from './scale-measure.js';
 import { MAX_TASKS_PER_SERVICE } from '../services/ecs/model/service-inputs.js';
 
 const FLEET = Number(process.env.BENCH_FLEET ?? 1000);
 const RUNTASK_CALLS = Number(process.env.BENCH_RUNTASK_CALLS ?? 300);
+/** Calls (one per client) made before the measured ones: the server's first RunTask calls run cold
+ *  code and open the clients' connections; the bench reports how long that wave took, apart. */
+const RUNTASK_WARMUP = Number(process.env.BENCH_RUNTASK_WARMUP ?? CLIENTS);
 const SERVICE_TASKS = Number(process.env.BENCH_SERVICE_TASKS ?? 10_000);
 const SERVICE_LIMIT_S = Number(process.env.BENCH_SERVICE_LIMIT_S ?? 300);
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 10);
@@ -23,6 +26,8 @@ export interface FleetResult {
   instances: number;
   registerSeconds: number;
   runTask: { tasks: number; seconds: number; perSecond: number; p50: number; p99: number;
+    /** The unmeasured first wave: calls, tasks and seconds. */
+    warmup: { calls: number; tasks: number; seconds: number };
     /** Server CPU seconds per 1,000 tasks while the calls ran; whether the fleet was paused. */
     windowCpuPer1000: number; frozen: boolean;
     /** With the fleet paused: from its resumption until every task is RUNNING (the reports alone),
@@ -72,17 +77,24 @@ export async function runFleet(dir: string): Promise<FleetResult> {
     const fleetIdleShare = (cpuSeconds(fleet.child.pid) - idle0) / IDLE_S;
     const serverIdleShare = (cpuSeconds(server.child.pid) - serverIdle0) / IDLE_S;
     let placed = 0;
+    const runTask = async (c: Client) => {
+      const out = await c.send(new RunTaskCommand({ cluster, taskDefinition: 'burst', count: 10 }));
+      if (out.failures?.length) throw new Error(`RunTask failures: ${JSON.stringify(out.failures).slice(0, 300)}`);
+      placed += out.tasks.length;
+    };
+    const load = new Load(server.url);
+    const w0 = performance.now();
+    await load.run(RUNTASK_WARMUP, 0, runTask);
+    const warmup = { calls: RUNTASK_WARMUP, tasks: placed, seconds: (performance.now() - w0) / 1000 };
+    placed = 0;
     const fleetCpu0 = cpuSeconds(fleet.child.pid);
     const serverCpu0 = cpuSeconds(server.child.pid);
     // BENCH_FREEZE=1: the fleet is paused (SIGSTOP) while the RunTask calls run, so that the
     // window holds the launch path alone (no reports); the payloads wait in the sockets.
     if (FREEZE) process.kill(fleet.child.pid!, 'SIGSTOP');
     const start = performance.now();
-    const lat = await latency(server.url, RUNTASK_CALLS, 0, async (c) => {
-      const out = await c.send(new RunTaskCommand({ cluster, taskDefinition: 'burst', count: 10 }));
-      if (out.failures?.length) throw new Error(`RunTask failures: ${JSON.stringify(out.failures).slice(0, 300)}`);
-      placed += out.tasks.length;
-    });
+    const lat = percentiles(await load.run(RUNTASK_CALLS, 0, runTask));
+    load.close();
     const seconds = (performance.now() - start) / 1000;
     const serverCpuResumed = cpuSeconds(server.child.pid);
     const windowCpuPer1000 = ((serverCpuResumed - serverCpu0) * 1000) / placed;
@@ -93,7 +105,7 @@ export async function runFleet(dir: string): Promise<FleetResult> {
     for (;;) {
       const described = await api.send(new DescribeClustersCommand({ clusters: [cluster] }));
       runningNow = described.clusters[0]?.runningTasksCount ?? 0;
-      if (runningNow >= placed || (performance.now() - start) / 1000 > SERVICE_LIMIT_S) break;
+      if (runningNow >= placed + warmup.tasks || (performance.now() - start) / 1000 > SERVICE_LIMIT_S) break;
       await sleep(100);
     }
     const startedSeconds = (performance.now() - start) / 1000;
@@ -101,7 +113,7 @@ export async function runFleet(dir: string): Promise<FleetResult> {
       serverCpuPer1000: ((cpuSeconds(server.child.pid) - serverCpuResumed) * 1000) / placed, seconds: (performance.now() - resumed) / 1000, serverIdleShare,
     } : undefined;
     const started = {
-      seconds: startedSeconds, reached: runningNow >= placed, fleetIdleShare,
+      seconds: startedSeconds, reached: runningNow >= placed + warmup.tasks, fleetIdleShare,
       fleetCpuPer1000: ((cpuSeconds(fleet.child.pid) - fleetCpu0) * 1000) / placed,
       serverCpuPer1000: ((cpuSeconds(server.child.pid) - serverCpu0) * 1000) / placed,
     };
@@ -143,7 +155,7 @@ export async function runFleet(dir: string): Promise<FleetResult> {
     }
     return {
       instances: listed, registerSeconds,
-      runTask: { tasks: placed, seconds, perSecond: placed / seconds, p50: lat.p50, p99: lat.p99, windowCpuPer1000, frozen: FREEZE, reports }, started,
+      runTask: { tasks: placed, seconds, perSecond: placed / seconds, p50: lat.p50, p99: lat.p99, warmup, windowCpuPer1000, frozen: FREEZE, reports }, started,
       service: { desired: SERVICE_TASKS, running, seconds: serviceSeconds, reached: running >= SERVICE_TASKS },
       overCommitted, serverRss: rssMiB(server.child.pid), fleetRss: rssMiB(fleet.child.pid),
     };

@@ -9,7 +9,9 @@
 //     RSS and CPU time per request at each size.
 //  2. RunTask end to end (count 10, 16 clients) on a fleet of BENCH_FLEET (1,000) simulated
 //     instances (`berth agent --runtime simulated --fleet N`, a second child process): tasks
-//     acknowledged (placed and written) per second, and the server's CPU meanwhile. BENCH_FREEZE=1
+//     acknowledged (placed and written) per second, and the server's CPU meanwhile, after a first
+//     wave of BENCH_RUNTASK_WARMUP (16, one per client) calls timed apart (cold code, new
+//     connections); BENCH_RUNTASK_CALLS (300) measured calls. BENCH_FREEZE=1
 //     pauses the fleet during the calls: the launch path alone, without the agents' reports.
 //  3. BENCH_SERVICE_TASKS (10,000) service tasks on that fleet (services of at most 5,000, ECS's
 //     limit per service): seconds until their runningCounts add up to it; then every
@@ -28,6 +30,9 @@ function printFleet(f: FleetResult) {
   console.log(`RunTask count 10, 16 clients: ${f.runTask.tasks} tasks acknowledged in ${f.runTask.seconds.toFixed(2)} s = ${f.runTask.perSecond.toFixed(0)} tasks/s`
     + ` (p50 ${ms(f.runTask.p50)} ms, p99 ${ms(f.runTask.p99)} ms per call); server CPU meanwhile ${f.runTask.windowCpuPer1000.toFixed(2)} s per 1,000 tasks`
     + (f.runTask.frozen ? ' (fleet paused: no reports)' : ''));
+  const w = f.runTask.warmup;
+  console.log(`  before them, unmeasured: a cold first wave of ${w.calls} calls (${w.tasks} tasks) took ${w.seconds.toFixed(2)} s;`
+    + ` counted in, ${((f.runTask.tasks + w.tasks) / (f.runTask.seconds + w.seconds)).toFixed(0)} tasks/s`);
   console.log(`  ${f.started.reached ? 'all RUNNING' : 'NOT all RUNNING (gave up)'} after ${f.started.seconds.toFixed(1)} s; CPU per 1,000 tasks placed, started and reported:`
     + ` fleet ${f.started.fleetCpuPer1000.toFixed(2)} s, server ${f.started.serverCpuPer1000.toFixed(2)} s`
     + ` (the idle fleet before: ${(f.started.fleetIdleShare * 100).toFixed(1)}% of a core, so`

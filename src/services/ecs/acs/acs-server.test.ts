@@ -89,6 +89,19 @@ describe('ACS websocket server', () => {
     assert.equal(two.received.filter((m) => m.type === 'PayloadMessage').length, 0);
   });
 
+  it('the tasks of one RunTask placed on an instance go to it in one PayloadMessage', async () => {
+    const agent = await newAgent();
+    await agent.connect();
+    await agent.next('TaskManifestMessage');
+    const arns = await run(5);
+    const payload = await agent.next('PayloadMessage');
+    assert.deepEqual(payload.message.tasks.map((t) => t.arn).sort(), [...arns].sort(), 'one message, every task of the call');
+    await h.ecs.send(new StopTaskCommand({ cluster: 'acs', task: arns[0] }));
+    const stopped = await agent.next('PayloadMessage');
+    assert.deepEqual(stopped.message.tasks.map((t) => [t.arn, t.desiredStatus]), [[arns[0], 'STOPPED']], 'a later change: a message of its own');
+    assert.equal(agent.received.filter((m) => m.type === 'PayloadMessage').length, 2);
+  });
+
   it('confirms only the stop candidates the server does not want running there (TaskStopVerificationAck)', async () => {
     const agent = await newAgent();
     const other = await newAgent();

@@ -1,7 +1,9 @@
 // One agent's ACS websocket, as the Amazon ECS agent expects it (src/protocol/acs.ts). On connect:
 // a PayloadMessage with every task of the instance not STOPPED yet, then a TaskManifestMessage
 // listing them (TaskIdentifier). Then a store watch on the instance's live task index keys
-// (model/task-index.ts; not every task of the cluster) pushes a PayloadMessage whenever a task of this instance gets a new generation (new task, StopTask). seqNum and timeline
+// (model/task-index.ts; not every task of the cluster) pushes a PayloadMessage whenever tasks of
+// this instance get a new generation (new task, StopTask): the tasks of one commit together, up to
+// PAYLOAD_TASKS a message (one ack, one frame each way, not one per task). seqNum and timeline
 // come from one persisted counter (acs-sequence.ts). A TaskStopVerificationMessage (tasks the agent
 // runs that the manifest left out) is answered with TaskStopVerificationAck naming only the ones
 // that really are to stop. HeartbeatMessage on a timer; any inbound frame keeps the agent's
@@ -20,6 +22,9 @@ import { ecsConfig } from '../config.js';
 import { AcsSequence } from './acs-sequence.js';
 import { modifyInstance } from '../model/container-instance-store.js';
 import { SessionCredentials } from './acs-credentials.js';
+
+/** At most this many tasks in a PayloadMessage pushed on a change. */
+export const PAYLOAD_TASKS = 100;
 
 export interface AcsTimings {
   /** Between HeartbeatMessages. */
@@ -87,7 +92,7 @@ export class AcsSession {
     const revision = await store.currentRevision();
     // Only this instance's tasks: its live/ index keys (task-index.ts), not every task of the cluster.
     const live = `${taskIndexPrefix(this.ctx, this.cluster)}live/${this.instanceId}/`;
-    this.unwatch.push(store.watch(live, revision, (e) => this.enqueue(() => this.onTask(e))));
+    this.unwatch.push(store.watch(live, revision, (e) => this.onLive(e)));
     this.unwatch.push(store.watch(instances.key(this.ctx, `${this.cluster}/${this.instanceId}`), revision, (e) => this.onInstance(e)));
     this.enqueue(() => this.sendAll());
     this.lease = this.openLease();
@@ -168,18 +173,35 @@ export class AcsSession {
     } });
   }
 
-  private async onTask(event: WatchEvent) {
+  /** Live-index events not handled yet: those of one commit (a RunTask's tasks, a service's
+   *  scale-up) go to the agent together, in one PayloadMessage. */
+  private incoming: WatchEvent[] = [];
+
+  private onLive(event: WatchEvent) {
+    this.incoming.push(event);
+    if (this.incoming.length === 1) this.enqueue(() => this.onTasks());
+  }
+
+  private async onTasks() {
+    const events = this.incoming;
+    this.incoming = [];
     if (this.closed) return;
-    const entry = JSON.parse(event.value) as LiveEntry;
-    // Stopped (its live key is gone): nothing for the agent to do, nothing to remember.
-    if (event.type === 'delete') { this.sent.delete(entry.a); this.credentials.forget(entry.a); return; }
-    if (entry.n <= (this.sent.get(entry.a) ?? 0)) return;
-    const task = await db(this.ctx).tasks.get(this.ctx, `${this.cluster}/${parseTaskRef(entry.a).id}`);
-    if (!task || task.lastStatus === 'STOPPED') return;
-    const generation = task.generation ?? 1;
-    if (generation <= (this.sent.get(task.taskArn!) ?? 0)) return;
-    this.sent.set(task.taskArn!, generation);
-    await this.sendPayload(await acsTasks(this.ctx, this.cache, [task], this.credentials, this.fencing));
+    const tasks: TaskRecord[] = [];
+    for (const event of events) {
+      const entry = JSON.parse(event.value) as LiveEntry;
+      // Stopped (its live key is gone): nothing for the agent to do, nothing to remember.
+      if (event.type === 'delete') { this.sent.delete(entry.a); this.credentials.forget(entry.a); continue; }
+      if (entry.n <= (this.sent.get(entry.a) ?? 0)) continue;
+      const task = await db(this.ctx).tasks.get(this.ctx, `${this.cluster}/${parseTaskRef(entry.a).id}`);
+      if (!task || task.lastStatus === 'STOPPED') continue;
+      const generation = task.generation ?? 1;
+      if (generation <= (this.sent.get(task.taskArn!) ?? 0)) continue;
+      this.sent.set(task.taskArn!, generation);
+      tasks.push(task);
+    }
+    for (let i = 0; i < tasks.length; i += PAYLOAD_TASKS) {
+      await this.sendPayload(await acsTasks(this.ctx, this.cache, tasks.slice(i, i + PAYLOAD_TASKS), this.credentials, this.fencing));
+    }
   }
 
   private async sendPayload(tasks: WireTask[]) {
