@@ -8,6 +8,7 @@ import type { AppContext, RequestContext } from '../services/context.js';
 import { handlerFor, invoke, operationSchema } from '../services/invoke.js';
 import type { ServiceDef } from '../services/types.js';
 import { authenticate } from './auth.js';
+import { decodeBody } from './content-encoding.js';
 import { resolveService } from './resolve.js';
 
 export function createPipeline(app: AppContext, services: readonly ServiceDef[]) {
@@ -23,14 +24,16 @@ export function createPipeline(app: AppContext, services: readonly ServiceDef[])
     try {
       // 3. authenticate
       const principal = await authenticate(app, req, resolved.scope, service.protocol);
-      // 4. parse
-      operation = protocol.operationName(req);
+      // 4. parse (a gzip body, as the SDKs send a large PutMetricData, decoded once the signature
+      //    over the bytes sent has been checked)
+      const decoded = await decodeBody(req, service);
+      operation = protocol.operationName(decoded);
       const op = operationSchema(service, operation);
       if (!operation || !op) throw unknownOperation(service, operation);
       // An operation without a handler answers 501 whatever its input, so a caller is never
       // told to fix parameters of a call Berth could not serve anyway.
       await handlerFor(service, operation);
-      const input = await protocol.parse(req, op, service);
+      const input = await protocol.parse(decoded, op, service);
       // 5. validate → authorize → 6. dispatch (src/services/invoke.ts, shared with the internal client)
       const ctx: RequestContext = {
         requestId, account: principal.account, region: resolved.region, accessKeyId: principal.accessKeyId,

@@ -73,6 +73,56 @@ describe('monitoring', () => {
     assert.equal(listed.Metrics!.length, 1);
   });
 
+  it('a large PutMetricData arrives gzip-compressed (the SDK compresses past 10 KiB) and is stored whole', async () => {
+    const client = new CloudWatchClient({ endpoint: berth.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    const sent: { encoding?: string; bytes: number }[] = [];
+    client.middlewareStack.addRelativeTo(((next: (a: unknown) => Promise<unknown>) => async (args: { request: { headers: Record<string, string>; body: Uint8Array | string } }) => {
+      sent.push({ encoding: args.request.headers['content-encoding'], bytes: Buffer.byteLength(args.request.body as string) });
+      return next(args);
+    }) as never, { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'recordEncoding' } as never);
+    try {
+      const t = now - 5 * 60_000;
+      const MetricData = Array.from({ length: 300 }, (_, i) => ({ MetricName: 'Big', Dimensions: [{ Name: 'svc', Value: 'web' }], Timestamp: new Date(t), Value: i }));
+      await client.send(new PutMetricDataCommand({ Namespace: 'App', MetricData }));
+      assert.equal(sent[0]?.encoding, 'gzip', 'the SDK compressed the body');
+      const stats = await client.send(new GetMetricStatisticsCommand({
+        Namespace: 'App', MetricName: 'Big', Dimensions: [{ Name: 'svc', Value: 'web' }], StartTime: new Date(t), EndTime: new Date(now), Period: 60, Statistics: ['Sum', 'SampleCount'],
+      }));
+      assert.deepEqual(stats.Datapoints!.map((d) => [d.SampleCount, d.Sum]), [[300, (299 * 300) / 2]]);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('a gzip body that is corrupt, or unpacks past the cap, is refused and stores nothing', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const withBody = (body: Buffer) => {
+      const client = new CloudWatchClient({ endpoint: berth.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+      // Replaces the body the SDK built (signed afterwards, like any body).
+      client.middlewareStack.addRelativeTo(((next: (a: unknown) => Promise<unknown>) => async (args: { request: { headers: Record<string, string>; body: unknown } }) => {
+        args.request.body = body;
+        args.request.headers['content-encoding'] = 'gzip';
+        args.request.headers['content-length'] = String(body.length);
+        return next(args);
+      }) as never, { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'replaceBody' } as never);
+      return client;
+    };
+    const one = { Namespace: 'App', MetricData: [{ MetricName: 'x', Value: 1 }] };
+    const corrupt = withBody(Buffer.from('not gzip at all'));
+    const bomb = withBody(gzipSync(Buffer.alloc(17 * 1024 * 1024, 0x20)));
+    try {
+      await rejects(corrupt.send(new PutMetricDataCommand(one)), 'InvalidParameterValue', /gzip/);
+      await assert.rejects(bomb.send(new PutMetricDataCommand(one)), (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
+        assert.equal(err.$metadata?.httpStatusCode, 413, `${err.name}: ${err.message}`);
+        return true;
+      });
+      assert.equal(await berth.app.store.count('/monitoring/'), 0);
+    } finally {
+      corrupt.destroy();
+      bomb.destroy();
+    }
+  });
+
   it('GetMetricData: metric stats and math (error rate, SUM of METRICS, FILL, IF)', async () => {
     const t = now - 5 * 60_000;
     for (let i = 0; i < 5; i++) {

@@ -212,7 +212,7 @@ for (const driver of drivers) {
       assert.deepEqual(await stats(T0 - 6 * HOUR, T0, 60), [[T0 - 5 * HOUR, 20, 40, 10, 30, 2]]);
     });
 
-    it('alarm history older than 30 days is deleted, by alarm and region-wide; newer items stay', async () => {
+    it('alarm history older than 14 days is deleted, by alarm and region-wide; newer items stay', async () => {
       await cw.send(new PutMetricAlarmCommand({
         AlarmName: 'cpu', Namespace: 'App', MetricName: 'CPU', Statistic: 'Average', Period: 60, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanThreshold',
       }));
@@ -220,15 +220,15 @@ for (const driver of drivers) {
       await cw.send(new SetAlarmStateCommand({ AlarmName: 'cpu', StateValue: 'ALARM', StateReason: 'test' }));
       const summaries = async (AlarmName?: string) =>
         (await cw.send(new DescribeAlarmHistoryCommand({ AlarmName }))).AlarmHistoryItems!.map((h) => h.HistorySummary);
-      now = T0 + 30 * DAY - HOUR;
+      now = T0 + 14 * DAY - HOUR;
       assert.equal(await settle(), 0);
       assert.equal((await summaries('cpu')).length, 2);
-      now = T0 + 31 * DAY;
+      now = T0 + 15 * DAY;
       assert.equal(await settle(), 1);
       assert.deepEqual(await summaries('cpu'), ['Alarm updated from INSUFFICIENT_DATA to ALARM']);
       assert.deepEqual(await summaries(), ['Alarm updated from INSUFFICIENT_DATA to ALARM']);
       assert.equal(retention.totals.historyDeleted >= 2, true);
-      now = T0 + 33 * DAY;
+      now = T0 + 17 * DAY;
       await settle();
       assert.deepEqual(await summaries(), []);
       assert.equal(await berth.app.store.count('/monitoring/000000000000/us-east-1/ahist/'), 0);

@@ -7,7 +7,8 @@
 //   hourly ones older than 455 days. Each is folded into the rollup of its age's resolution or,
 //   past 455 days, deleted. A metric record whose data is all gone and that nobody has put to for
 //   longer than the last tier is deleted too (ListMetrics stops listing it).
-// - Alarm history: items older than `alarmHistorySeconds` (30 days by default) are deleted, read
+// - Alarm history: items older than `alarmHistorySeconds` (two weeks by default: CloudWatch keeps
+//   an alarm's history for 14 days, deleted alarms' too) are deleted, read
 //   oldest first from the region's time-ordered history keys; each takes its per-alarm twin along.
 // Every change is one transaction: the source keys are compared (still there, unchanged) and
 // deleted, and the rollup compared (its revision, or absent) and written with them — so a pass
@@ -30,7 +31,7 @@ import { monitoringConfig } from './config.js';
 import { AWS_RETENTION, mergeRollup, periodAnswerable, resolutionAt, rollupId, type RetentionPeriods } from './rollup.js';
 
 export interface RetentionOptions extends Partial<RetentionPeriods> {
-  /** Seconds alarm history items are kept (default 30 days). */
+  /** Seconds alarm history items are kept (default 14 days, CloudWatch's). */
   alarmHistorySeconds?: number;
   /** Milliseconds between passes (default 60 000). */
   intervalMs?: number;
@@ -40,7 +41,7 @@ export interface RetentionOptions extends Partial<RetentionPeriods> {
 
 export type ResolvedRetention = Required<RetentionOptions>;
 
-export const DEFAULT_ALARM_HISTORY_SECONDS = 30 * 86_400;
+export const DEFAULT_ALARM_HISTORY_SECONDS = 14 * 86_400;
 
 export function resolveRetention(options: RetentionOptions = {}): ResolvedRetention {
   const r: ResolvedRetention = {
