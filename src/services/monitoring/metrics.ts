@@ -81,6 +81,10 @@ export async function putMetricData(input: PutMetricDataInput, ctx: RequestConte
   return {};
 }
 
+/** ListMetrics leaves out metrics without new data for two weeks (CloudWatch's rule; their data
+ *  stays readable with GetMetricStatistics / GetMetricData until retention removes it). */
+export const LISTED_FOR_MS = 14 * 86_400_000;
+
 export async function listMetrics(input: ListMetricsInput, ctx: RequestContext): Promise<ListMetricsOutput> {
   const enc = encodeURIComponent;
   const idPrefix = input.Namespace ? `${enc(input.Namespace)}|${input.MetricName ? `${enc(input.MetricName)}|` : ''}` : '';
@@ -89,6 +93,7 @@ export async function listMetrics(input: ListMetricsInput, ctx: RequestContext):
   const matches = (m: MetricRecord) =>
     (!input.MetricName || m.MetricName === input.MetricName)
     && (input.Dimensions ?? []).every((f) => m.Dimensions.some((d) => d.Name === f.Name && (f.Value === undefined || d.Value === f.Value)))
+    && now - m.lastPut <= LISTED_FOR_MS
     && (input.RecentlyActive !== 'PT3H' || now - m.lastPut <= 3 * 3_600_000);
   const out: MetricRecord[] = [];
   let after = decodeToken(input.NextToken, 'InvalidParameterValue');

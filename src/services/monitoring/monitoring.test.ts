@@ -56,6 +56,15 @@ describe('monitoring', () => {
     const listed = await cw.send(new ListMetricsCommand({ Namespace: 'App', Dimensions: [{ Name: 'svc' }] }));
     assert.deepEqual(listed.Metrics, [{ Namespace: 'App', MetricName: 'Latency', Dimensions: [{ Name: 'svc', Value: 'web' }] }]);
     assert.deepEqual((await cw.send(new ListMetricsCommand({ Namespace: 'Other' }))).Metrics, []);
+    // Two weeks without new data: no longer listed, its data still readable.
+    now += 14 * 86_400_000 + 60_000;
+    assert.deepEqual((await cw.send(new ListMetricsCommand({ Namespace: 'App' }))).Metrics, []);
+    const old = await cw.send(new GetMetricStatisticsCommand({
+      Namespace: 'App', MetricName: 'Latency', Dimensions: [{ Name: 'svc', Value: 'web' }], StartTime: new Date(t), EndTime: new Date(t + 60_000), Period: 60, Statistics: ['Sum'],
+    }));
+    assert.deepEqual(old.Datapoints!.map((d) => d.Sum), [40]);
+    await put('Latency', 1, now);
+    assert.equal((await cw.send(new ListMetricsCommand({ Namespace: 'App' }))).Metrics!.length, 1, 'listed again once data arrives');
   });
 
   it('rejects bad data with AWS errors and stores nothing; AWS/ namespaces only from Berth itself', async () => {
