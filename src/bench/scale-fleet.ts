@@ -21,11 +21,17 @@ const SERVICE_TASKS = Number(process.env.BENCH_SERVICE_TASKS ?? 10_000);
 const SERVICE_LIMIT_S = Number(process.env.BENCH_SERVICE_LIMIT_S ?? 300);
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 10);
 const FREEZE = process.env.BENCH_FREEZE === '1';
+/** BENCH_RUNTASK_STRATEGY=spread: RunTask spreads each call's tasks over instances (spread on
+ *  instanceId), so a call's 10 tasks go to 10 agents; by default (no strategy) they fill the
+ *  first instance with room. */
+const SPREAD = process.env.BENCH_RUNTASK_STRATEGY === 'spread';
 
 export interface FleetResult {
   instances: number;
   registerSeconds: number;
   runTask: { tasks: number; seconds: number; perSecond: number; p50: number; p99: number;
+    /** Whether the calls spread their tasks over instances (BENCH_RUNTASK_STRATEGY=spread). */
+    spread: boolean;
     /** The unmeasured first wave: calls, tasks and seconds. */
     warmup: { calls: number; tasks: number; seconds: number };
     /** Server CPU seconds per 1,000 tasks while the calls ran; whether the fleet was paused. */
@@ -78,7 +84,8 @@ export async function runFleet(dir: string): Promise<FleetResult> {
     const serverIdleShare = (cpuSeconds(server.child.pid) - serverIdle0) / IDLE_S;
     let placed = 0;
     const runTask = async (c: Client) => {
-      const out = await c.send(new RunTaskCommand({ cluster, taskDefinition: 'burst', count: 10 }));
+      const out = await c.send(new RunTaskCommand({ cluster, taskDefinition: 'burst', count: 10,
+        placementStrategy: SPREAD ? [{ type: 'spread', field: 'instanceId' }] : undefined }));
       if (out.failures?.length) throw new Error(`RunTask failures: ${JSON.stringify(out.failures).slice(0, 300)}`);
       placed += out.tasks.length;
     };
@@ -155,7 +162,7 @@ export async function runFleet(dir: string): Promise<FleetResult> {
     }
     return {
       instances: listed, registerSeconds,
-      runTask: { tasks: placed, seconds, perSecond: placed / seconds, p50: lat.p50, p99: lat.p99, warmup, windowCpuPer1000, frozen: FREEZE, reports }, started,
+      runTask: { tasks: placed, seconds, perSecond: placed / seconds, p50: lat.p50, p99: lat.p99, warmup, spread: SPREAD, windowCpuPer1000, frozen: FREEZE, reports }, started,
       service: { desired: SERVICE_TASKS, running, seconds: serviceSeconds, reached: running >= SERVICE_TASKS },
       overCommitted, serverRss: rssMiB(server.child.pid), fleetRss: rssMiB(fleet.child.pid),
     };

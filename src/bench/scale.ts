@@ -11,7 +11,8 @@
 //     instances (`berth agent --runtime simulated --fleet N`, a second child process): tasks
 //     acknowledged (placed and written) per second, and the server's CPU meanwhile, after a first
 //     wave of BENCH_RUNTASK_WARMUP (16, one per client) calls timed apart (cold code, new
-//     connections); BENCH_RUNTASK_CALLS (300) measured calls. BENCH_FREEZE=1
+//     connections); BENCH_RUNTASK_CALLS (300) measured calls; BENCH_RUNTASK_STRATEGY=spread spreads
+//     each call's tasks on instanceId (10 agents a call, not the first with room). BENCH_FREEZE=1
 //     pauses the fleet during the calls: the launch path alone, without the agents' reports.
 //  3. BENCH_SERVICE_TASKS (10,000) service tasks on that fleet (services of at most 5,000, ECS's
 //     limit per service): seconds until their runningCounts add up to it; then every
@@ -27,7 +28,7 @@ import { machineInfo } from './targets.js';
 
 function printFleet(f: FleetResult) {
   console.log(`\nfleet: ${f.instances} simulated instances registered in ${f.registerSeconds.toFixed(1)} s (fleet process RSS ${f.fleetRss.toFixed(0)} MiB)`);
-  console.log(`RunTask count 10, 16 clients: ${f.runTask.tasks} tasks acknowledged in ${f.runTask.seconds.toFixed(2)} s = ${f.runTask.perSecond.toFixed(0)} tasks/s`
+  console.log(`RunTask count 10${f.runTask.spread ? ', spread on instanceId' : ''}, 16 clients: ${f.runTask.tasks} tasks acknowledged in ${f.runTask.seconds.toFixed(2)} s = ${f.runTask.perSecond.toFixed(0)} tasks/s`
     + ` (p50 ${ms(f.runTask.p50)} ms, p99 ${ms(f.runTask.p99)} ms per call); server CPU meanwhile ${f.runTask.windowCpuPer1000.toFixed(2)} s per 1,000 tasks`
     + (f.runTask.frozen ? ' (fleet paused: no reports)' : ''));
   const w = f.runTask.warmup;

@@ -216,7 +216,9 @@ export class AcsSession {
   }
 
   private onInstance(event: WatchEvent) {
-    const gone = event.type === 'delete' || (JSON.parse(event.value) as { status?: string }).status === 'INACTIVE';
+    // Every placement on the instance rewrites its record: parsed only when it may say INACTIVE.
+    const gone = event.type === 'delete'
+      || (event.value.includes('"INACTIVE"') && (JSON.parse(event.value) as { status?: string }).status === 'INACTIVE');
     if (gone && !this.closed) this.reject(`The container instance ${this.instanceArn} was deregistered.`);
   }
 
