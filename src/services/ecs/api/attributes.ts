@@ -11,6 +11,7 @@ import type { RequestContext } from '../../context.js';
 import { activeCluster, invalidParameter, type ContainerInstanceRecord } from '../model/common.js';
 import { checkAttribute, checkCustomLimit, MAX_ATTRIBUTES_PER_CALL, mergeAttributes } from '../model/container-instance-attributes.js';
 import { clusterInstances, findInstance } from '../model/container-instance-store.js';
+import { instanceCompares, putRecord, type InstanceVersioned } from '../model/instance-resources.js';
 
 export async function putAttributes(input: PutAttributesRequest, ctx: RequestContext): Promise<PutAttributesResponse> {
   const cluster = (await activeCluster(ctx, input.cluster)).clusterName!;
@@ -74,24 +75,25 @@ async function applyToTargets(ctx: RequestContext, cluster: string, attributes: 
   change: (current: ContainerInstanceRecord, mine: Attribute[]) => Attribute[]) {
   const store = ctx.app.store;
   for (;;) {
-    const targets = new Map<string, { key: string; revision: number; record: ContainerInstanceRecord; mine: Attribute[] }>();
+    const targets = new Map<string, { found: InstanceVersioned; mine: Attribute[] }>();
     for (const a of attributes) {
       const found = await findInstance(ctx, cluster, a.targetId!);
       if (!found || found.value.status === 'INACTIVE') {
         throw new AwsError('TargetNotFoundException', `Could not find container instance '${a.targetId}' in cluster ${cluster}.`);
       }
-      const t = targets.get(found.key) ?? { key: found.key, revision: found.revision, record: found.value, mine: [] };
+      const t = targets.get(found.key) ?? { found, mine: [] };
       t.mine.push(a);
       targets.set(found.key, t);
     }
-    const ops = [...targets.values()].flatMap((t) => {
-      const attributes = change(t.record, t.mine);
-      if (JSON.stringify(attributes) === JSON.stringify(t.record.attributes ?? [])) return []; // no change, no new version
-      const next: ContainerInstanceRecord = { ...t.record, attributes, version: (t.record.version ?? 0) + 1 };
-      return [{ type: 'put' as const, key: t.key, value: JSON.stringify(next) }];
+    const ops = [...targets.values()].flatMap(({ found, mine }) => {
+      const attributes = change(found.value, mine);
+      if (JSON.stringify(attributes) === JSON.stringify(found.value.attributes ?? [])) return []; // no change, no new version
+      const next: ContainerInstanceRecord = { ...found.value, attributes, version: (found.value.version ?? 0) + 1 };
+      // The record as read holds the current remaining resources: its resources key is folded in.
+      return putRecord(ctx, cluster, found, next);
     });
     if (ops.length === 0) return;
-    const compares = [...targets.values()].map((t) => ({ key: t.key, modRevision: t.revision }));
+    const compares = [...targets.values()].flatMap((t) => instanceCompares(ctx, cluster, t.found));
     if ((await store.txn(compares, ops)).succeeded) return;
   }
 }

@@ -40,7 +40,8 @@ function parseKey(key: string): (ClusterRef & { kind: string }) | undefined {
   const [, svc, account, region, kind, cluster] = key.split('/');
   return svc === 'ecs' && cluster ? { account, region, kind, cluster } : undefined;
 }
-const WATCHED = new Set(['services', 'tasks', 'container-instances']);
+/** Kinds whose changes may let a service place or must make it act (instance-resources: room freed). */
+const WATCHED = new Set(['services', 'tasks', 'container-instances', 'instance-resources']);
 
 export class ServiceScheduler {
   private readonly known = new Map<string, ClusterRef>();

@@ -1,13 +1,14 @@
 // What placement reads of a cluster, kept in memory and followed through store watches
 // (src/store/reflect.ts), so a RunTask does not re-read and re-parse every instance record and the
-// cluster's live task index on each call and each conflict (issue 8). Four reflected prefixes per
-// cluster: its container-instance records, its live/ task index (task-index.ts), its liveness
-// stamps and its agents' lease keys (model/liveness.ts).
+// cluster's live task index on each call and each conflict (issue 8). Five reflected prefixes per
+// cluster: its container-instance records, their resources keys (model/instance-resources.ts), its
+// live/ task index (task-index.ts), its liveness stamps and its agents' lease keys
+// (model/liveness.ts).
 //
 // Only on stores whose watches deliver inside the write (Store.syncWatch: memory, SQLite): there
 // the view is never older than any write that has completed, so a plan from it is as fresh as one
 // from a new read. Elsewhere (etcd) callers read the store as before (cachedSnapshot: undefined).
-// The view is never the authority: every commit still compares the instance's revision, and the
+// The view is never the authority: every commit still compares the instance's revisions, and the
 // whole view is rebuilt from the store when the process starts or a watch is compacted away.
 import type { Task } from '@aws-sdk/client-ecs';
 import { recordKey } from '../../../common/records.js';
@@ -19,10 +20,14 @@ import type { ContainerInstanceRecord } from '../model/common.js';
 import { isAgentConnected } from '../model/container-instance-view.js';
 import { leaseKeyPrefix, withHeartbeat } from '../model/liveness.js';
 import { taskIndexPrefix, type LiveEntry } from '../model/task-index.js';
+import { overlay, resourcesPrefix, type InstanceResources } from '../model/instance-resources.js';
 
 export interface CachedInstance {
   key: string;
+  /** The record's revision and its resources key's (0: none): what a commit compares. */
   revision: number;
+  resRevision: number;
+  /** The record with its remaining resources and version from the resources key. */
   record: ContainerInstanceRecord;
   /** The instance's record with lastHeartbeatAt from its liveness keys (what isAgentConnected reads). */
   withBeat(now: Date): ContainerInstanceRecord;
@@ -81,6 +86,8 @@ class ClusterCache {
   private readonly states = new Map<string, InstanceState>();
   private readonly orphanLive = new Map<string, InstanceState['live']>();
   private readonly stamps = new Map<string, string>();
+  /** Resources keys by instance id (kept also for ids whose record has not arrived yet). */
+  private readonly resources = new Map<string, { res: InstanceResources; revision: number }>();
   private readonly leased = new Set<string>();
   private sorted?: string[];
   private readonly follows: Follow[];
@@ -90,6 +97,10 @@ class ClusterCache {
     this.follows = [
       follow(app, recordKey('ecs', ctx, 'container-instances', `${cluster}/`), (key, value, revision) => this.onInstance(key, value, revision),
         () => { for (const [id, st] of this.states) this.orphanLive.set(id, st.live); this.states.clear(); this.sorted = undefined; }),
+      follow(app, resourcesPrefix(ctx, cluster), (key, value, revision) => {
+        if (value === undefined) this.resources.delete(idOf(key)); else this.resources.set(idOf(key), { res: JSON.parse(value) as InstanceResources, revision });
+        this.touch(idOf(key));
+      }, () => { this.resources.clear(); this.touchAll(); }),
       follow(app, livePrefix, (key, value) => this.onLive(key.slice(livePrefix.length), value),
         () => { for (const st of this.states.values()) { st.live = new Map(); st.built = undefined; } this.orphanLive.clear(); }),
       follow(app, recordKey('ecs', ctx, 'liveness', `${cluster}/`), (key, value) => {
@@ -152,12 +163,13 @@ class ClusterCache {
       const tasks: Pick<Task, 'group' | 'taskArn'>[] = [];
       let running = 0;
       for (const l of st.live.values()) { tasks.push(l.task); if (l.running) running++; }
-      const { record } = st;
+      const res = this.resources.get(id);
+      const record = overlay(st.record, res?.res);
       const leased = this.leased.has(id);
       const stamp = this.stamps.get(id);
       const engine: (PlacementInstance | undefined)[] = [];
       return st.built = {
-        key: st.key, revision: st.revision, record, tasks, running,
+        key: st.key, revision: st.revision, resRevision: res?.revision ?? 0, record, tasks, running,
         withBeat: (now) => withHeartbeat(record, leased ? now.toISOString() : stamp),
         // A held lease is a heartbeat now (withBeat): connected unless INACTIVE.
         connected: (now, grace) => (leased ? record.status !== 'INACTIVE' : isAgentConnected(withHeartbeat(record, stamp), now, grace)),

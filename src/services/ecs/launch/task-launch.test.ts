@@ -29,11 +29,14 @@ let heartbeatWrites = 0;
 /** The memory store with a turn of the event loop before every read and write, as a networked
  *  store (etcd) has: without it each in-process request runs to completion between I/O events and
  *  concurrent calls would never interleave between snapshot and commit. */
-function yielding(store: Store, options: { keepOpen?: boolean } = {}): Store {
+function yielding(store: Store, options: { keepOpen?: boolean; lagging?: boolean } = {}): Store {
   const turn = () => new Promise((resolve) => setTimeout(resolve, 1));
   const slow = new Set(['get', 'list', 'count', 'create', 'update', 'delete', 'txn', 'currentRevision', 'keepAlive']);
   return new Proxy(store, {
     get(target, prop, receiver) {
+      // lagging: the store says its watches may lag its writes (as etcd's do), so launches read
+      // the store instead of the in-memory placement view.
+      if (prop === 'syncWatch' && options.lagging) return false;
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function') return value;
       if (prop === 'close' && options.keepOpen) return async () => {};
@@ -72,7 +75,7 @@ describe('task needs and the engine snapshot (pure)', () => {
       const record: ContainerInstanceRecord = { containerInstanceArn: `arn:ci/${id}`, status: 'ACTIVE', remainingResources: [
         { name: 'CPU', type: 'INTEGER', integerValue: cpu }, { name: 'MEMORY', type: 'INTEGER', integerValue: memory },
         { name: 'PORTS', type: 'STRINGSET', stringSetValue: ports }, { name: 'PORTS_UDP', type: 'STRINGSET', stringSetValue: [] }] };
-      return { id, arn: `arn:ci/${id}`, key: id, revision: 1, record, connected, tasks: groups.map((group) => ({ group })), runningTasksCount: groups.length };
+      return { id, arn: `arn:ci/${id}`, key: id, revision: 1, resRevision: 0, record, connected, tasks: groups.map((group) => ({ group })), runningTasksCount: groups.length };
     };
     const needs = { cpu: 100, memory: 100, ports: [80], portsUdp: [] };
     const snapshot = { cluster: 'c', candidates: [candidate('a', 50, 500), candidate('b', 500, 50), candidate('c', 500, 500, false),
@@ -94,15 +97,15 @@ describe('task needs and the engine snapshot (pure)', () => {
   });
 });
 
-describe('RunTask placement against the store', () => {
+for (const lagging of [false, true]) describe(`RunTask placement against the store${lagging ? ' (read from the store, as on etcd)' : ''}`, () => {
   let h: Harness;
   /** A second server on the same store (two control-plane replicas): launches in one process take
    *  turns (the cluster's launch lock), so only the commit's compares keep two processes apart. */
   let h2: Harness;
   before(async () => {
     const shared = openMemoryStore();
-    h = await startHarness({ clock, store: yielding(shared), config: { ecs: { agentGraceSeconds: 30 } } });
-    h2 = await startHarness({ clock, store: yielding(shared, { keepOpen: true }), config: { ecs: { agentGraceSeconds: 30 } } });
+    h = await startHarness({ clock, store: yielding(shared, { lagging }), config: { ecs: { agentGraceSeconds: 30 } } });
+    h2 = await startHarness({ clock, store: yielding(shared, { keepOpen: true, lagging }), config: { ecs: { agentGraceSeconds: 30 } } });
   });
   after(async () => { await h2.close(); await h.close(); });
   beforeEach(async () => {

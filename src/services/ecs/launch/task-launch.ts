@@ -3,12 +3,13 @@
 //   place on each, and the placement engine (src/placement) over it — up to PLAN_AHEAD tasks in
 //   one place(), each placed task updating the engine's working copy before the next is placed.
 //   Apply: a turn's tasks (CHUNK from each launch served) in as few transactions as the store takes
-//   — compare-and-swap on each chosen instance's revision (its remainingResources shrink by its
-//   tasks' needs) plus the creation of the task records, with the cluster record still as read
-//   ACTIVE (so DeleteCluster and a launch never both win). On a conflict the snapshot is re-read
-//   and only the remaining tasks are placed again, so concurrent launches never over-commit an
-//   instance (nor put two tasks of a group on one instance under distinctInstance: a task on an
-//   instance always changes that instance's record).
+//   — compare-and-swap on each chosen instance's record and resources key, whose remaining
+//   resources shrink by its tasks' needs (the record itself is not rewritten:
+//   model/instance-resources.ts), plus the creation of the task records, with the cluster record
+//   still as read ACTIVE (so DeleteCluster and a launch never both win). On a conflict the snapshot
+//   is re-read and only the remaining tasks are placed again, so concurrent launches never
+//   over-commit an instance (nor put two tasks of a group on one instance under distinctInstance:
+//   a task on an instance always changes that instance's resources key).
 //   In one process, launches into a cluster wait in its queue and are served in turns (`underLock`),
 //   so they do not plan on the same view and conflict; launches with the same request that wait
 //   together share a turn (one engine plan, one commit: concurrent RunTask calls cost about what
@@ -28,14 +29,16 @@ import { placementView } from './placement-cache.js';
 import { instanceIdOf, taskId } from '../model/task-model.js';
 import { taskIndexOps } from '../model/task-index.js';
 import { applyReservation, misfit, type TaskNeeds } from '../model/task-resources.js';
+import { instanceCompares, putResources } from '../model/instance-resources.js';
 
 /** One container instance as placement sees it. */
 export interface Candidate {
   id: string;
   arn: string;
   key: string;
-  /** Store revision of the record (the compare of the apply step). */
+  /** Store revisions of the record and of its resources key (0: none), the compares of the apply step. */
   revision: number;
+  resRevision: number;
   record: ContainerInstanceRecord;
   connected: boolean;
   /** Tasks holding a place there (not STOPPED, not superseded): spread, distinctInstance and
@@ -69,7 +72,7 @@ export interface SnapshotOptions { statuses?: readonly string[] | 'all' }
 
 /**
  * The cluster's instances in key order (stable: it breaks the engine's last ties). Instances are
- * read BEFORE tasks: a task committed in between changes its instance's revision, so placing on
+ * read BEFORE tasks: a task committed in between changes its instance's resources key, so placing on
  * that instance conflicts and is re-planned with the task in view. The cluster is read first and
  * must be ACTIVE (a re-read after DeleteCluster: ClusterNotFoundException).
  */
@@ -89,7 +92,7 @@ export async function takeSnapshot(ctx: RequestContext, cluster: string, options
       const { record } = c;
       const connected = c.connected(now, graceSeconds);
       candidates.push({ id: instanceIdOf(record.containerInstanceArn!), arn: record.containerInstanceArn!, key: c.key, revision: c.revision,
-        record, connected, tasks: c.tasks, runningTasksCount: c.running, placement: c.placement(connected) });
+        resRevision: c.resRevision, record, connected, tasks: c.tasks, runningTasksCount: c.running, placement: c.placement(connected) });
     }
     return { cluster, fence, candidates, options, seq };
   }
@@ -102,7 +105,7 @@ export async function takeSnapshot(ctx: RequestContext, cluster: string, options
       const id = instanceIdOf(v.value.containerInstanceArn!);
       const here = byInstance.get(id);
       return {
-        id, arn: v.value.containerInstanceArn!, key: v.key, revision: v.revision, record: v.value,
+        id, arn: v.value.containerInstanceArn!, key: v.key, revision: v.revision, resRevision: v.resRevision, record: v.value,
         connected: isAgentConnected(v.value, now, graceSeconds),
         tasks: here?.tasks ?? [], runningTasksCount: here?.running ?? 0,
       };
@@ -278,8 +281,8 @@ class PlacementTxn {
     const compares: Compare[] = [this.snapshot.fence];
     const ops: Op[] = [];
     for (const [candidate, record] of this.records) {
-      compares.push({ key: candidate.key, modRevision: candidate.revision });
-      ops.push({ type: 'put', key: candidate.key, value: JSON.stringify(record) });
+      compares.push(...instanceCompares(this.ctx, this.snapshot.cluster, candidate));
+      ops.push(putResources(this.ctx, this.snapshot.cluster, candidate, record));
     }
     for (const t of this.tasks) compares.push({ key: t.key, modRevision: 0 });
     ops.push(...this.ops);
@@ -292,7 +295,7 @@ class PlacementTxn {
     if (!result.succeeded) return undefined;
     for (const [candidate, record] of this.records) {
       const added = this.tasks.filter((t) => t.candidate === candidate).map((t) => ({ group: t.task.group, taskArn: t.task.taskArn }));
-      Object.assign(candidate, { record, revision: result.revision, placement: undefined, tasks: [...(candidate.tasks ?? []), ...added] });
+      Object.assign(candidate, { record, resRevision: result.revision, placement: undefined, tasks: [...(candidate.tasks ?? []), ...added] });
     }
     return this.tasks.map((t) => t.task);
   }

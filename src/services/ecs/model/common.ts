@@ -11,7 +11,8 @@ import type { Store } from '../../../store/types.js';
 
 /** Stored ECS records. Key layout (under /ecs/<account>/<region>/):
  *  clusters/<name> · task-definitions/<family>/<revision, 10 digits> · task-definition-families/<family>
- *  container-instances/<cluster>/<id> · tasks/<cluster>/<id> · services/<cluster>/<name>
+ *  container-instances/<cluster>/<id> (remaining resources apart: instance-resources/<cluster>/<id>,
+ *  instance-resources.ts) · tasks/<cluster>/<id> · services/<cluster>/<name>
  *  capacity-providers/<name> · account-settings/<principalArn>/<name> */
 /** When an instance's agent was last heard from (`<cluster>/<id>`). */
 export interface Liveness { lastHeartbeatAt: string }

@@ -1,15 +1,16 @@
 // Container instance records: ARNs and references, lookup, compare-and-swap updates, and the live
-// task counts of each instance. Everyone who changes an instance record (registration, attributes,
-// the task applier reserving resources) goes through modifyInstance, so `version` is bumped once
-// per change. Heartbeats are not changes: they live in liveness keys (liveness.ts), merged on read.
+// task counts of each instance. Everyone who changes an instance record (registration, draining,
+// versionInfo) goes through modifyInstance, so `version` is bumped once per change. Remaining
+// resources change apart, in the instance's resources key (instance-resources.ts), and heartbeats
+// in liveness keys (liveness.ts): both are merged on read.
 import { parseArn } from '../../../common/arn.js';
-import type { Versioned } from '../../../common/records.js';
 import type { RequestContext } from '../../context.js';
-import { countOps, putWith } from './cluster-counters.js';
+import { countOps } from './cluster-counters.js';
 import { db, ecsArn, type ContainerInstanceRecord } from './common.js';
 import type { InstanceTaskCounts } from './container-instance-view.js';
 import { instancesWithHeartbeats, instanceWithHeartbeat } from './liveness.js';
 import { instanceTaskCounts } from './task-counts.js';
+import { instanceCompares, putRecord, withResources, withResourcesAll, type InstanceVersioned } from './instance-resources.js';
 
 const ID = /^[a-zA-Z0-9-]{1,64}$/;
 
@@ -34,16 +35,17 @@ export function parseInstanceRef(ctx: RequestContext, ref: string): InstanceRef 
 export const refArn = (ctx: RequestContext, cluster: string, ref: string) =>
   ref.startsWith('arn:') ? ref : instanceArn(ctx, cluster, ref);
 
-/** The instance a reference names in `cluster` (any status), with its store revision. */
-export async function findInstance(ctx: RequestContext, cluster: string, ref: string): Promise<Versioned<ContainerInstanceRecord> | undefined> {
+/** The instance a reference names in `cluster` (any status), with its store revisions. */
+export async function findInstance(ctx: RequestContext, cluster: string, ref: string): Promise<InstanceVersioned | undefined> {
   const parsed = parseInstanceRef(ctx, ref);
   if (!parsed || parsed.foreign || (parsed.cluster !== undefined && parsed.cluster !== cluster)) return undefined;
-  return instanceWithHeartbeat(ctx, cluster, await db(ctx).containerInstances.getVersioned(ctx, instanceKey(cluster, parsed.id)));
+  return instanceWithHeartbeat(ctx, cluster, await withResources(ctx, cluster, await db(ctx).containerInstances.getVersioned(ctx, instanceKey(cluster, parsed.id))));
 }
 
 /** All instances of a cluster (any status), in key order, with their agents' liveness. */
-export const clusterInstances = async (ctx: RequestContext, cluster: string) =>
-  instancesWithHeartbeats(ctx, cluster, await db(ctx).containerInstances.listVersioned(ctx, `${cluster}/`));
+export async function clusterInstances(ctx: RequestContext, cluster: string): Promise<InstanceVersioned[]> {
+  return instancesWithHeartbeats(ctx, cluster, await withResourcesAll(ctx, cluster, await db(ctx).containerInstances.listVersioned(ctx, `${cluster}/`)));
+}
 
 /** Read-modify-write of one instance with compare-and-swap, retried on conflict. `change` returns
  *  the new record, or the same object for "no change" (nothing written, version kept); it may
@@ -52,13 +54,13 @@ export async function modifyInstance(ctx: RequestContext, cluster: string, id: s
   change: (current: ContainerInstanceRecord) => ContainerInstanceRecord | Promise<ContainerInstanceRecord>): Promise<ContainerInstanceRecord | undefined> {
   const records = db(ctx).containerInstances;
   for (;;) {
-    const current = await records.getVersioned(ctx, instanceKey(cluster, id));
+    const current = await withResources(ctx, cluster, await records.getVersioned(ctx, instanceKey(cluster, id)));
     if (!current) return undefined;
     const next = await change(current.value);
     if (next === current.value) return next;
     const bumped = { ...next, version: (current.value.version ?? 0) + 1 };
-    const ops = countOps(ctx, cluster, 'instances', current.value, bumped);
-    if (await putWith(ctx.app.store, current.key, bumped, current.revision, ops)) return bumped;
+    const ops = [...putRecord(ctx, cluster, current, bumped), ...countOps(ctx, cluster, 'instances', current.value, bumped)];
+    if ((await ctx.app.store.txn(instanceCompares(ctx, cluster, current), ops)).succeeded) return bumped;
   }
 }
 

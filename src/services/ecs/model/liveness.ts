@@ -51,7 +51,7 @@ export function withHeartbeat(record: ContainerInstanceRecord, heartbeat: string
 }
 
 /** One instance with its liveness. */
-export async function instanceWithHeartbeat(ctx: RequestContext, cluster: string, found: Versioned<ContainerInstanceRecord> | undefined) {
+export async function instanceWithHeartbeat<V extends Versioned<ContainerInstanceRecord>>(ctx: RequestContext, cluster: string, found: V | undefined): Promise<V | undefined> {
   if (!found) return undefined;
   const id = found.key.slice(found.key.lastIndexOf('/') + 1);
   const [live, leased] = await Promise.all([db(ctx).liveness.get(ctx, `${cluster}/${id}`), ctx.app.store.get(leaseKeyPrefix(ctx, cluster) + id)]);
@@ -60,7 +60,7 @@ export async function instanceWithHeartbeat(ctx: RequestContext, cluster: string
 }
 
 /** A cluster's instances with their liveness: one range read of the liveness keys, one of the lease keys. */
-export async function instancesWithHeartbeats(ctx: RequestContext, cluster: string, found: Versioned<ContainerInstanceRecord>[]) {
+export async function instancesWithHeartbeats<V extends Versioned<ContainerInstanceRecord>>(ctx: RequestContext, cluster: string, found: V[]): Promise<V[]> {
   if (found.length === 0) return found;
   const idOf = (key: string) => key.slice(key.lastIndexOf('/') + 1);
   const beats = new Map<string, string>();

@@ -11,6 +11,7 @@ import { instanceIdOf } from './task-model.js';
 import type { Op, Store } from '../../../store/types.js';
 import { taskIndexOps } from './task-index.js';
 import { applyReservation } from './task-resources.js';
+import { getInstance, instanceCompares, putResources } from './instance-resources.js';
 
 /** Returns the next record, or undefined for "no change". */
 export type TaskChange = (task: TaskRecord) => TaskRecord | undefined;
@@ -38,13 +39,13 @@ async function commit(ctx: RequestContext, cluster: string, current: Versioned<T
     return (await ctx.app.store.txn([{ key: current.key, modRevision: current.revision }], ops)).succeeded;
   }
   next.reservation = { ...r, released: true };
-  const instances = db(ctx).containerInstances;
-  const instance = await instances.getVersioned(ctx, `${cluster}/${instanceIdOf(next.containerInstanceArn!)}`);
+  const instance = await getInstance(ctx, cluster, instanceIdOf(next.containerInstanceArn!));
   const compares = [{ key: current.key, modRevision: current.revision }];
   const ops: Op[] = [{ type: 'put', key: current.key, value: JSON.stringify(next) }, ...indexOps()];
   if (instance) {
-    compares.push({ key: instance.key, modRevision: instance.revision });
-    ops.push({ type: 'put', key: instance.key, value: JSON.stringify(applyReservation(instance.value, r, -1)) });
+    // The instance's resources key, not its record (instance-resources.ts); both compared.
+    compares.push(...instanceCompares(ctx, cluster, instance));
+    ops.push(putResources(ctx, cluster, instance, applyReservation(instance.value, r, -1)));
   }
   return (await ctx.app.store.txn(compares, ops)).succeeded;
 }

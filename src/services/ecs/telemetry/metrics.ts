@@ -20,6 +20,7 @@ import type { DefinitionCache } from '../acs/acs-tasks.js';
 import { db } from '../model/common.js';
 import { instanceIdOf, parseTaskRef } from '../model/task-model.js';
 import { taskNeeds } from '../model/task-resources.js';
+import { getInstance } from '../model/instance-resources.js';
 
 const MAX_TASKS = 500;
 /** The instance's registered resources are read again after this long. */
@@ -71,7 +72,7 @@ export class MetricsIngest {
 
   /** CPU and memory the instance's tasks hold now (registered − remaining), read at each report. */
   private async reservedNow(): Promise<{ cpu: number; memory: number; registeredCpu: number; registeredMemory: number } | undefined> {
-    const record = await db(this.ctx).containerInstances.get(this.ctx, `${this.cluster}/${this.instanceId}`);
+    const record = (await getInstance(this.ctx, this.cluster, this.instanceId))?.value;
     if (!record) return undefined;
     const of = (list: typeof record.registeredResources, name: string) => list?.find((r) => r.name === name)?.integerValue ?? 0;
     const registeredCpu = of(record.registeredResources, 'CPU');
