@@ -57,6 +57,8 @@ export interface Principal {
 export interface Caller extends Scope {
   accessKeyId: string;
   principalArn: string;
+  /** The connection of the wire request this call serves, when it serves one (aws:SourceIp). */
+  origin?: RequestOrigin;
 }
 
 /** The internal client: runs validate → authorize → handler of any service's operation, exactly as

@@ -51,6 +51,7 @@ export function internalClient(app: () => AppContext, services: readonly Service
     const ctx: RequestContext = {
       requestId: app().ids.uuid(), account: caller.account, region: caller.region, accessKeyId: caller.accessKeyId,
       principalArn: caller.principalArn, service: service.name, operation, app: app(), internal: true, protocol: service.protocol,
+      origin: caller.origin,
     };
     // A copy, so a handler that normalises its input in place never changes the caller's object.
     return await invoke(service, op, operation, structuredClone(input) as Record<string, unknown>, ctx) as Output;

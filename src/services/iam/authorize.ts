@@ -9,7 +9,8 @@ import type { AppContext, Authorizer, Credential, CredentialLookup, RequestConte
 import { actionRequest, UNGOVERNED } from './actions.js';
 import { IamStore, type AccessKeyRecord, type GroupRecord, type PolicyHolder, type RoleRecord, type UserRecord } from './model.js';
 import { managedDocument } from './policies.js';
-import { evaluate, parsePolicy, type ContextValues, type Decision, type PolicyDocument, type PolicyRequest } from './policy.js';
+import { evaluate, parsePolicy, plainIp, type ContextValues, type Decision, type PolicyDocument, type PolicyRequest } from './policy.js';
+import type { RequestOrigin } from '../../protocol/types.js';
 
 /** What authorizing one principal needs. */
 export interface PrincipalInfo {
@@ -131,15 +132,22 @@ export class IamCache {
   }
 }
 
-/** The request context keys every request has. */
-export function globalContext(app: AppContext, p: PrincipalInfo, region: string): ContextValues {
+/** The request context keys every request has. `via.origin`: the connection of the request, for
+ *  aws:SourceIp (the caller's address) and aws:SecureTransport (TLS or not); a call a service makes
+ *  while serving a request keeps that request's (as AWS's forward access sessions keep the original
+ *  requester's address), one a background worker makes has none. `via.internal`: made by a Berth
+ *  service on the principal's behalf (aws:ViaAWSService). */
+export function globalContext(app: AppContext, p: PrincipalInfo, region: string, via: { origin?: RequestOrigin; internal?: boolean } = {}): ContextValues {
+  const { origin } = via;
   const now = app.clock.now();
   const out: ContextValues = {
     'aws:PrincipalArn': p.type === 'AssumedRole' ? p.arn.replace(/^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/.*$/, 'arn:aws:iam::$1:role/$2') : p.arn,
     'aws:PrincipalAccount': p.account, 'aws:PrincipalType': p.type, 'aws:userid': p.userId, 'aws:RequestedRegion': region,
-    'aws:CurrentTime': now.toISOString(), 'aws:EpochTime': String(Math.floor(now.getTime() / 1000)), 'aws:SecureTransport': 'false',
+    'aws:CurrentTime': now.toISOString(), 'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
+    'aws:SecureTransport': origin?.scheme === 'https' ? 'true' : 'false', 'aws:ViaAWSService': via.internal ? 'true' : 'false',
     'aws:PrincipalTagKeys': p.tags.map((t) => t.Key!),
   };
+  if (origin?.remoteAddress) out['aws:SourceIp'] = plainIp(origin.remoteAddress);
   if (p.userName) out['aws:username'] = p.userName;
   for (const t of p.tags) out[`aws:PrincipalTag/${t.Key}`] = t.Value;
   return out;
@@ -186,7 +194,7 @@ export function createAuthorizer(app: AppContext, cache: IamCache): Authorizer {
     if (!principal || principal.account !== ctx.account) {
       throw accessDenied(ctx, ctx.principalArn, request.action, request.resources[0], { decision: 'ImplicitDeny', by: 'identity-based policy' });
     }
-    const context = { ...globalContext(app, principal, ctx.region), ...request.context };
+    const context = { ...globalContext(app, principal, ctx.region, ctx), ...request.context };
     for (const resource of request.resources) {
       const tags = principal.readsResourceTags ? await resourceTags(app, ctx, resource) : {};
       const result = decide(principal, { action: request.action, resource, context: { ...context, ...tags } });

@@ -137,6 +137,24 @@ describe('IAM policies enforced (strict mode)', () => {
     await rejectsWith(ivy.send(new DescribeClustersCommand({ clusters: ['a'] })), 'AccessDeniedException', 400, /cluster\/a because no identity-based policy allows/);
   });
 
+  it('aws:SourceIp and aws:SecureTransport come from the caller\'s connection; a service acting for the principal has aws:ViaAWSService', async () => {
+    const local = ecsAs(await user('jo', { Effect: 'Allow', Action: 'ecs:ListClusters', Resource: '*', Condition: { IpAddress: { 'aws:SourceIp': '127.0.0.0/8' } } }));
+    assert.ok((await local.send(new ListClustersCommand({}))).clusterArns!.length >= 2, 'the test client is on loopback');
+    const office = ecsAs(await user('kim', { Effect: 'Allow', Action: 'ecs:ListClusters', Resource: '*', Condition: { IpAddress: { 'aws:SourceIp': ['192.0.2.0/24', '2001:db8::/32'] } } }));
+    await rejectsWith(office.send(new ListClustersCommand({})), 'AccessDeniedException', 400, /ecs:ListClusters on resource: \* because no identity-based policy allows/);
+    // AWS's "deny unless the request comes from our ranges", with its exception for services
+    // calling on the principal's behalf.
+    const lee = await user('lee', { Effect: 'Allow', Action: 'ecs:ListClusters', Resource: '*' },
+      { Effect: 'Deny', Action: '*', Resource: '*', Condition: { NotIpAddress: { 'aws:SourceIp': '192.0.2.0/24' }, Bool: { 'aws:ViaAWSService': 'false' } } });
+    await rejectsWith(ecsAs(lee).send(new ListClustersCommand({})), 'AccessDeniedException', 400, /with an explicit deny in an identity-based policy$/);
+    const onBehalf = { account: acct, region: 'us-east-1', accessKeyId: lee.accessKeyId, principalArn: `arn:aws:iam::${acct}:user/lee` };
+    assert.ok((await h.berth.app.call<{ clusterArns: string[] }>('ecs', 'ListClusters', {}, onBehalf)).clusterArns.length >= 2);
+    // Plain HTTP is not secure transport.
+    const max = ecsAs(await user('max', { Effect: 'Allow', Action: 'ecs:ListClusters', Resource: '*' },
+      { Effect: 'Deny', Action: '*', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    await rejectsWith(max.send(new ListClustersCommand({})), 'AccessDeniedException', 400, /with an explicit deny in an identity-based policy$/);
+  });
+
   it('internal calls are authorized as the principal that caused them', async () => {
     const caller = { account: acct, region: 'us-east-1', accessKeyId: 'AKIAHANK', principalArn: `arn:aws:iam::${acct}:user/hank` };
     await user('hank', { Effect: 'Allow', Action: 'ecs:ListClusters', Resource: '*' });

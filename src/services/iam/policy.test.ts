@@ -73,6 +73,30 @@ describe('policy evaluation', () => {
     assert.equal(evaluate([p({ StringEqualsIfExists: { 'ecs:cluster': CLUSTER_A } })], req('a:b', '*', { 'ecs:cluster': CLUSTER_B })), 'ImplicitDeny');
   });
 
+  it('IpAddress / NotIpAddress: IPv4 and IPv6 ranges, single addresses, IPv4-mapped callers, bad values match nothing', () => {
+    const from = (SourceIp?: string) => req('ecs:ListClusters', '*', SourceIp === undefined ? {} : { 'aws:SourceIp': SourceIp });
+    const allow = doc({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { IpAddress: { 'aws:SourceIp': ['192.0.2.0/24', '203.0.113.7', '2001:db8::/32'] } } });
+    assert.equal(evaluate([allow], from('192.0.2.200')), 'Allow');
+    assert.equal(evaluate([allow], from('192.0.3.1')), 'ImplicitDeny');
+    assert.equal(evaluate([allow], from('203.0.113.7')), 'Allow', 'a bare address is a /32');
+    assert.equal(evaluate([allow], from('203.0.113.8')), 'ImplicitDeny');
+    assert.equal(evaluate([allow], from('::ffff:192.0.2.9')), 'Allow', 'an IPv4-mapped IPv6 caller is its IPv4 address');
+    assert.equal(evaluate([allow], from('2001:db8:1::5')), 'Allow');
+    assert.equal(evaluate([allow], from('2001:db9::5')), 'ImplicitDeny');
+    assert.equal(evaluate([allow], from()), 'ImplicitDeny', 'no source address: no match');
+    const odd = doc({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { IpAddress: { 'aws:SourceIp': ['10.0.0.0/33', 'not-an-ip', '10.0.0.0/8/1', '::/200'] } } });
+    assert.equal(evaluate([odd], from('10.1.2.3')), 'ImplicitDeny');
+    assert.equal(evaluate([odd], from('banana')), 'ImplicitDeny');
+    // AWS's example: deny everything from outside the ranges, unless a service calls on your behalf.
+    const everything = doc({ Effect: 'Allow', Action: '*', Resource: '*' });
+    const fence = doc({ Effect: 'Deny', Action: '*', Resource: '*', Condition: {
+      NotIpAddress: { 'aws:SourceIp': ['192.0.2.0/24', '203.0.113.0/24'] }, Bool: { 'aws:ViaAWSService': 'false' } } });
+    const direct = (SourceIp: string, via = 'false') => req('ecs:ListClusters', '*', { 'aws:SourceIp': SourceIp, 'aws:ViaAWSService': via });
+    assert.equal(evaluate([everything, fence], direct('192.0.2.1')), 'Allow');
+    assert.equal(evaluate([everything, fence], direct('198.51.100.1')), 'ExplicitDeny');
+    assert.equal(evaluate([everything, fence], direct('198.51.100.1', 'true')), 'Allow');
+  });
+
   it('ForAnyValue / ForAllValues over multi-valued keys', () => {
     const any = doc({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': ['env'] } } });
     const all = doc({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['env', 'team'] } } });

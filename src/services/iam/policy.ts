@@ -3,8 +3,11 @@
 // the request is implicitly denied. Statements match on Action/NotAction (case-insensitive
 // wildcards), Resource/NotResource (case-sensitive wildcards, policy variables like
 // ${aws:username}), Principal/NotPrincipal (trust policies), and every Condition block.
-// Condition operators: String*, Arn*, Bool, Numeric*, Date*, Null, with …IfExists, and the
-// ForAnyValue:/ForAllValues: set qualifiers.
+// Condition operators: String*, Arn*, Bool, Numeric*, Date*, IpAddress/NotIpAddress (IPv4 and IPv6
+// CIDR ranges or single addresses), Null, with …IfExists, and the ForAnyValue:/ForAllValues: set
+// qualifiers.
+
+import { BlockList, isIP } from 'node:net';
 
 export type Effect = 'Allow' | 'Deny';
 export type Decision = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
@@ -110,11 +113,32 @@ const OPERATORS: Record<string, Compare> = {
   DateLessThanEquals: dated((a, b) => a <= b),
   DateGreaterThan: dated((a, b) => a > b),
   DateGreaterThanEquals: dated((a, b) => a >= b),
+  IpAddress: (p, r) => inRange(p, r),
 };
 const NEGATED: Record<string, string> = {
   StringNotEquals: 'StringEquals', StringNotEqualsIgnoreCase: 'StringEqualsIgnoreCase', StringNotLike: 'StringLike',
   ArnNotEquals: 'ArnEquals', ArnNotLike: 'ArnLike', NumericNotEquals: 'NumericEquals', DateNotEquals: 'DateEquals',
+  NotIpAddress: 'IpAddress',
 };
+
+/** An IPv4-mapped IPv6 address (::ffff:10.1.2.3, what a dual-stack socket reports) as IPv4. */
+export const plainIp = (address: string) => (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address);
+
+/** Whether `address` is in `range` (CIDR, or one address); false when either is not an IP. */
+function inRange(range: string, address: string): boolean {
+  const ip = plainIp(address.trim());
+  const family = isIP(ip);
+  const [net, bits, extra] = range.trim().split('/');
+  const netFamily = isIP(net);
+  if (!family || family !== netFamily || extra !== undefined) return false;
+  const max = family === 4 ? 32 : 128;
+  const prefix = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
+  if (!(prefix >= 0 && prefix <= max)) return false;
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  const list = new BlockList();
+  list.addSubnet(net, prefix, type);
+  return list.check(ip, type);
+}
 
 /** ARN matching: each of the six colon-separated parts matched with wildcards. */
 function arnLike(pattern: string, value: string): boolean {

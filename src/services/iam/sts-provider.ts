@@ -70,7 +70,7 @@ export async function assumeRole(input: Sts.AssumeRoleRequest, ctx: RequestConte
     const cache = new IamCache(ctx.app);
     const caller = await cache.principal(ctx.principalArn, ctx.accessKeyId);
     if (!caller) throw denied();
-    const context = { ...globalContext(ctx.app, caller, ctx.region), ...(input.ExternalId ? { 'sts:ExternalId': input.ExternalId } : {}),
+    const context = { ...globalContext(ctx.app, caller, ctx.region, ctx), ...(input.ExternalId ? { 'sts:ExternalId': input.ExternalId } : {}),
       ...Object.fromEntries(tags.map((t) => [`aws:RequestTag/${t.Key}`, t.Value])), 'aws:TagKeys': tags.map((t) => t.Key!) };
     const trust = parsePolicy(role.AssumeRolePolicyDocument);
     const actions = ['sts:AssumeRole', ...(tags.length ? ['sts:TagSession'] : [])];
