@@ -162,6 +162,51 @@ describe('ELBv2 data plane', () => {
     assert.equal(reply, 'echo:ping');
   });
 
+  it('slow start: a target turning healthy beside a healthy one gets a small, rising share, then its full one', async () => {
+    const s = await alb('slow');
+    // 30 s of slow start is 3 s at this time scale.
+    await elb.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: s.tg.TargetGroupArn, Attributes: [{ Key: 'slow_start.duration_seconds', Value: '30' }] }));
+    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: s.tg.TargetGroupArn, Targets: [{ Id: T1, Port: portOf(targets[0].server) }] }));
+    await eventually('T1 healthy', async () => (await states(s.tg.TargetGroupArn!))[T1] === 'healthy');
+    const first = await (await fetch(`${s.url}/`)).text();
+    assert.equal(first, 'one', 'the first target of a group takes everything at once');
+    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: s.tg.TargetGroupArn, Targets: [{ Id: T2, Port: portOf(targets[1].server) }] }));
+    await eventually('T2 healthy', async () => (await states(s.tg.TargetGroupArn!))[T2] === 'healthy', 10_000, 20);
+    const early: string[] = [];
+    for (let i = 0; i < 40; i++) early.push(await (await fetch(`${s.url}/`)).text());
+    const toNew = early.filter((b) => b === 'two').length;
+    assert.ok(toNew <= 10, `in its first moments the new target got ${toNew} of 40 (round robin alone: 20)`);
+    await new Promise((resolve) => setTimeout(resolve, 3_200));
+    const later: string[] = [];
+    for (let i = 0; i < 40; i++) later.push(await (await fetch(`${s.url}/`)).text());
+    assert.equal(later.filter((b) => b === 'two').length, 20, 'after the slow start: round robin, an equal share');
+  });
+
+  it('least_outstanding_requests: a target holding a request in flight gets no more while another is free', async () => {
+    const l = await alb('lor');
+    await elb.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: l.tg.TargetGroupArn, Attributes: [{ Key: 'load_balancing.algorithm.type', Value: 'least_outstanding_requests' }] }));
+    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: l.tg.TargetGroupArn, Targets: [{ Id: T1, Port: portOf(targets[0].server) }, { Id: T2, Port: portOf(targets[1].server) }] }));
+    await eventually('both healthy', async () => { const st = await states(l.tg.TargetGroupArn!); return st[T1] === 'healthy' && st[T2] === 'healthy'; });
+    targets[0].hang = true;
+    const abort = new AbortController();
+    const hanging: Promise<unknown>[] = [];
+    try {
+      // Requests until one is held by target one (it never answers).
+      const held = targets[0].seen.length;
+      while (targets[0].seen.length === held) {
+        hanging.push(fetch(`${l.url}/`, { signal: abort.signal }).catch(() => undefined));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const bodies: string[] = [];
+      for (let i = 0; i < 6; i++) bodies.push(await (await fetch(`${l.url}/`, { signal: AbortSignal.timeout(5_000) })).text());
+      assert.deepEqual(bodies, Array(6).fill('two'), 'round robin would have sent half of them to the busy target');
+    } finally {
+      targets[0].hang = false;
+      abort.abort();
+      await Promise.all(hanging);
+    }
+  });
+
   it('counts requests and target response codes for CloudWatch', async () => {
     const running = (h.berth.services as unknown as { elasticloadbalancing: ElbRunning }).elasticloadbalancing;
     const data = await running.dataPlane!.metrics.flush();

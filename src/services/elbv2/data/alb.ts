@@ -87,7 +87,7 @@ export class AlbProxy {
     return { group, setCookie };
   }
 
-  /** Target within the group: the AWSALB cookie's target while it is routable (lb_cookie stickiness), else round robin. */
+  /** Target within the group: the AWSALB cookie's target while it is routable (lb_cookie stickiness), else by the group's algorithm (pick). */
   private chooseTarget(group: LiveTargetGroup, req: IncomingMessage): { target?: LiveTarget; setCookie?: string } {
     const attrs = group.record.Attributes;
     if (attrs['stickiness.enabled'] === 'true' && attrs['stickiness.type'] === 'lb_cookie') {

@@ -23,7 +23,7 @@ export class DataPlane {
   private warned = new Set<string>();
 
   constructor(private readonly app: AppContext, config: ElbConfig, private readonly log: (m: string) => void = (m) => console.error(m)) {
-    this.view = new PlaneView(app.store, () => this.reconcile());
+    this.view = new PlaneView(app.store, () => this.reconcile(), config.healthCheckTimeScale);
     this.metrics = new Metrics(app, this.view, log);
     this.health = new HealthChecker(app.store, this.view, app.clock, config.healthCheckTimeScale, log);
     this.proxy = new AlbProxy(this.view, this.metrics);

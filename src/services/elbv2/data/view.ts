@@ -15,6 +15,8 @@ export interface LiveTarget {
   /** Keep-alive connection pool to this target (ALB). */
   agent?: Agent;
   outstanding: number;
+  /** In slow start mode since (ms, this process's clock), for this long. */
+  slowStart?: { since: number; durationMs: number };
 }
 
 export interface LiveTargetGroup {
@@ -58,7 +60,8 @@ export class PlaneView {
   private unwatch?: () => void;
   private dirty = false;
 
-  constructor(private readonly store: Store, private readonly onChange: () => void) {}
+  /** `timeScale` scales slow start durations as the health checker scales its timers (tests: 0.1). */
+  constructor(private readonly store: Store, private readonly onChange: () => void, private readonly timeScale = 1) {}
 
   async start() {
     const page = await this.store.range(`/${SVC}/`);
@@ -117,6 +120,7 @@ export class PlaneView {
     const groups = new Map<string, LiveTargetGroup>();
     for (const [id, record] of this.tgRecords) groups.set(id, { id, record, targets: [], next: this.targetGroups.get(id)?.next ?? 0 });
     const seen = new Set<string>();
+    const turnedHealthy: { group: LiveTargetGroup; live: LiveTarget }[] = [];
     for (const [id, t] of this.targetRecords) {
       const group = groups.get(t.tg);
       if (!group) continue;
@@ -126,11 +130,23 @@ export class PlaneView {
         live = { key: t.key, record: t.record, revision: t.revision, outstanding: 0 };
         this.liveTargets.set(id, live);
       } else {
+        if (live.record.State !== 'healthy' && t.record.State === 'healthy') turnedHealthy.push({ group, live });
         live.record = t.record;
         live.revision = t.revision;
       }
+      // A target that is not healthy (or left) is out of slow start; it enters again when healthy.
+      if (t.record.State !== 'healthy') live.slowStart = undefined;
       seen.add(id);
       group.targets.push(live);
+    }
+    // Slow start (ALB user guide): a target that becomes healthy enters it when the group has it on
+    // and at least one other healthy target is not in it (so the first targets of a group do not).
+    const now = Date.now();
+    for (const { group, live } of turnedHealthy) {
+      const seconds = Number(group.record.Attributes?.['slow_start.duration_seconds'] ?? 0);
+      if (!(seconds > 0)) continue;
+      const full = group.targets.some((o) => o !== live && o.record.State === 'healthy' && weightOf(o, now) === 1);
+      if (full) live.slowStart = { since: now, durationMs: seconds * 1000 * this.timeScale };
     }
     for (const [id, live] of this.liveTargets) {
       if (!seen.has(id)) { live.agent?.destroy(); this.liveTargets.delete(id); }
@@ -154,11 +170,41 @@ export function routable(group: LiveTargetGroup): LiveTarget[] {
   return healthy.length ? healthy : active;
 }
 
-/** Round robin over the routable targets. */
-export function pick(group: LiveTargetGroup): LiveTarget | undefined {
+/** A target's share (0–1]: below 1 while in slow start, rising linearly over its duration. */
+export function weightOf(t: LiveTarget, now: number): number {
+  if (!t.slowStart) return 1;
+  const elapsed = now - t.slowStart.since;
+  if (elapsed >= t.slowStart.durationMs) { t.slowStart = undefined; return 1; }
+  return Math.max(elapsed / t.slowStart.durationMs, 0.001);
+}
+
+/**
+ * The target for the next request or connection, by the group's load_balancing.algorithm.type:
+ * round_robin (default), least_outstanding_requests (the fewest in flight, relative to the
+ * target's share; ties in turn) or weighted_random. Targets in slow start get their linearly
+ * rising share: round robin then picks at random by share until every target has a full one.
+ */
+export function pick(group: LiveTargetGroup, now = Date.now()): LiveTarget | undefined {
   const list = routable(group);
   if (!list.length) return undefined;
-  const t = list[group.next % list.length];
+  const turn = group.next;
   group.next = (group.next + 1) % 1_000_000_007;
-  return t;
+  const weights = list.map((t) => weightOf(t, now));
+  const algorithm = group.record.Attributes?.['load_balancing.algorithm.type'] ?? 'round_robin';
+  if (algorithm === 'least_outstanding_requests') {
+    let best = list[turn % list.length];
+    let bestScore = Infinity;
+    for (let k = 0; k < list.length; k++) {
+      const i = (turn + k) % list.length;
+      const score = (list[i].outstanding + 1) / weights[i];
+      if (score < bestScore) { best = list[i]; bestScore = score; }
+    }
+    return best;
+  }
+  if (algorithm === 'weighted_random' || weights.some((w) => w < 1)) {
+    let r = Math.random() * weights.reduce((a, b) => a + b, 0);
+    for (let i = 0; i < list.length; i++) { r -= weights[i]; if (r < 0) return list[i]; }
+    return list[list.length - 1];
+  }
+  return list[turn % list.length];
 }
