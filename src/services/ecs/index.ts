@@ -52,7 +52,7 @@ export const ecsService = defineService<'ecs', EcsConfig, EcsRunning>({
     // Records stored before the indexes existed get them now (one key read when already done).
     await ensureIndexes(app.store);
     const acs = startAcsServer(app, host, config);
-    const tcs = startTcsServer(app, host, { heartbeatMs: acs.timings.heartbeatMs });
+    const tcs = startTcsServer(app, host, { heartbeatMs: acs.timings.heartbeatMs, silentMs: acs.timings.silentMs });
     registerExplainPlacement(host);
     const scheduler = config.scheduler === false ? undefined
       : await ServiceScheduler.start(app, { lostAfterSeconds: config.lostAfterSeconds, ...config.scheduler });

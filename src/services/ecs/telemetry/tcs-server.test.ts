@@ -12,6 +12,7 @@ import { signedFrame, tcsUrl } from '../../../agent/tcs-client.js';
 import { signedUpgradeHeaders } from '../../../agent/acs-client.js';
 import type { TcsAgentMessage, TcsServerMessage } from '../../../protocol/tcs.js';
 import { TestAgent } from '../../../testing/acs-test-agent.js';
+import { eventually } from '../../../testing/eventually.js';
 import { newRootCredentials } from '../../../server/root-credentials.js';
 import { credentials, startHarness, type Harness } from '../../../testing/harness.js';
 import type { RequestContext } from '../../context.js';
@@ -30,10 +31,10 @@ class TcsPeer {
 
   private creds: Creds = credentials;
 
-  static async connect(h: Harness, instanceArn: string, cluster = 'tcs', creds: Creds = credentials): Promise<TcsPeer> {
+  static async connect(h: Harness, instanceArn: string, cluster = 'tcs', creds: Creds = credentials, autoPong = true): Promise<TcsPeer> {
     const { telemetryEndpoint } = await h.ecs.send(new DiscoverPollEndpointCommand({ cluster, containerInstance: instanceArn }));
     const url = tcsUrl(telemetryEndpoint!, cluster, instanceArn, { agentVersion: '1.101.2' });
-    const ws = new WebSocket(url, { headers: await signedUpgradeHeaders(url, creds, 'us-east-1') });
+    const ws = new WebSocket(url, { headers: await signedUpgradeHeaders(url, creds, 'us-east-1'), autoPong });
     await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); ws.once('unexpected-response', (_q, r) => reject(new Error(`HTTP ${r.statusCode}`))); });
     const peer = new TcsPeer(ws, url);
     peer.creds = creds;
@@ -98,6 +99,21 @@ describe('TCS websocket server', () => {
     // Not JSON after the header block: refused, the connection stays.
     peer.ws.send('Authorization: x\r\n\r\nnot json');
     await peer.next('BadRequestException', mark);
+  });
+
+  it('closes a session that answers no ping and sends nothing (a half-open connection); one that answers pings stays', async () => {
+    const a = await agent();
+    const b = await agent();
+    const deaf = await TcsPeer.connect(h, a.instanceArn, 'tcs', credentials, false);
+    const live = await TcsPeer.connect(h, b.instanceArn);
+    closers.push(() => deaf.close(), () => live.close());
+    const tcs = h.berth.services.ecs.tcs;
+    assert.ok(tcs.sessions.has(a.instanceArn) && tcs.sessions.has(b.instanceArn));
+    // heartbeatMs 50 here: silent for two heartbeats closes it.
+    await eventually('the silent session closed', () => !tcs.sessions.has(a.instanceArn) && deaf.ws.readyState === WebSocket.CLOSED, 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(tcs.sessions.has(b.instanceArn), 'the session answering pings is kept');
+    assert.equal(live.ws.readyState, WebSocket.OPEN);
   });
 
   it('PublishHealthRequest sets task and container healthStatus, for the sending instance\'s tasks only', async () => {

@@ -3,8 +3,10 @@
 // authenticate stage) and must be the connection's account. PublishMetricsRequest feeds
 // CloudWatch (metrics.ts), PublishHealthRequest the tasks' healthStatus (health.ts),
 // PublishInstanceStatusRequest the instance's status (health.ts); each is acknowledged with its
-// Ack* message. A HeartbeatMessage goes out every heartbeatMs (the agent closes a connection it
-// hears nothing on for 1–2 min). Messages of one session are handled in order.
+// Ack* message. A HeartbeatMessage and a websocket ping go out every heartbeatMs (the agent closes a
+// connection it hears nothing on for 1–2 min); a session that sends nothing and answers no ping for
+// silentMs is closed on this side too, so a half-open connection's session (and the metrics samples
+// it holds) does not outlive its agent. Messages of one session are handled in order.
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { parseFrame, type TcsAgentMessage, type TcsFrame, type TcsServerMessage } from '../../../protocol/tcs.js';
@@ -17,8 +19,10 @@ import { ingestHealth, ingestInstanceStatus } from './health.js';
 import { MetricsIngest } from './metrics.js';
 
 export interface TcsOptions {
-  /** Between HeartbeatMessages (default 30 s; the agent gives up after 1–2 min of silence). */
+  /** Between HeartbeatMessages and pings (default 30 s; the agent gives up after 1–2 min of silence). */
   heartbeatMs: number;
+  /** A session that sends no frame and answers no ping this long is closed (ACS's silentMs). */
+  silentMs: number;
 }
 
 /** At most this many frames wait to be handled; more are answered with ServerException. */
@@ -29,6 +33,8 @@ export class TcsSession {
   private readonly cache = new DefinitionCache();
   readonly metrics: MetricsIngest;
   private timer?: NodeJS.Timeout;
+  private silence?: NodeJS.Timeout;
+  private heardAt = Date.now();
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
   private closed = false;
@@ -41,10 +47,19 @@ export class TcsSession {
   }
 
   start() {
-    this.ws.on('message', (data) => this.receive(String(data)));
+    this.ws.on('message', (data) => { this.heardAt = Date.now(); this.receive(String(data)); });
+    this.ws.on('pong', () => { this.heardAt = Date.now(); });
     this.ws.on('close', () => this.shutdown());
     this.ws.on('error', () => this.shutdown());
-    this.timer = setInterval(() => this.send({ type: 'HeartbeatMessage', message: { healthy: true } }), this.options.heartbeatMs);
+    this.timer = setInterval(() => {
+      this.send({ type: 'HeartbeatMessage', message: { healthy: true } });
+      if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+    }, this.options.heartbeatMs);
+    this.silence = setInterval(() => {
+      if (Date.now() - this.heardAt <= this.options.silentMs) return;
+      this.ws.terminate();
+      this.shutdown();
+    }, Math.max(25, Math.min(this.options.heartbeatMs, this.options.silentMs) / 4));
   }
 
   close() { this.ws.close(); this.shutdown(); }
@@ -53,6 +68,7 @@ export class TcsSession {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    clearInterval(this.silence);
     this.onClose(this);
   }
 
