@@ -9,7 +9,7 @@ import { gunzip } from 'node:zlib';
 import { AwsError } from '../common/errors.js';
 import type { RawRequest } from '../protocol/types.js';
 import type { ServiceDef } from '../services/types.js';
-import { PROTOCOL_LIMITS } from './limits.js';
+import { capOf } from './limits.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -17,7 +17,7 @@ const gunzipAsync = promisify(gunzip);
 export async function decodeBody(req: RawRequest, service: ServiceDef): Promise<RawRequest> {
   const encodings = (req.headers['content-encoding'] ?? '').split(',').map((e) => e.trim().toLowerCase()).filter(Boolean);
   if (!encodings.includes('gzip') || req.body.length === 0) return req;
-  const max = service.maxRequestBytes ?? PROTOCOL_LIMITS[service.protocol];
+  const max = capOf(service);
   let body: Buffer;
   try {
     body = await gunzipAsync(req.body, { maxOutputLength: max });

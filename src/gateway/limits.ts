@@ -28,11 +28,14 @@ export const ROUTE_LIMIT = 64 * MiB;
 
 export interface Limit { bytes: number; service?: ServiceDef }
 
+/** A service's request body cap: its own, else its protocol's. */
+export const capOf = (service: ServiceDef) => service.maxRequestBytes ?? PROTOCOL_LIMITS[service.protocol];
+
 /** The cap for an API request, from its headers and query alone (the body is not read yet). */
 export function limitFor(req: Omit<RawRequest, 'body'>, services: readonly ServiceDef[]): Limit {
   const { service } = resolveService({ ...req, body: Buffer.alloc(0) }, services);
   if (!service) return { bytes: UNKNOWN_LIMIT };
-  return { bytes: service.maxRequestBytes ?? PROTOCOL_LIMITS[service.protocol], service };
+  return { bytes: capOf(service), service };
 }
 
 /** The answer to a body over the cap, in the service's wire format when the service is known.

@@ -84,6 +84,8 @@ export async function putMetricData(input: PutMetricDataInput, ctx: RequestConte
 /** ListMetrics leaves out metrics without new data for two weeks (CloudWatch's rule; their data
  *  stays readable with GetMetricStatistics / GetMetricData until retention removes it). */
 export const LISTED_FOR_MS = 14 * 86_400_000;
+/** Metric keys one ListMetrics call reads at most. */
+const SCAN_BUDGET = 2_000;
 
 export async function listMetrics(input: ListMetricsInput, ctx: RequestContext): Promise<ListMetricsOutput> {
   const enc = encodeURIComponent;
@@ -98,8 +100,12 @@ export async function listMetrics(input: ListMetricsInput, ctx: RequestContext):
   const out: MetricRecord[] = [];
   let after = decodeToken(input.NextToken, 'InvalidParameterValue');
   let more = false;
-  while (out.length < 500) {
-    const page = await ctx.app.store.range(prefix, { startAfter: after, limit: 500 });
+  // At most SCAN_BUDGET keys a call: metrics the filters leave out (idle ones pile up until
+  // retention deletes them) end a page early with a NextToken rather than make the call cost more.
+  for (let scanned = 0; out.length < 500;) {
+    if (scanned >= SCAN_BUDGET) { more = true; break; }
+    const page = await ctx.app.store.range(prefix, { startAfter: after, limit: Math.min(500, SCAN_BUDGET - scanned) });
+    scanned += page.kvs.length;
     for (const kv of page.kvs) {
       if (out.length === 500) { more = true; break; }
       after = kv.key;

@@ -24,7 +24,7 @@ import { modifyInstance } from '../model/container-instance-store.js';
 import { SessionCredentials } from './acs-credentials.js';
 
 /** At most this many tasks in a PayloadMessage pushed on a change. */
-export const PAYLOAD_TASKS = 100;
+const PAYLOAD_TASKS = 100;
 
 export interface AcsTimings {
   /** Between HeartbeatMessages. */

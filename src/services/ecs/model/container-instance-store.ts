@@ -10,7 +10,7 @@ import { db, ecsArn, type ContainerInstanceRecord } from './common.js';
 import type { InstanceTaskCounts } from './container-instance-view.js';
 import { instancesWithHeartbeats, instanceWithHeartbeat } from './liveness.js';
 import { instanceTaskCounts } from './task-counts.js';
-import { instanceCompares, putRecord, withResources, withResourcesAll, type InstanceVersioned } from './instance-resources.js';
+import { getInstance, instanceCompares, putRecord, withResources, withResourcesAll, type InstanceVersioned } from './instance-resources.js';
 
 const ID = /^[a-zA-Z0-9-]{1,64}$/;
 
@@ -52,9 +52,8 @@ export async function clusterInstances(ctx: RequestContext, cluster: string): Pr
  *  throw to refuse. Resolves undefined when the instance does not exist. */
 export async function modifyInstance(ctx: RequestContext, cluster: string, id: string,
   change: (current: ContainerInstanceRecord) => ContainerInstanceRecord | Promise<ContainerInstanceRecord>): Promise<ContainerInstanceRecord | undefined> {
-  const records = db(ctx).containerInstances;
   for (;;) {
-    const current = await withResources(ctx, cluster, await records.getVersioned(ctx, instanceKey(cluster, id)));
+    const current = await getInstance(ctx, cluster, id);
     if (!current) return undefined;
     const next = await change(current.value);
     if (next === current.value) return next;

@@ -189,8 +189,10 @@ export function pick(group: LiveTargetGroup, now = Date.now()): LiveTarget | und
   if (!list.length) return undefined;
   const turn = group.next;
   group.next = (group.next + 1) % 1_000_000_007;
-  const weights = list.map((t) => weightOf(t, now));
   const algorithm = group.record.Attributes?.['load_balancing.algorithm.type'] ?? 'round_robin';
+  // Every share is full unless a target is in slow start (the common case needs no weights).
+  if (algorithm === 'round_robin' && !list.some((t) => t.slowStart)) return list[turn % list.length];
+  const weights = list.map((t) => weightOf(t, now));
   if (algorithm === 'least_outstanding_requests') {
     let best = list[turn % list.length];
     let bestScore = Infinity;
